@@ -1,0 +1,101 @@
+/**
+ * Options every command shares, and the mapping from flags to the config schema's input. Only
+ * flags the user actually gave reach the config, so a config file or ZARRIFY_* variable is not
+ * overridden by a default.
+ */
+import { type Command, Option } from "commander";
+import { parseChunking } from "../config/chunking.js";
+import { loadConfigFile } from "../config/load.js";
+import type { ConfigInput } from "../config/schema.js";
+import { ConfigError } from "../errors.js";
+
+export interface CommonFlags {
+  verbose: number;
+  config?: string;
+  progress: boolean;
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "-v, --verbose",
+      "more output: -v progress lines and timings, -vv debug and stack traces, -vvv trace",
+      (_: string, previous: number) => previous + 1,
+      0,
+    )
+    .option("--config <file>", "YAML or JSON config file (snake_case or camelCase keys)")
+    .option("--no-progress", "no progress bar");
+}
+
+export function addEncodingOptions(cmd: Command): Command {
+  return cmd
+    .option("--chunking <spec>", 'chunk length per dimension name, e.g. "time:100,lat:50,lon:100"')
+    .option(
+      "--compression <spec>",
+      "none | gzip[:level] | zlib[:level] | zstd[:level] | lz4 | blosc[:cname[:clevel[:shuffle]]] (default blosc:zstd:3)",
+    )
+    .option("--variables <names>", "comma-separated variables to write (plus their coordinates)")
+    .option("--drop-variables <names>", "comma-separated variables to leave out")
+    .option("--attrs <json>", "extra global attributes as a JSON object")
+    .option("--time-dim <name>", "the time dimension (default: detected from CF attributes)")
+    .addOption(new Option("--zarr-format <n>", "Zarr format version").choices(["2", "3"]))
+    .option("--group <path>", "NetCDF-4 group to read instead of the root group")
+    .option("--target-chunk-size-mb <n>", "largest chunk zarrify makes on its own, in MB (default 50)")
+    .option("--jobs <n>", "worker threads (default: number of CPUs)");
+}
+
+function list(value: unknown): string[] | undefined {
+  return typeof value === "string"
+    ? value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
+}
+
+function positiveNumber(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`${flag}: expected a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+function jsonObject(flag: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(value));
+  } catch (err) {
+    throw new ConfigError(`${flag}: not valid JSON: ${(err as Error).message}`, {
+      hint: `quote it for the shell, e.g. ${flag} '{"title": "My archive"}'`,
+    });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ConfigError(`${flag}: expected a JSON object, got ${String(value)}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Flags → ConfigInput, leaving out everything not given. */
+export function encodingFlagsToConfig(o: Record<string, unknown>): ConfigInput {
+  const cli: Record<string, unknown> = {
+    chunking: typeof o.chunking === "string" ? parseChunking(o.chunking) : undefined,
+    compression: o.compression,
+    variables: list(o.variables),
+    dropVariables: list(o.dropVariables),
+    attrs: jsonObject("--attrs", o.attrs),
+    timeDim: o.timeDim,
+    zarrFormat: o.zarrFormat === undefined ? undefined : Number(o.zarrFormat),
+    group: o.group,
+    targetChunkSizeMb: positiveNumber("--target-chunk-size-mb", o.targetChunkSizeMb),
+    jobs: positiveNumber("--jobs", o.jobs),
+  };
+  for (const key of Object.keys(cli)) if (cli[key] === undefined) delete cli[key];
+  return cli as ConfigInput;
+}
+
+export async function fileConfig(flags: CommonFlags): Promise<ConfigInput | undefined> {
+  return flags.config ? loadConfigFile(flags.config) : undefined;
+}

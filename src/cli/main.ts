@@ -1,0 +1,42 @@
+/** The `zarrify` command line. Commands are thin: flags → config → an op from src/ops. */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { convertCommand } from "./commands/convert.js";
+import { processContext } from "./context.js";
+import { EXIT, exitCodeFor, formatError } from "./report-error.js";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return pkg.version as string;
+}
+
+export function buildProgram(ctx = processContext()): Command {
+  const program = new Command("zarrify")
+    .description("Convert NetCDF files into analysis-ready Zarr archives")
+    .version(version(), "--version", "print the version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  program.addCommand(convertCommand(ctx));
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const ctx = processContext();
+  // Verbosity must be known even when parsing fails part way (for the stack-trace decision).
+  const verbosity = argv.reduce(
+    (n, a) => n + (a === "--verbose" ? 1 : /^-v+$/.test(a) ? a.length - 1 : 0),
+    0,
+  );
+  try {
+    await buildProgram(ctx).parseAsync(argv, { from: "node" });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its one-line message (or the help/version text).
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`${formatError(err, verbosity)}\n`);
+    return exitCodeFor(err);
+  }
+}

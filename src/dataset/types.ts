@@ -1,0 +1,101 @@
+/**
+ * The in-memory model every reader produces and every writer consumes. Readers know file formats,
+ * not Zarr; the Zarr side knows these types, not file formats.
+ */
+
+export type NumericDType =
+  | "int8"
+  | "uint8"
+  | "int16"
+  | "uint16"
+  | "int32"
+  | "uint32"
+  | "int64"
+  | "uint64"
+  | "float32"
+  | "float64";
+
+/** `char` is NetCDF's NC_CHAR (one byte per element); `string` is a variable-length UTF-8 string. */
+export type DType = NumericDType | "char" | "string";
+
+/** Element arrays, C order, native (little) endian. 64-bit integers are BigInt arrays. */
+export type NumericArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+/** `char` data is a Uint8Array of bytes; `string` data is a string[]. */
+export type DataArray = NumericArray | string[];
+
+/**
+ * Attribute values as a Python netCDF4/xarray user sees them: a length-1 numeric attribute is a
+ * scalar, longer ones are arrays; char attributes are strings; NC_STRING attributes are a string
+ * (one value) or string[] (several). 64-bit integer attributes are bigint.
+ */
+export type AttrValue = string | number | bigint | string[] | number[] | bigint[];
+export type Attrs = Record<string, AttrValue>;
+
+export interface Dimension {
+  name: string;
+  size: number;
+  unlimited: boolean;
+}
+
+export interface Variable {
+  name: string;
+  dtype: DType;
+  dims: string[];
+  shape: number[];
+  attrs: Attrs;
+  /** The source's own chunk shape (HDF5 chunked storage); undefined for contiguous storage. */
+  sourceChunks?: number[];
+  /** Human-readable source filters for `analyze`, e.g. ["deflate(4)", "shuffle"]. */
+  sourceFilters?: string[];
+  /**
+   * Read the hyperslab [start, start+count) in C order. Values are the raw stored values: no
+   * scaling, no masking (CF decoding is the reader of the Zarr archive's job, as in the source).
+   */
+  read(start: number[], count: number[]): Promise<DataArray>;
+}
+
+export type SourceFormat =
+  | "netcdf3-classic"
+  | "netcdf3-64bit-offset"
+  | "netcdf3-64bit-data"
+  | "hdf5";
+
+export interface Dataset {
+  /** Where it came from, for error messages. */
+  path: string;
+  format: SourceFormat;
+  /** Group path that was opened ("/" for the root). */
+  group: string;
+  dims: Dimension[];
+  /** In file order. Includes coordinate variables. */
+  variables: Variable[];
+  attrs: Attrs;
+  close(): Promise<void>;
+}
+
+export const DTYPE_SIZE: Record<DType, number> = {
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  float32: 4,
+  float64: 8,
+  char: 1,
+  // Estimated bytes per element for sizing decisions only.
+  string: 16,
+};

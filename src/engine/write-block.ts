@@ -1,0 +1,56 @@
+/**
+ * One unit of engine work: read a block of the source, cut it into output chunks, encode and store
+ * each. Runs the same way inline and inside a worker thread.
+ */
+import type { DataArray, Variable } from "../dataset/types.js";
+import type { Block } from "../plan/blocks.js";
+import type { ArrayPlan } from "../plan/write-plan.js";
+import { extractBox } from "./box.js";
+
+export interface BlockResult {
+  chunks: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+/** Where encoded chunks go: the Zarr store, through the array's codecs. */
+export interface ChunkSink {
+  /** Encode `data` (shape `dataShape`, possibly a partial edge chunk) and store it; returns bytes stored. */
+  put(array: ArrayPlan, chunkCoords: number[], data: DataArray, dataShape: number[]): Promise<number>;
+}
+
+function byteLength(data: DataArray): number {
+  return Array.isArray(data) ? data.reduce((n, s) => n + s.length, 0) : data.byteLength;
+}
+
+export async function writeBlock(
+  variable: Variable,
+  array: ArrayPlan,
+  block: Block,
+  sink: ChunkSink,
+): Promise<BlockResult> {
+  const data = await variable.read(block.start, block.count);
+  const rank = array.shape.length;
+  const first = block.start.map((s, d) => s / array.chunks[d]);
+  const perDim = block.count.map((n, d) => Math.ceil(n / array.chunks[d]));
+  const total = perDim.reduce((a, b) => a * b, 1);
+  const index = perDim.map(() => 0);
+  let bytesWritten = 0;
+  for (let k = 0; k < total; k++) {
+    const relStart = index.map((i, d) => i * array.chunks[d]);
+    const count = relStart.map((s, d) => Math.min(array.chunks[d], block.count[d] - s));
+    const whole = total === 1;
+    const piece = whole ? data : extractBox(data, block.count, relStart, count);
+    bytesWritten += await sink.put(
+      array,
+      index.map((i, d) => first[d] + i),
+      piece,
+      whole ? [...block.count] : count,
+    );
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d] < perDim[d]) break;
+      index[d] = 0;
+    }
+  }
+  return { chunks: total, bytesRead: byteLength(data), bytesWritten };
+}

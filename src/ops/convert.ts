@@ -1,0 +1,158 @@
+/**
+ * `convert`: one NetCDF file into a new Zarr archive. Open → plan → execute → consolidate, built
+ * in a staging directory and renamed into place only when complete.
+ */
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
+import { selectVariables } from "../dataset/coords.js";
+import type { Dataset } from "../dataset/types.js";
+import { type ProgressListener, progressReporter } from "../engine/progress.js";
+import { executePlan } from "../engine/run.js";
+import { ConfigError, InputError } from "../errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import { planConvert } from "../plan/convert-plan.js";
+import type { WritePlan } from "../plan/write-plan.js";
+import { openDataset } from "../readers/index.js";
+import { parseCompression } from "../zarr/compression.js";
+import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
+import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
+import { stageOutput } from "./output.js";
+
+/** The seed's examples use it throughout; Debian's numcodecs and zarrita both decode it. */
+const DEFAULT_COMPRESSION = "blosc:zstd:3";
+
+/** Two blocks per worker are alive at once (being read, being encoded). */
+const DEFAULT_MAX_BLOCK_MB = 128;
+
+export interface RunOptions {
+  /** Replace an existing output archive. */
+  overwrite?: boolean;
+  logger?: Logger;
+  /** Show a progress bar (CLI on a TTY) or periodic log lines. */
+  progress?: boolean | ProgressListener;
+  /** Write into this store instead of the filesystem path (tests, embedding). */
+  store?: Store;
+}
+
+export interface ConvertResult {
+  output: string;
+  variables: string[];
+  chunks: number;
+  bytesRead: number;
+  bytesWritten: number;
+  seconds: number;
+  workers: number;
+}
+
+export type ConvertOptions = ConfigInput & RunOptions;
+
+function splitOptions(options: ConvertOptions): { config: ConfigInput; run: RunOptions } {
+  const { overwrite, logger, progress, store, ...config } = options;
+  return { config, run: { overwrite, logger, progress, store } };
+}
+
+/** Variables the reader could open but not represent (compound, enum…) must be left out by name. */
+function refuseUnsupported(ds: Dataset, chosen: Set<string>): void {
+  const unsupported = (ds as Dataset & { unsupported?: { name: string; reason: string }[] })
+    .unsupported;
+  const hit = unsupported?.filter((u) => chosen.has(u.name)) ?? [];
+  if (hit.length > 0) {
+    const list = hit.map((u) => `'${u.name}' (${u.reason})`).join(", ");
+    throw new InputError(`${ds.path}: cannot convert variable ${list}`, {
+      path: ds.path,
+      hint: `leave it out with --drop-variables ${hit.map((u) => u.name).join(",")}`,
+    });
+  }
+}
+
+export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
+  const variables = selectVariables(ds, config.variables, config.dropVariables);
+  const unsupported = (ds as Dataset & { unsupported?: { name: string }[] }).unsupported ?? [];
+  const chosen = new Set(variables.map((v) => v.name));
+  if (!config.variables?.length) {
+    for (const u of unsupported) if (!config.dropVariables?.includes(u.name)) chosen.add(u.name);
+  }
+  refuseUnsupported(ds, chosen);
+  return planConvert(ds, variables, {
+    zarrFormat: config.zarrFormat,
+    compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
+    chunking: config.chunking ?? {},
+    targetChunkSizeMb: config.targetChunkSizeMb,
+    extraAttrs: config.attrs,
+  });
+}
+
+export async function convertToZarr(
+  input: string | string[],
+  output: string,
+  options: ConvertOptions = {},
+): Promise<ConvertResult> {
+  const inputs = Array.isArray(input) ? input : [input];
+  if (inputs.length !== 1) {
+    throw new ConfigError(
+      `convert takes one input file per call in this version (got ${inputs.length})`,
+      { hint: "convert the files one at a time, or use create-template + write-region" },
+    );
+  }
+  const { config: configInput, run } = splitOptions(options);
+  const config = resolveConfig({ cli: configInput });
+  const logger = run.logger ?? silentLogger;
+  const started = performance.now();
+  const source = inputs[0];
+
+  logger.info(`convert: opening ${source}`);
+  const ds = await openDataset(source, { group: config.group });
+  try {
+    const plan = planForDataset(ds, config);
+    logger.info(
+      `convert: ${plan.arrays.length} variables → Zarr v${plan.zarrFormat} ${output} (${config.compression ?? "default"} compression)`,
+    );
+    for (const a of plan.arrays) {
+      logger.debug(`  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`);
+    }
+
+    const staged = run.store ? undefined : await stageOutput(resolve(output), run.overwrite ?? false);
+    const store = run.store ?? new FsStore(staged?.staging ?? output);
+    const reporter =
+      run.progress === true
+        ? progressReporter("convert", logger, process.stderr.isTTY === true)
+        : undefined;
+    const onProgress = typeof run.progress === "function" ? run.progress : reporter?.update;
+    try {
+      await writePlanMetadata(store, plan);
+      const result = await executePlan({
+        plan,
+        dataset: ds,
+        store,
+        storeRoot: staged?.staging,
+        jobs: config.jobs ?? availableParallelism(),
+        maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+        onProgress,
+      });
+      reporter?.stop();
+      await finishArchive(store, plan.zarrFormat);
+      await staged?.commit();
+      const seconds = (performance.now() - started) / 1000;
+      logger.info(
+        `convert: wrote ${result.chunks} chunks, ${(result.bytesRead / 2 ** 20).toFixed(1)} MiB in → ${(result.bytesWritten / 2 ** 20).toFixed(1)} MiB out in ${seconds.toFixed(2)} s`,
+      );
+      return {
+        output,
+        variables: plan.arrays.map((a) => a.name),
+        chunks: result.chunks,
+        bytesRead: result.bytesRead,
+        bytesWritten: result.bytesWritten,
+        seconds,
+        workers: result.workers,
+      };
+    } catch (err) {
+      reporter?.stop();
+      await staged?.abort();
+      throw err;
+    }
+  } finally {
+    await ds.close();
+  }
+}

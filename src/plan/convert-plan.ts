@@ -1,0 +1,53 @@
+/** Plan a single-source conversion: one output array per selected variable, raw values kept. */
+import { type Attrs, DTYPE_SIZE, type Dataset, type Variable } from "../dataset/types.js";
+import type { CompressionSpec } from "../zarr/compression.js";
+import { outputChunks } from "./output-chunks.js";
+import type { ArrayPlan, WritePlan } from "./write-plan.js";
+
+export interface ConvertPlanOptions {
+  zarrFormat: 2 | 3;
+  compression: CompressionSpec;
+  chunking: Record<string, number>;
+  targetChunkSizeMb: number;
+  extraAttrs?: Attrs;
+}
+
+function fillValueOf(v: Variable): ArrayPlan["fillValue"] {
+  const fill = v.attrs._FillValue;
+  if (fill === undefined) return null;
+  if (Array.isArray(fill)) return (fill[0] as number | bigint | string | undefined) ?? null;
+  return fill;
+}
+
+export function planArray(v: Variable, options: ConvertPlanOptions): ArrayPlan {
+  return {
+    name: v.name,
+    source: v.name,
+    dims: [...v.dims],
+    shape: [...v.shape],
+    chunks: outputChunks({
+      dims: v.dims,
+      shape: v.shape,
+      itemSize: DTYPE_SIZE[v.dtype],
+      byDim: options.chunking,
+      targetBytes: options.targetChunkSizeMb * 1024 * 1024,
+    }),
+    dtype: v.dtype,
+    attrs: { ...v.attrs },
+    fillValue: fillValueOf(v),
+    compression: options.compression,
+    sourceChunks: v.sourceChunks ? [...v.sourceChunks] : undefined,
+  };
+}
+
+export function planConvert(
+  ds: Dataset,
+  variables: readonly Variable[],
+  options: ConvertPlanOptions,
+): WritePlan {
+  return {
+    zarrFormat: options.zarrFormat,
+    attrs: { ...ds.attrs, ...(options.extraAttrs ?? {}) },
+    arrays: variables.map((v) => planArray(v, options)),
+  };
+}

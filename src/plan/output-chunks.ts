@@ -1,0 +1,31 @@
+/**
+ * Output chunk shapes. The user names chunk lengths per dimension name; every other dimension
+ * keeps its whole length, and a chunk that would still exceed the target size is cut along its
+ * outermost dimensions first (time, in CF files), so one chunk is never a giant allocation.
+ */
+
+export interface ChunkRequest {
+  dims: readonly string[];
+  shape: readonly number[];
+  itemSize: number;
+  /** User chunk lengths by dimension name (may name dims this variable does not have). */
+  byDim: Readonly<Record<string, number>>;
+  targetBytes: number;
+}
+
+export function outputChunks(req: ChunkRequest): number[] {
+  const chunks = req.dims.map((dim, i) => {
+    const length = req.shape[i];
+    const asked = req.byDim[dim];
+    // Zarr needs a chunk length >= 1 even for an empty (length-0) dimension.
+    return Math.max(1, Math.min(asked ?? length, length));
+  });
+  const fixed = req.dims.map((dim) => req.byDim[dim] !== undefined);
+  const bytes = () => chunks.reduce((a, b) => a * b, req.itemSize);
+  for (let d = 0; d < chunks.length && bytes() > req.targetBytes; d++) {
+    if (fixed[d]) continue;
+    const rest = bytes() / chunks[d];
+    chunks[d] = Math.max(1, Math.floor(req.targetBytes / rest));
+  }
+  return chunks;
+}

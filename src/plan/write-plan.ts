@@ -1,0 +1,31 @@
+/**
+ * The WritePlan: everything the engine and the Zarr writer need to know, decided up front from
+ * (dataset, config) by pure functions, so it can be tested without I/O and shipped to workers.
+ */
+import type { Attrs, DType } from "../dataset/types.js";
+import type { CompressionSpec } from "../zarr/compression.js";
+
+export interface ArrayPlan {
+  /** Output array name. */
+  name: string;
+  /** Name of the source variable it is read from. */
+  source: string;
+  dims: string[];
+  shape: number[];
+  chunks: number[];
+  dtype: DType;
+  /** Output attributes, `_FillValue` included when the source has one. */
+  attrs: Attrs;
+  /** The source's `_FillValue`, or null when it has none (Zarr v2 must then say null). */
+  fillValue: number | bigint | string | null;
+  compression: CompressionSpec;
+  /** The source's own chunking, used to align read blocks. */
+  sourceChunks?: number[];
+}
+
+export interface WritePlan {
+  zarrFormat: 2 | 3;
+  /** Root group attributes. */
+  attrs: Attrs;
+  arrays: ArrayPlan[];
+}

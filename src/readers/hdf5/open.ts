@@ -1,0 +1,240 @@
+/**
+ * `openHdf5`: a NetCDF-4/HDF5 file (or one of its groups) as a lazy `Dataset`, shaped the way
+ * netCDF4-python shows it. Variables whose type we cannot represent are left out of `variables`
+ * and listed in `unsupported`, so the caller decides whether that is an error
+ * (`requireSupported`).
+ */
+import type { Dataset, Dimension } from "../../dataset/types.js";
+import { InputError } from "../../errors.js";
+import { readAttrs } from "./attrs.js";
+import { type DimInfo, type GroupInfo, type Layout, readLayout } from "./layout.js";
+import { type H5Module, h5module, hdf5ErrorSummary, retire } from "./runtime.js";
+import { describeFilters, type Hdf5Variable, makeVariable } from "./variable.js";
+
+export interface UnsupportedVariable {
+  name: string;
+  reason: string;
+}
+
+export type Hdf5Dataset = Dataset & {
+  variables: Hdf5Variable[];
+  /** Variables of the group that cannot be converted, and why. */
+  unsupported: UnsupportedVariable[];
+  /** What was left out of the model: attributes of types we cannot hold, HDF5 objects netCDF hides. */
+  warnings: string[];
+};
+
+export interface OpenHdf5Options {
+  /** Group path: "/grp1", "grp1", "/a/b". Default: the root group. */
+  group?: string;
+}
+
+interface FileState {
+  module: H5Module;
+  fileId: bigint;
+  open: boolean;
+}
+
+/**
+ * A file nobody closed is closed once its Dataset and all its Variables are garbage: they all hold
+ * the same anchor object, which is what the registry watches.
+ */
+const finalizer = new FinalizationRegistry<FileState>((state) => {
+  if (state.open) {
+    state.open = false;
+    try {
+      state.module.close_file(state.fileId);
+    } catch {
+      // Nothing to report to: the Dataset is gone.
+    }
+  }
+});
+
+function normalizeGroup(group: string | undefined): string {
+  if (group === undefined) return "/";
+  const parts = group.split("/").filter((p) => p.length > 0);
+  return `/${parts.join("/")}`;
+}
+
+function openFile(module: H5Module, path: string): bigint {
+  let fileId: bigint;
+  try {
+    fileId = module.open(path, module.H5F_ACC_RDONLY, false, -1, -1);
+  } catch (err) {
+    throw new InputError(`${path}: not a readable HDF5 file: ${hdf5ErrorSummary(err)}`, {
+      path,
+      cause: err,
+      hint: "the file may be truncated or corrupt; check its size against the original",
+    });
+  }
+  if (fileId < 0n) {
+    throw new InputError(`${path}: not a readable HDF5 file`, { path });
+  }
+  return fileId;
+}
+
+/** Dimensions a group sees: its own, plus ancestors' dimensions its variables use. */
+function visibleDims(layout: Layout, group: GroupInfo, used: Set<number>, path: string): DimInfo[] {
+  const ids = new Set(group.dimIds);
+  for (const id of used) ids.add(id);
+  const dims = [...ids].map((id) => layout.dims.get(id) as DimInfo).sort((a, b) => a.id - b.id);
+  const byName = new Map<string, DimInfo>();
+  for (const dim of dims) {
+    const other = byName.get(dim.name);
+    if (other) {
+      throw new InputError(
+        `${path}: group '${group.path}' uses two different dimensions named '${dim.name}' (in '${other.groupPath}' and '${dim.groupPath}')`,
+        { path, hint: "open the group whose dimension you need with --group" },
+      );
+    }
+    byName.set(dim.name, dim);
+  }
+  return dims;
+}
+
+function buildDataset(
+  module: H5Module,
+  fileId: bigint,
+  path: string,
+  layout: Layout,
+  group: GroupInfo,
+  anchor: { state: FileState },
+): Hdf5Dataset {
+  const warnings: string[] = [];
+  const unsupported: UnsupportedVariable[] = [];
+  const variables: Hdf5Variable[] = [];
+  const used = new Set<number>();
+
+  for (const item of layout.ignored) {
+    const parent = item.path.slice(0, item.path.lastIndexOf("/")) || "/";
+    if (parent === group.path) warnings.push(`skipped HDF5 object '${item.path}': ${item.reason}`);
+  }
+
+  for (const info of group.vars) {
+    if (info.type.kind !== "data") {
+      unsupported.push({ name: info.name, reason: info.type.reason });
+      continue;
+    }
+    const filters = describeFilters(module.get_dataset_filters(fileId, info.path));
+    if (filters.missing) {
+      unsupported.push({ name: info.name, reason: filters.missing });
+      continue;
+    }
+    const dims = info.dimIds.map((id) => layout.dims.get(id));
+    if (!dims.every((d) => d !== undefined)) {
+      unsupported.push({ name: info.name, reason: "its dimensions cannot be determined" });
+      continue;
+    }
+    for (const dim of dims) used.add(dim.id);
+    const { attrs, dropped } = readAttrs(module, fileId, info.path, info.attrNames);
+    for (const name of dropped) {
+      warnings.push(`variable '${info.name}': attribute '${name}' has a type netCDF cannot hold`);
+    }
+    variables.push(
+      makeVariable({
+        module,
+        fileId,
+        filePath: path,
+        name: info.name,
+        hdf5Path: info.path,
+        dtype: info.type.dtype,
+        encoding: info.type.encoding,
+        elementSize: info.type.elementSize,
+        dims: dims.map((d) => d.name),
+        shape: dims.map((d) => d.length),
+        extent: info.meta.shape ?? [],
+        attrs,
+        chunks: info.meta.chunks ?? undefined,
+        filters: filters.labels,
+        enumMembers: info.type.enumMembers,
+        isOpen: () => anchor.state.open,
+      }),
+    );
+  }
+
+  const dims: Dimension[] = visibleDims(layout, group, used, path).map((d) => ({
+    name: d.name,
+    size: d.length,
+    unlimited: d.unlimited,
+  }));
+  const { attrs, dropped } = readAttrs(module, fileId, group.path, group.attrNames);
+  for (const name of dropped) warnings.push(`attribute '${name}' has a type netCDF cannot hold`);
+
+  return {
+    path,
+    format: "hdf5",
+    group: group.path,
+    dims,
+    variables,
+    attrs,
+    unsupported,
+    warnings,
+    async close() {
+      if (!anchor.state.open) return;
+      anchor.state.open = false;
+      finalizer.unregister(anchor.state);
+      module.close_file(fileId);
+    },
+  };
+}
+
+export async function openHdf5(path: string, options: OpenHdf5Options = {}): Promise<Hdf5Dataset> {
+  const module = await h5module();
+  let fileId: bigint;
+  try {
+    fileId = openFile(module, path);
+  } catch (err) {
+    retire(module);
+    throw err;
+  }
+  const state: FileState = { module, fileId, open: true };
+  const anchor = { state };
+  try {
+    const layout = readLayout(module, fileId, path);
+    const groupPath = normalizeGroup(options.group);
+    const group = layout.groups.get(groupPath);
+    if (!group) {
+      const known = [...layout.groups.keys()].map((g) => `'${g}'`).join(", ");
+      throw new InputError(`${path}: no group '${groupPath}' in this file (groups: ${known})`, {
+        path,
+        hint: "pass one of the listed groups with --group",
+      });
+    }
+    const dataset = buildDataset(module, fileId, path, layout, group, anchor);
+    finalizer.register(anchor, state, state);
+    return dataset;
+  } catch (err) {
+    state.open = false;
+    // Our own InputErrors (unknown group, …) carry no cause; anything else came out of HDF5.
+    const fromHdf5 = !(err instanceof InputError) || err.cause !== undefined;
+    if (fromHdf5) retire(module);
+    try {
+      module.close_file(fileId);
+    } catch {
+      // The instance may have aborted; it is retired and the original error is what matters.
+    }
+    if (err instanceof InputError) throw err;
+    throw new InputError(`${path}: cannot read the HDF5 file: ${hdf5ErrorSummary(err)}`, {
+      path,
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Throw the InputError a conversion should stop with when `dataset` has variables we cannot
+ * represent among those selected (all of them when `selected` is omitted).
+ */
+export function requireSupported(dataset: Hdf5Dataset, selected?: Iterable<string>): void {
+  const wanted = selected ? new Set(selected) : undefined;
+  const bad = dataset.unsupported.filter((u) => !wanted || wanted.has(u.name));
+  if (bad.length === 0) return;
+  const list = bad.map((u) => `'${u.name}' (${u.reason})`).join(", ");
+  throw new InputError(
+    `${dataset.path}: cannot convert variable${bad.length > 1 ? "s" : ""} ${list}`,
+    {
+      path: dataset.path,
+      hint: "use --variables/--drop-variables to leave it out",
+    },
+  );
+}

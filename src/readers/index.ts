@@ -1,0 +1,87 @@
+/**
+ * `openDataset`: sniff the magic bytes and hand the file to the reader that knows the format.
+ * Anything we cannot read gets an InputError that says what the file looks like instead.
+ */
+import { open, stat } from "node:fs/promises";
+import type { Dataset } from "../dataset/types.js";
+import { InputError } from "../errors.js";
+import { hdf5Magic, openHdf5 } from "./hdf5.js";
+import { netcdf3Magic, openNetcdf3 } from "./netcdf3.js";
+
+export interface OpenOptions {
+  /** HDF5 group path to open instead of the root ("/grp1", "a/b"). */
+  group?: string;
+}
+
+/** HDF5 may put its superblock at 0, 512, 1024, 2048, … so sniff a little more than a header. */
+const SNIFF_BYTES = 4096;
+
+const KNOWN_SIGNATURES: Array<[RegExp | ((b: Uint8Array) => boolean), string]> = [
+  [(b) => b[0] === 0x1f && b[1] === 0x8b, "a gzip-compressed file (decompress it first)"],
+  [(b) => b[0] === 0x50 && b[1] === 0x4b, "a ZIP archive (unpack it first)"],
+  [/^GRIB/, "a GRIB file (convert it to NetCDF first, e.g. with cdo or grib_to_netcdf)"],
+  [/^\x89PNG/, "a PNG image"],
+  [/^%PDF/, "a PDF document"],
+  [/^CDF[^\x01\x02\x05]/, "a NetCDF-3 file with an unknown version byte"],
+  [/^\{/, "a JSON document"],
+];
+
+function describe(bytes: Uint8Array): string {
+  if (bytes.length === 0) return "the file is empty";
+  const head = Buffer.from(bytes.subarray(0, 16)).toString("latin1");
+  for (const [test, what] of KNOWN_SIGNATURES) {
+    if (typeof test === "function" ? test(bytes) : test.test(head)) return `it is ${what}`;
+  }
+  const sample = bytes.subarray(0, 512);
+  const printable = sample.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127));
+  const preview = JSON.stringify(Buffer.from(bytes.subarray(0, 12)).toString("latin1"));
+  return printable
+    ? `it looks like a text file (starts with ${preview})`
+    : `unrecognised magic bytes ${preview}`;
+}
+
+export async function openDataset(path: string, options: OpenOptions = {}): Promise<Dataset> {
+  let bytes: Uint8Array;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      throw new InputError(`${path}: is a directory, not a NetCDF file`, {
+        path,
+        hint: "pass the .nc files inside it, or a glob such as 'dir/*.nc'",
+      });
+    }
+    const handle = await open(path, "r");
+    try {
+      const buffer = new Uint8Array(Math.min(SNIFF_BYTES, info.size));
+      await handle.read(buffer, 0, buffer.length, 0);
+      bytes = buffer;
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : (err as Error).message;
+    throw new InputError(`${path}: cannot open input: ${why}`, { path, cause: err });
+  }
+
+  if (netcdf3Magic(bytes)) {
+    if (options.group && options.group !== "/") {
+      throw new InputError(
+        `${path}: NetCDF-3 files have no groups, so --group '${options.group}' cannot apply`,
+        { path, hint: "drop --group for this file" },
+      );
+    }
+    return openNetcdf3(path);
+  }
+  if (hdf5Magic(bytes)) return openHdf5(path, { group: options.group });
+  throw new InputError(`${path}: not a NetCDF or HDF5 file: ${describe(bytes)}`, {
+    path,
+    hint: "zarrify reads NetCDF-3 (CDF-1/2/5) and NetCDF-4/HDF5 files",
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * Chunk encoding and decoding for one array.
+ *
+ *   encodeChunk(meta, data, dataShape): Uint8Array
+ *       `data` (C order, shape `dataShape` <= meta.chunks per dimension) is padded to the full
+ *       chunk shape with the fill value (zarr stores whole chunks, also at the array's edges),
+ *       serialised (little-endian elements, or vlen-utf8 for strings) and compressed. The result
+ *       always owns its whole ArrayBuffer (offset 0, exact length, not shared with `data`), so it
+ *       can be listed in a postMessage transfer list without copying or detaching anything else
+ *       (Node's zlib, for one, returns slices of a shared pool).
+ *   decodeChunk(meta, bytes): DataArray           always the full chunk shape
+ *   emptyChunk(meta): DataArray                   a chunk of fill values (what a missing chunk reads as)
+ *   chunkGrid(meta): number[]                     chunks per dimension
+ *   chunkExtent(meta, index): number[]            the part of chunk `index` inside the array
+ *
+ * Element types must match the dtype exactly (Float32Array for float32, BigInt64Array for int64,
+ * Uint8Array for char, string[] for string): silently converting would hide a packing bug.
+ */
+import type { DataArray, DType } from "../dataset/types.js";
+import { ConversionError } from "../errors.js";
+import { bytesToNumeric, type FixedDType, numericToBytes, typedArrayFor } from "./codecs/bytes.js";
+import { compressBytes, decompressBytes } from "./codecs/registry.js";
+import { vlenUtf8Decode, vlenUtf8Encode } from "./codecs/vlen-utf8.js";
+import { type ArrayMeta, chunkTypesize } from "./metadata.js";
+import { copyBox, product } from "./nd.js";
+
+const CTOR: Record<Exclude<DType, "string">, new (n: number) => ArrayBufferView> = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  char: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+function checkType(meta: ArrayMeta, data: DataArray): void {
+  const ok = meta.dtype === "string" ? Array.isArray(data) : data instanceof CTOR[meta.dtype];
+  if (!ok) {
+    const got = Array.isArray(data) ? "Array" : data.constructor.name;
+    const want = meta.dtype === "string" ? "string[]" : CTOR[meta.dtype].name;
+    throw new ConversionError(
+      `Array ${meta.path}: got ${got} data for dtype ${meta.dtype} (expected ${want}).`,
+    );
+  }
+}
+
+export function chunkGrid(meta: ArrayMeta): number[] {
+  return meta.shape.map((s, i) => Math.ceil(s / meta.chunks[i]));
+}
+
+export function chunkExtent(meta: ArrayMeta, index: readonly number[]): number[] {
+  return meta.chunks.map((c, i) => Math.max(0, Math.min(c, meta.shape[i] - index[i] * c)));
+}
+
+/** The value used for padding and for missing chunks: v2 "no fill" pads with zeros. */
+function padValue(meta: ArrayMeta): number | bigint | string {
+  const v = meta.fillValue;
+  if (meta.dtype === "string") return typeof v === "string" ? v : "";
+  if (meta.dtype === "int64" || meta.dtype === "uint64") {
+    return typeof v === "bigint" ? v : BigInt(typeof v === "number" ? v : 0);
+  }
+  return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0;
+}
+
+export function emptyChunk(meta: ArrayMeta): DataArray {
+  const n = product(meta.chunks);
+  const fill = padValue(meta);
+  if (meta.dtype === "string") return new Array<string>(n).fill(fill as string);
+  const arr = typedArrayFor(meta.dtype as FixedDType, n);
+  if (fill !== 0 && fill !== 0n) (arr as { fill(v: number | bigint): unknown }).fill(fill as never);
+  return arr;
+}
+
+export function encodeChunk(
+  meta: ArrayMeta,
+  data: DataArray,
+  dataShape: readonly number[],
+): Uint8Array {
+  checkType(meta, data);
+  const chunks = meta.chunks;
+  if (dataShape.length !== chunks.length) {
+    throw new ConversionError(
+      `Array ${meta.path}: chunk data has ${dataShape.length} dimensions, the array ${chunks.length}.`,
+    );
+  }
+  if (dataShape.some((s, i) => s > chunks[i] || s < 0)) {
+    throw new ConversionError(
+      `Array ${meta.path}: chunk data [${dataShape}] exceeds the chunk shape [${chunks}].`,
+    );
+  }
+  if (product(dataShape) !== data.length) {
+    throw new ConversionError(
+      `Array ${meta.path}: chunk data has ${data.length} elements, shape [${dataShape}] needs ${product(dataShape)}.`,
+    );
+  }
+  let full = data;
+  if (dataShape.some((s, i) => s !== chunks[i])) {
+    full = emptyChunk(meta);
+    const zeros = dataShape.map(() => 0);
+    copyBox(data, dataShape, zeros, full, chunks, zeros, dataShape);
+  }
+  const bytes =
+    meta.dtype === "string"
+      ? vlenUtf8Encode(full as string[])
+      : numericToBytes(full as Exclude<DataArray, string[]>);
+  const out = compressBytes(meta.compression, bytes, chunkTypesize(meta.dtype));
+  const own =
+    out.byteOffset === 0 &&
+    out.byteLength === out.buffer.byteLength &&
+    !Buffer.isBuffer(out) &&
+    (Array.isArray(data) || out.buffer !== data.buffer);
+  return own ? out : new Uint8Array(out); // new Uint8Array copies (Buffer#slice would not)
+}
+
+export function decodeChunk(meta: ArrayMeta, bytes: Uint8Array): DataArray {
+  const n = product(meta.chunks);
+  let raw: Uint8Array;
+  try {
+    raw = decompressBytes(meta.compression, bytes);
+  } catch (err) {
+    throw new ConversionError(
+      `Array ${meta.path}: cannot decompress chunk: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (meta.dtype === "string") return vlenUtf8Decode(raw, n);
+  const size = chunkTypesize(meta.dtype);
+  if (raw.length !== n * size) {
+    throw new ConversionError(
+      `Array ${meta.path}: chunk decodes to ${raw.length} bytes, expected ${n * size}.`,
+    );
+  }
+  // Decompressors return fresh buffers; only "none" hands back the caller's own bytes.
+  return bytesToNumeric(meta.dtype as FixedDType, raw, raw !== bytes);
+}

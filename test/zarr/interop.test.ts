@@ -1,0 +1,409 @@
+/**
+ * Interop, for real: archives written by our code are read by Debian's zarr 2.13 + numcodecs
+ * (c-blosc) + xarray for v2, and by zarrita.js for v3; blosc frames go both ways between our
+ * framer and c-blosc.
+ *
+ * The Python side needs /usr/bin/python3 with python3-zarr, python3-xarray (Debian). Set
+ * ZARRIFY_SKIP_PYTHON_INTEROP=1 to skip those tests on machines without them; they never pass
+ * silently otherwise.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import * as zarr from "zarrita";
+import type { Attrs, DataArray, DType } from "../../src/dataset/types.js";
+import {
+  writeArrayMetadata,
+  writeConsolidated,
+  writeGroupMetadata,
+} from "../../src/zarr/archive.js";
+import { chunkExtent, chunkGrid, emptyChunk } from "../../src/zarr/array.js";
+import { bloscCompress, bloscDecompress } from "../../src/zarr/codecs/blosc.js";
+import { v2Compressor } from "../../src/zarr/codecs/registry.js";
+import {
+  BLOSC_CNAMES,
+  BLOSC_SHUFFLES,
+  type CompressionSpec,
+  parseCompression,
+} from "../../src/zarr/compression.js";
+import { type Json, stringifyJson } from "../../src/zarr/json.js";
+import type { ZarrFormat } from "../../src/zarr/keys.js";
+import { type ArrayMeta, chunkTypesize, createArrayMeta } from "../../src/zarr/metadata.js";
+import { copyBox, product } from "../../src/zarr/nd.js";
+import { FsStore } from "../../src/zarr/store/fs.js";
+import { ALL_DTYPES, sampleData, writeAllChunks } from "./helpers.js";
+
+const PYTHON = "/usr/bin/python3";
+const HELPER = join(import.meta.dirname, "zarr2_interop.py");
+const skipPython = process.env.ZARRIFY_SKIP_PYTHON_INTEROP === "1";
+const tmp = mkdtempSync(join(tmpdir(), "zarrify-interop-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const NUMPY_DTYPE: Record<DType, string> = {
+  int8: "|i1",
+  uint8: "|u1",
+  int16: "<i2",
+  uint16: "<u2",
+  int32: "<i4",
+  uint32: "<u4",
+  int64: "<i8",
+  uint64: "<u8",
+  float32: "<f4",
+  float64: "<f8",
+  char: "|S1",
+  string: "|O",
+};
+
+/** NetCDF-ish fill values, one per dtype, including the awkward ones. */
+const FILL: Record<DType, number | bigint | string> = {
+  int8: -127,
+  uint8: 255,
+  int16: -32767,
+  uint16: 65535,
+  int32: -2147483647,
+  uint32: 4294967295,
+  int64: -9223372036854775806n,
+  uint64: 18446744073709551614n,
+  float32: 9.969209968386869e36,
+  float64: Number.NaN,
+  char: "\u0000",
+  string: "N/A",
+};
+
+const COMMON_ATTRS: Attrs = {
+  units: "K",
+  long_name: "Zürich temperature",
+  scale_factor: 0.01,
+  valid_range: [0, 100],
+  big: 2n ** 60n + 1n,
+  small_big: 5n,
+  not_a_number: Number.NaN,
+  flags: ["a", "b"],
+};
+
+/** COMMON_ATTRS as a JSON reader must see them. */
+const COMMON_ATTRS_JSON = {
+  units: "K",
+  long_name: "Zürich temperature",
+  scale_factor: 0.01,
+  valid_range: [0, 100],
+  big: 2n ** 60n + 1n,
+  small_big: 5,
+  not_a_number: "NaN",
+  flags: ["a", "b"],
+};
+
+interface Case {
+  path: string;
+  dtype: DType;
+  shape: number[];
+  chunks: number[];
+  compression: CompressionSpec;
+  withFill: boolean;
+  /** Chunks not written: they must read back as the fill value. */
+  skip?: (index: number[]) => boolean;
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  const methods = ["none", "gzip:5", "zlib:5", "zstd:3", "lz4", "blosc:lz4:5"];
+  ALL_DTYPES.forEach((dtype, i) => {
+    for (const m of methods) {
+      out.push({
+        path: `${dtype}_${m.replace(/:/g, "_")}`,
+        dtype,
+        shape: [7, 13],
+        chunks: [3, 5],
+        compression: parseCompression(m),
+        withFill: (i + methods.indexOf(m)) % 2 === 0,
+      });
+    }
+  });
+  for (const cname of BLOSC_CNAMES) {
+    for (const shuffle of BLOSC_SHUFFLES) {
+      const compression = parseCompression(`blosc:${cname}:5:${shuffle}`);
+      const tag = `${cname}_${shuffle}`;
+      out.push({
+        path: `big_f4_${tag}`,
+        dtype: "float32",
+        shape: [40, 1000],
+        chunks: [30, 700],
+        compression,
+        withFill: true,
+      });
+      out.push({
+        path: `big_i2_${tag}`,
+        dtype: "int16",
+        shape: [64, 600],
+        chunks: [50, 512],
+        compression,
+        withFill: false,
+      });
+      out.push({
+        path: `big_f8_${tag}`,
+        dtype: "float64",
+        shape: [21, 700],
+        chunks: [20, 350],
+        compression,
+        withFill: false,
+      });
+      out.push({
+        path: `small_u1_${tag}`,
+        dtype: "uint8",
+        shape: [300],
+        chunks: [100],
+        compression,
+        withFill: false,
+      });
+    }
+  }
+  out.push({
+    path: "missing_chunk",
+    dtype: "float32",
+    shape: [10],
+    chunks: [4],
+    compression: parseCompression("blosc"),
+    withFill: true,
+    skip: (idx) => idx[0] === 1,
+  });
+  out.push({
+    path: "scalar",
+    dtype: "float64",
+    shape: [],
+    chunks: [],
+    compression: parseCompression("zstd"),
+    withFill: false,
+  });
+  return out;
+}
+
+function dimsOf(c: Case): string[] {
+  return c.shape.map((_, d) => `${c.path}_d${d}`);
+}
+
+function attrsOf(c: Case): Attrs {
+  return c.withFill ? { ...COMMON_ATTRS, _FillValue: FILL[c.dtype] } : { ...COMMON_ATTRS };
+}
+
+/** The whole array as a reader should see it: data, with skipped chunks replaced by fill. */
+function expectedArray(
+  meta: ArrayMeta,
+  data: DataArray,
+  skip?: (i: number[]) => boolean,
+): DataArray {
+  if (!skip) return data;
+  const out = Array.isArray(data) ? [...data] : (data.slice() as DataArray);
+  const grid = chunkGrid(meta);
+  const fill = emptyChunk(meta);
+  for (let flat = 0; flat < product(grid); flat++) {
+    const index = grid.map((_, d) => Math.floor(flat / product(grid.slice(d + 1))) % grid[d]);
+    if (!skip(index)) continue;
+    const extent = chunkExtent(meta, index);
+    copyBox(
+      fill,
+      meta.chunks,
+      extent.map(() => 0),
+      out,
+      meta.shape,
+      index.map((c, d) => c * meta.chunks[d]),
+      extent,
+    );
+  }
+  return out;
+}
+
+async function writeArchive(dir: string, format: ZarrFormat) {
+  const store = new FsStore(dir);
+  await writeGroupMetadata(store, format, {
+    title: "interop",
+    history: "written by zarrify tests",
+  });
+  const written: { c: Case; meta: ArrayMeta; expected: DataArray }[] = [];
+  let seed = 1;
+  for (const c of cases()) {
+    const meta = createArrayMeta({
+      zarrFormat: format,
+      path: c.path,
+      dtype: c.dtype,
+      shape: c.shape,
+      chunks: c.chunks,
+      dimensionNames: dimsOf(c),
+      attrs: attrsOf(c),
+      compression: c.compression,
+    });
+    const data = sampleData(c.dtype, product(c.shape), seed++);
+    await writeArrayMetadata(store, meta);
+    await writeAllChunks(store, meta, data, c.skip);
+    written.push({ c, meta, expected: expectedArray(meta, data, c.skip) });
+  }
+  await writeConsolidated(store, format);
+  return written;
+}
+
+function v2FillJson(c: Case): Json {
+  if (!c.withFill) return null;
+  const f = FILL[c.dtype];
+  if (c.dtype === "char") return Buffer.from(f as string, "latin1").toString("base64");
+  if (typeof f === "number" && Number.isNaN(f)) return "NaN";
+  return f;
+}
+
+function runPython(args: string[]) {
+  const r = spawnSync(PYTHON, [HELPER, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  let report: { ok: boolean; errors: string[]; checked: number } | undefined;
+  try {
+    report = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+  } catch {
+    throw new Error(`python helper failed (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+  return report as { ok: boolean; errors: string[]; checked: number };
+}
+
+describe.skipIf(skipPython)("zarr v2 read by Debian zarr 2.13 / numcodecs / xarray", () => {
+  it("reads every dtype x codec, fill values, attrs and consolidated metadata", async () => {
+    const dir = join(tmp, "v2.zarr");
+    const dataDir = join(tmp, "v2-expected");
+    mkdirSync(dataDir);
+    const written = await writeArchive(dir, 2);
+    const arrays = written.map(({ c, meta, expected }) => {
+      const file = `${c.path}.${c.dtype === "string" ? "json" : "bin"}`;
+      if (Array.isArray(expected)) writeFileSync(join(dataDir, file), JSON.stringify(expected));
+      else
+        writeFileSync(
+          join(dataDir, file),
+          new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength),
+        );
+      return {
+        path: c.path,
+        dtype: c.dtype,
+        numpy_dtype: NUMPY_DTYPE[c.dtype],
+        shape: c.shape,
+        chunks: c.chunks,
+        dims: dimsOf(c),
+        fill_value: v2FillJson(c),
+        attrs: { ...COMMON_ATTRS_JSON, _ARRAY_DIMENSIONS: dimsOf(c) },
+        compressor: v2Compressor(meta.compression, chunkTypesize(c.dtype)),
+        data: file,
+      };
+    });
+    const manifest = join(dataDir, "manifest.json");
+    writeFileSync(
+      manifest,
+      stringifyJson({
+        root_attrs: { title: "interop", history: "written by zarrify tests" },
+        arrays,
+      } as unknown as Json),
+    );
+    const report = runPython(["check", dir, manifest]);
+    expect(report.errors).toEqual([]);
+    expect(report.checked).toBe(arrays.length);
+  });
+
+  it("c-blosc decodes our frames and we decode c-blosc's, for every cname x shuffle x typesize", () => {
+    const dir = join(tmp, "frames");
+    mkdirSync(dir);
+    const typesizes: [string, DType][] = [
+      ["u1", "uint8"],
+      ["i2", "int16"],
+      ["f4", "float32"],
+      ["f8", "float64"],
+    ];
+    for (const cname of BLOSC_CNAMES) {
+      for (const shuffle of BLOSC_SHUFFLES) {
+        for (const [tag, dtype] of typesizes) {
+          for (const n of [50, 5003, 40000]) {
+            const data = sampleData(dtype, n, n) as Exclude<DataArray, string[]>;
+            const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+            for (const clevel of [1, 9]) {
+              const frame = bloscCompress(src, {
+                cname,
+                clevel,
+                shuffle,
+                typesize: chunkTypesize(dtype),
+              });
+              const stem = join(dir, `ts-${cname}-${shuffle}-${tag}-${n}-${clevel}`);
+              writeFileSync(`${stem}.blosc`, frame);
+              writeFileSync(`${stem}.src`, src);
+            }
+          }
+        }
+      }
+    }
+    const report = runPython(["frames", dir]);
+    expect(report.errors).toEqual([]);
+    expect(report.checked).toBe(BLOSC_CNAMES.length * 3 * 4 * 3 * 2);
+    const pyFrames = readdirSync(dir).filter((f) => f.startsWith("py-") && f.endsWith(".blosc"));
+    expect(pyFrames.length).toBe(5 * 3 * 4 * 3);
+    for (const f of pyFrames) {
+      const frame = new Uint8Array(readFileSync(join(dir, f)));
+      const src = new Uint8Array(readFileSync(join(dir, f.replace(/\.blosc$/, ".src"))));
+      expect(Buffer.from(bloscDecompress(frame)).equals(Buffer.from(src)), f).toBe(true);
+    }
+  });
+});
+
+function fsReader(root: string) {
+  return {
+    async get(key: string): Promise<Uint8Array | undefined> {
+      try {
+        return new Uint8Array(await readFile(join(root, key)));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+function v3FillAttr(dtype: DType): unknown {
+  const f = FILL[dtype];
+  if (dtype === "float32" || dtype === "float64") {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(Number(f));
+    return b.toString("base64");
+  }
+  if (dtype === "char") return 0;
+  if (typeof f === "bigint") return Number(f); // JSON.parse in zarrita rounds big integers
+  return f;
+}
+
+describe("zarr v3 read by zarrita", () => {
+  it("reads every dtype x codec through consolidated metadata", async () => {
+    const dir = join(tmp, "v3.zarr");
+    const written = await writeArchive(dir, 3);
+    const store = await zarr.withConsolidatedMetadata(fsReader(dir), { format: "v3" });
+    const listed = store.contents().map((n) => n.path);
+    const root = await zarr.open(store, { kind: "group" });
+    expect(root.attrs).toEqual({ title: "interop", history: "written by zarrify tests" });
+    for (const { c, expected } of written) {
+      expect(listed, c.path).toContain(`/${c.path}`);
+      const arr = await zarr.open(root.resolve(c.path), { kind: "array" });
+      expect(arr.shape).toEqual(c.shape);
+      expect(arr.chunks).toEqual(c.chunks);
+      expect(arr.dimensionNames).toEqual(dimsOf(c));
+      expect(arr.dtype).toBe(c.dtype === "char" ? "uint8" : c.dtype);
+      const attrs = arr.attrs as Record<string, unknown>;
+      expect(attrs.units).toBe("K");
+      expect(attrs.not_a_number).toBe("NaN");
+      if (c.dtype === "char") expect(attrs._zarrify_dtype).toBe("char");
+      if (c.withFill) {
+        expect(attrs._FillValue).toEqual(v3FillAttr(c.dtype));
+      } else {
+        expect(attrs).not.toHaveProperty("_FillValue");
+      }
+      const got = await zarr.get(arr);
+      // zarrita returns a bare scalar for 0-d arrays, a chunk-like {data, shape} otherwise.
+      const values =
+        c.shape.length === 0
+          ? [got]
+          : Array.isArray(got.data)
+            ? got.data
+            : Array.from(got.data as ArrayLike<unknown>);
+      const want = Array.isArray(expected) ? expected : Array.from(expected as ArrayLike<unknown>);
+      expect(values, c.path).toEqual(want);
+    }
+  });
+});
