@@ -31,10 +31,10 @@ const ROOT = path.resolve(HERE, "..");
 const OUT = path.join(HERE, "out");
 const PY = "/usr/bin/python3";
 const GNU_TIME = "/usr/bin/time";
-// ZARRIFY_BENCH_CLI benchmarks another build (e.g. an installed package's main.js).
+// ZARRIFY_BENCH_CLI benchmarks another build (e.g. an installed package's bin.js).
 const CLI = process.env.ZARRIFY_BENCH_CLI
   ? path.resolve(process.env.ZARRIFY_BENCH_CLI)
-  : path.join(ROOT, "dist", "cli", "main.js");
+  : path.join(ROOT, "dist", "cli", "bin.js");
 const NLAT = 721;
 const NLON = 1440;
 const CHUNKING = "time:24,lat:180,lon:360";

@@ -58,18 +58,21 @@ export function selectVariables(
   ds: Dataset,
   include: readonly string[] | undefined,
   drop: readonly string[] | undefined,
+  /** Names the file has but the reader could not represent: valid to name, never returned. */
+  unrepresentable: readonly string[] = [],
 ): Variable[] {
   const byName = new Map(ds.variables.map((v) => [v.name, v]));
-  const available = () => [...byName.keys()].join(", ") || "none";
+  const known = new Set([...byName.keys(), ...unrepresentable]);
+  const available = () => [...known].join(", ") || "none";
   for (const [flag, list] of [
     ["--variables", include],
     ["--drop-variables", drop],
   ] as const) {
     for (const name of list ?? []) {
-      if (!byName.has(name)) {
+      if (!known.has(name)) {
         throw new ConfigError(
           `${flag}: no variable '${name}' in ${ds.path} (variables: ${available()})`,
-          { hint: `check the spelling; 'zarrify analyze ${ds.path}' lists the variables` },
+          { hint: `check the spelling; \`ncdump -h ${ds.path}\` lists the variables` },
         );
       }
     }

@@ -53,11 +53,23 @@ function splitOptions(options: ConvertOptions): { config: ConfigInput; run: RunO
   return { config, run: { overwrite, logger, progress, store } };
 }
 
-/** Variables the reader could open but not represent (compound, enum…) must be left out by name. */
-function refuseUnsupported(ds: Dataset, chosen: Set<string>): void {
-  const unsupported = (ds as Dataset & { unsupported?: { name: string; reason: string }[] })
-    .unsupported;
-  const hit = unsupported?.filter((u) => chosen.has(u.name)) ?? [];
+interface Unrepresentable {
+  name: string;
+  reason: string;
+}
+
+/** Variables the reader found but cannot represent (compound, opaque…), if it reports any. */
+function unrepresentableIn(ds: Dataset): Unrepresentable[] {
+  return (ds as Dataset & { unsupported?: Unrepresentable[] }).unsupported ?? [];
+}
+
+/** Never drop data silently: an unrepresentable variable the selection includes is an error. */
+function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
+  const all = unrepresentableIn(ds);
+  const included = config.variables?.length
+    ? all.filter((u) => config.variables?.includes(u.name))
+    : all;
+  const hit = included.filter((u) => !config.dropVariables?.includes(u.name));
   if (hit.length > 0) {
     const list = hit.map((u) => `'${u.name}' (${u.reason})`).join(", ");
     throw new InputError(`${ds.path}: cannot convert variable ${list}`, {
@@ -67,14 +79,32 @@ function refuseUnsupported(ds: Dataset, chosen: Set<string>): void {
   }
 }
 
-export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
-  const variables = selectVariables(ds, config.variables, config.dropVariables);
-  const unsupported = (ds as Dataset & { unsupported?: { name: string }[] }).unsupported ?? [];
-  const chosen = new Set(variables.map((v) => v.name));
-  if (!config.variables?.length) {
-    for (const u of unsupported) if (!config.dropVariables?.includes(u.name)) chosen.add(u.name);
+/**
+ * Options the schema already validates for verbs still to come. Accepting them silently would
+ * write an archive the user did not ask for, so convert refuses them by name.
+ */
+function refuseNotYetSupported(config: ZarrifyConfig): void {
+  const unsupported = [
+    config.packing.enabled && "packing",
+    config.shards && Object.keys(config.shards).length > 0 && "shards",
+    config.intelligentChunking && "intelligentChunking",
+  ].filter(Boolean);
+  if (unsupported.length > 0) {
+    throw new ConfigError(`convert does not support ${unsupported.join(", ")} yet`, {
+      hint: "remove it from the config file or environment; use --chunking to set chunks by hand",
+    });
   }
-  refuseUnsupported(ds, chosen);
+}
+
+export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
+  refuseNotYetSupported(config);
+  const variables = selectVariables(
+    ds,
+    config.variables,
+    config.dropVariables,
+    unrepresentableIn(ds).map((u) => u.name),
+  );
+  refuseUnrepresentable(ds, config);
   return planConvert(ds, variables, {
     zarrFormat: config.zarrFormat,
     compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),

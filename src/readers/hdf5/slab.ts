@@ -8,7 +8,7 @@ import type { DataArray, NumericArray } from "../../dataset/types.js";
 import { allocate, type H5Module, vlenStrings } from "./runtime.js";
 import type { Encoding } from "./types.js";
 
-export const MAX_PIECE_BYTES = 64 * 2 ** 20;
+export const MAX_PIECE_BYTES = 8 * 2 ** 20;
 
 export interface SlabSource {
   module: H5Module;

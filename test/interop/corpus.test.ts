@@ -1,0 +1,108 @@
+/**
+ * Every real file in ../shared/data/real converts to Zarr v2 and v3. v2 archives are opened by
+ * Debian's xarray and compared with xarray's view of the source (compare_xarray.py); v3 archives
+ * are read back by zarrita.js and compared value for value with what our readers return (the
+ * readers are themselves checked against netCDF4-python in test/readers).
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as zarr from "zarrita";
+import { afterAll, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import type { DataArray } from "../../src/dataset/types.js";
+import { InputError } from "../../src/errors.js";
+import { convertToZarr } from "../../src/ops/convert.js";
+import { openDataset } from "../../src/readers/index.js";
+import { python, real, realDir, repoRoot, tempDir } from "../helpers/paths.js";
+import { OUT_OF_SCOPE } from "./out-of-scope.js";
+
+const run = promisify(execFile);
+const COMPARE = join(repoRoot, "test/interop/compare_xarray.py");
+const files = existsSync(realDir)
+  ? readdirSync(realDir)
+      .filter((f) => !f.endsWith(".md"))
+      .sort()
+  : [];
+const tmp = tempDir("zarrify-corpus-");
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function fsReader(root: string) {
+  return {
+    async get(key: string): Promise<Uint8Array | undefined> {
+      try {
+        return new Uint8Array(await readFile(join(root, key)));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+function bytesOf(a: DataArray | unknown[]): Buffer | string {
+  if (Array.isArray(a)) return JSON.stringify(a);
+  const t = a as Uint8Array;
+  return Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+}
+
+it("finds the real corpus", () => {
+  expect(files.length).toBeGreaterThanOrEqual(118);
+});
+
+describe.each(files)("%s", (file) => {
+  const source = real(file);
+  const options = OUT_OF_SCOPE[file]?.options ?? {};
+
+  if (OUT_OF_SCOPE[file]) {
+    it("refuses the unsupported part with a clear InputError, and converts the rest", async () => {
+      const refused = convertToZarr(source, join(tmp, `${file}.refused.zarr`));
+      await expect(refused).rejects.toBeInstanceOf(InputError);
+      await expect(refused).rejects.toThrow(OUT_OF_SCOPE[file].error);
+      expect(existsSync(join(tmp, `${file}.refused.zarr`))).toBe(false);
+    });
+  }
+
+  it("Zarr v2 opens in xarray exactly like the source", async () => {
+    const out = join(tmp, `${file}.v2.zarr`);
+    await convertToZarr(source, out, { ...options, zarrFormat: 2 });
+    const args = [COMPARE, source, out];
+    if (options.dropVariables) args.push("--drop-variables", options.dropVariables.join(","));
+    const { stdout } = await run(python, args, { maxBuffer: 64 * 1024 * 1024 });
+    const report = JSON.parse(stdout) as { ok: boolean; differences: string[]; mode: string };
+    expect(report.differences, `compare mode ${report.mode}`).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it("Zarr v3 read back by zarrita equals the source", async () => {
+    const out = join(tmp, `${file}.v3.zarr`);
+    await convertToZarr(source, out, { ...options, zarrFormat: 3 });
+    const store = await zarr.withConsolidatedMetadata(fsReader(out), { format: "v3" });
+    const root = await zarr.open(store, { kind: "group" });
+    const ds = await openDataset(source);
+    try {
+      const drop = new Set(options.dropVariables ?? []);
+      for (const v of ds.variables.filter((x) => !drop.has(x.name))) {
+        const arr = await zarr.open(root.resolve(v.name), { kind: "array" });
+        expect(arr.shape, v.name).toEqual(v.shape);
+        expect(arr.dimensionNames ?? [], v.name).toEqual(v.dims);
+        if (v.shape.some((n) => n === 0)) continue;
+        const want = await v.read(
+          v.shape.map(() => 0),
+          v.shape,
+        );
+        const got = await zarr.get(arr);
+        const values = v.shape.length === 0 ? [got] : (got as { data: unknown }).data;
+        const normalized =
+          v.shape.length === 0 && !Array.isArray(want)
+            ? bytesOf(new (want.constructor as new (x: unknown[]) => DataArray)(values as unknown[]))
+            : bytesOf(values as DataArray);
+        expect(normalized, v.name).toEqual(bytesOf(want));
+      }
+    } finally {
+      await ds.close();
+    }
+  });
+});
