@@ -2,7 +2,7 @@
  * Execute a WritePlan: cut every array into read blocks and write them, on worker threads when the
  * job is big enough to pay for starting them, inline otherwise.
  */
-import { DTYPE_SIZE, type Dataset } from "../dataset/types.js";
+import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
 import { ConversionError, ZarrifyError } from "../errors.js";
 import { type Block, planBlocks } from "../plan/blocks.js";
 import type { WritePlan } from "../plan/write-plan.js";
@@ -94,7 +94,8 @@ export async function executePlan(options: ExecuteOptions): Promise<ExecuteResul
   for (const task of tasks) {
     const array = plan.arrays[task.array];
     const variable = variables.get(array.source);
-    if (!variable) throw new ConversionError(`variable ${array.source} missing from ${dataset.path}`);
+    if (!variable)
+      throw new ConversionError(`variable ${array.source} missing from ${dataset.path}`);
     try {
       onDone(task, await writeBlock(variable, array, task.block, sink));
     } catch (err) {

@@ -16,7 +16,12 @@ export interface BlockResult {
 /** Where encoded chunks go: the Zarr store, through the array's codecs. */
 export interface ChunkSink {
   /** Encode `data` (shape `dataShape`, possibly a partial edge chunk) and store it; returns bytes stored. */
-  put(array: ArrayPlan, chunkCoords: number[], data: DataArray, dataShape: number[]): Promise<number>;
+  put(
+    array: ArrayPlan,
+    chunkCoords: number[],
+    data: DataArray,
+    dataShape: number[],
+  ): Promise<number>;
 }
 
 function byteLength(data: DataArray): number {

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { selectVariables } from "../dataset/coords.js";
 import type { Dataset } from "../dataset/types.js";
+import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { type ProgressListener, progressReporter } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
@@ -17,7 +18,6 @@ import { openDataset } from "../readers/index.js";
 import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
-import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { stageOutput } from "./output.js";
 
 /** The seed's examples use it throughout; Debian's numcodecs and zarrita both decode it. */
@@ -140,10 +140,14 @@ export async function convertToZarr(
       `convert: ${plan.arrays.length} variables → Zarr v${plan.zarrFormat} ${output} (${config.compression ?? "default"} compression)`,
     );
     for (const a of plan.arrays) {
-      logger.debug(`  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`);
+      logger.debug(
+        `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`,
+      );
     }
 
-    const staged = run.store ? undefined : await stageOutput(resolve(output), run.overwrite ?? false);
+    const staged = run.store
+      ? undefined
+      : await stageOutput(resolve(output), run.overwrite ?? false);
     const store = run.store ?? new FsStore(staged?.staging ?? output);
     const reporter =
       run.progress === true

@@ -22,7 +22,8 @@ const KNOWN_SIGNATURES: Array<[RegExp | ((b: Uint8Array) => boolean), string]> =
   [/^GRIB/, "a GRIB file (convert it to NetCDF first, e.g. with cdo or grib_to_netcdf)"],
   [/^\x89PNG/, "a PNG image"],
   [/^%PDF/, "a PDF document"],
-  [/^CDF[^\x01\x02\x05]/, "a NetCDF-3 file with an unknown version byte"],
+  // Valid CDF-1/2/5 never get here, so a CDF signature means an unknown version byte.
+  [/^CDF/, "a NetCDF-3 file with an unknown version byte"],
   [/^\{/, "a JSON document"],
 ];
 

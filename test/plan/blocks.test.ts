@@ -26,7 +26,11 @@ describe("planBlocks", () => {
     const req = { shape: [7, 11, 13], chunks: [2, 4, 5], itemSize: 4, maxBlockBytes: 400 };
     const blocks = planBlocks(req);
     expect(covered(req.shape, blocks).every((c) => c === 1)).toBe(true);
-    for (const b of blocks) b.start.forEach((s, d) => expect(s % req.chunks[d]).toBe(0));
+    for (const b of blocks) {
+      b.start.forEach((s, d) => {
+        expect(s % req.chunks[d]).toBe(0);
+      });
+    }
     for (const b of blocks) expect(b.count.reduce((x, y) => x * y, 4)).toBeLessThanOrEqual(400);
   });
 
@@ -49,21 +53,26 @@ describe("planBlocks", () => {
       sourceChunks: [1, 721, 1440],
       maxBlockBytes: 64 * MB,
     });
-    const bytes = span.reduce((a, s, d) => a * Math.min(s * [24, 180, 360][d], [48, 721, 1440][d]), 4);
+    const bytes = span.reduce(
+      (a, s, d) => a * Math.min(s * [24, 180, 360][d], [48, 721, 1440][d]),
+      4,
+    );
     expect(bytes).toBeLessThanOrEqual(64 * MB);
     expect(span[2]).toBe(4);
   });
 
   it("grows contiguous sources along inner dims for long sequential reads", () => {
-    expect(blockSpan({ shape: [100, 10, 10], chunks: [10, 5, 5], itemSize: 8, maxBlockBytes: MB })).toEqual([
-      10, 2, 2,
-    ]);
+    expect(
+      blockSpan({ shape: [100, 10, 10], chunks: [10, 5, 5], itemSize: 8, maxBlockBytes: MB }),
+    ).toEqual([10, 2, 2]);
   });
 
   it("has one empty-index block for scalars and none for empty arrays", () => {
     expect(planBlocks({ shape: [], chunks: [], itemSize: 8, maxBlockBytes: MB })).toEqual([
       { start: [], count: [] },
     ]);
-    expect(planBlocks({ shape: [0, 5], chunks: [1, 5], itemSize: 8, maxBlockBytes: MB })).toEqual([]);
+    expect(planBlocks({ shape: [0, 5], chunks: [1, 5], itemSize: 8, maxBlockBytes: MB })).toEqual(
+      [],
+    );
   });
 });

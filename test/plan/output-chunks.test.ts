@@ -18,7 +18,13 @@ describe("outputChunks", () => {
 
   it("clips requests to the dimension length and keeps length-0 dims at chunk 1", () => {
     expect(
-      outputChunks({ dims: ["t", "x"], shape: [0, 5], itemSize: 4, byDim: { x: 100 }, targetBytes: MB }),
+      outputChunks({
+        dims: ["t", "x"],
+        shape: [0, 5],
+        itemSize: 4,
+        byDim: { x: 100 },
+        targetBytes: MB,
+      }),
     ).toEqual([1, 5]);
   });
 

@@ -9,7 +9,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -34,6 +33,7 @@ import type { ZarrFormat } from "../../src/zarr/keys.js";
 import { type ArrayMeta, chunkTypesize, createArrayMeta } from "../../src/zarr/metadata.js";
 import { copyBox, product } from "../../src/zarr/nd.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
+import { fsReader } from "../helpers/zarrita.js";
 import { ALL_DTYPES, sampleData, writeAllChunks } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -344,19 +344,6 @@ describe.skipIf(skipPython)("zarr v2 read by Debian zarr 2.13 / numcodecs / xarr
     }
   });
 });
-
-function fsReader(root: string) {
-  return {
-    async get(key: string): Promise<Uint8Array | undefined> {
-      try {
-        return new Uint8Array(await readFile(join(root, key)));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        throw err;
-      }
-    },
-  };
-}
 
 function v3FillAttr(dtype: DType): unknown {
   const f = FILL[dtype];
