@@ -13,7 +13,11 @@ export class ZarrConverter {
     this.config = resolveConfig({ cli: config });
   }
 
-  convert(input: string | string[], output: string, options: RunOptions = {}): Promise<ConvertResult> {
+  convert(
+    input: string | string[],
+    output: string,
+    options: RunOptions = {},
+  ): Promise<ConvertResult> {
     return convertToZarr(input, output, { ...this.config, ...options });
   }
 }

@@ -1,6 +1,14 @@
 export { type ConfigInput, resolveConfig, type ZarrifyConfig } from "./config/schema.js";
 export { ZarrConverter } from "./converter.js";
-export type { Attrs, AttrValue, DataArray, Dataset, Dimension, DType, Variable } from "./dataset/types.js";
+export type {
+  Attrs,
+  AttrValue,
+  DataArray,
+  Dataset,
+  Dimension,
+  DType,
+  Variable,
+} from "./dataset/types.js";
 export {
   ConfigError,
   ConversionError,

@@ -40,7 +40,10 @@ export function addEncodingOptions(cmd: Command): Command {
     .option("--time-dim <name>", "the time dimension (default: detected from CF attributes)")
     .addOption(new Option("--zarr-format <n>", "Zarr format version").choices(["2", "3"]))
     .option("--group <path>", "NetCDF-4 group to read instead of the root group")
-    .option("--target-chunk-size-mb <n>", "largest chunk zarrify makes on its own, in MB (default 50)")
+    .option(
+      "--target-chunk-size-mb <n>",
+      "largest chunk zarrify makes on its own, in MB (default 50)",
+    )
     .option("--jobs <n>", "worker threads (default: number of CPUs)");
 }
 

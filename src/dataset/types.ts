@@ -54,6 +54,8 @@ export interface Variable {
   dims: string[];
   shape: number[];
   attrs: Attrs;
+  /** Stored type of each numeric attribute: a float 100.0 must not become the integer 100. */
+  attrTypes?: Record<string, DType>;
   /** The source's own chunk shape (HDF5 chunked storage); undefined for contiguous storage. */
   sourceChunks?: number[];
   /** Human-readable source filters for `analyze`, e.g. ["deflate(4)", "shuffle"]. */
@@ -81,6 +83,8 @@ export interface Dataset {
   /** In file order. Includes coordinate variables. */
   variables: Variable[];
   attrs: Attrs;
+  /** Stored type of each numeric global attribute. */
+  attrTypes?: Record<string, DType>;
   close(): Promise<void>;
 }
 

@@ -5,7 +5,7 @@ import type { Store } from "../zarr/store/types.js";
 import { arrayMetaFor } from "./zarr-sink.js";
 
 export async function writePlanMetadata(store: Store, plan: WritePlan): Promise<void> {
-  await writeGroupMetadata(store, plan.zarrFormat, plan.attrs);
+  await writeGroupMetadata(store, plan.zarrFormat, plan.attrs, "", plan.attrTypes);
   for (const array of plan.arrays) {
     await writeArrayMetadata(store, arrayMetaFor(array, plan.zarrFormat));
   }

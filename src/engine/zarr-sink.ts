@@ -17,6 +17,7 @@ export function arrayMetaFor(array: ArrayPlan, zarrFormat: 2 | 3): ArrayMeta {
     attrs: array.attrs,
     fillValue: array.fillValue,
     compression: array.compression,
+    attrTypes: array.attrTypes,
   });
 }
 

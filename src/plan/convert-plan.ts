@@ -1,5 +1,5 @@
 /** Plan a single-source conversion: one output array per selected variable, raw values kept. */
-import { type Attrs, DTYPE_SIZE, type Dataset, type Variable } from "../dataset/types.js";
+import { type Attrs, type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import type { CompressionSpec } from "../zarr/compression.js";
 import { outputChunks } from "./output-chunks.js";
 import type { ArrayPlan, WritePlan } from "./write-plan.js";
@@ -34,6 +34,7 @@ export function planArray(v: Variable, options: ConvertPlanOptions): ArrayPlan {
     }),
     dtype: v.dtype,
     attrs: { ...v.attrs },
+    attrTypes: v.attrTypes,
     fillValue: fillValueOf(v),
     compression: options.compression,
     sourceChunks: v.sourceChunks ? [...v.sourceChunks] : undefined,
@@ -48,6 +49,7 @@ export function planConvert(
   return {
     zarrFormat: options.zarrFormat,
     attrs: { ...ds.attrs, ...(options.extraAttrs ?? {}) },
+    attrTypes: ds.attrTypes,
     arrays: variables.map((v) => planArray(v, options)),
   };
 }

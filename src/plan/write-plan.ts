@@ -16,6 +16,8 @@ export interface ArrayPlan {
   dtype: DType;
   /** Output attributes, `_FillValue` included when the source has one. */
   attrs: Attrs;
+  /** Stored types of the attributes, so float attributes stay floats. */
+  attrTypes?: Record<string, DType>;
   /** The source's `_FillValue`, or null when it has none (Zarr v2 must then say null). */
   fillValue: number | bigint | string | null;
   compression: CompressionSpec;
@@ -27,5 +29,6 @@ export interface WritePlan {
   zarrFormat: 2 | 3;
   /** Root group attributes. */
   attrs: Attrs;
+  attrTypes?: Record<string, DType>;
   arrays: ArrayPlan[];
 }

@@ -57,6 +57,7 @@ export async function openNetcdf3(path: string): Promise<Dataset> {
         dims: h.dimIds.map((id) => header.dims[id].name),
         shape,
         attrs: h.attrs,
+        attrTypes: h.attrTypes,
         read: async (start, count) => {
           checkSlab(path, h.name, shape, start, count);
           if (closed) throw new InputError(`${path}: read of ${h.name} after close`, { path });
@@ -83,6 +84,7 @@ export async function openNetcdf3(path: string): Promise<Dataset> {
       })),
       variables: layout.vars.map(makeVariable),
       attrs: header.attrs,
+      attrTypes: header.attrTypes,
       close: async () => {
         if (closed) return;
         closed = true;

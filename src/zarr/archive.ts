@@ -17,9 +17,9 @@
  *       hierarchy with listDir (consolidated: false, e.g. right after an append changed shapes).
  *   readJson(store, key): Promise<Json | undefined>
  */
-import type { Attrs } from "../dataset/types.js";
+import type { Attrs, DType } from "../dataset/types.js";
 import { InputError } from "../errors.js";
-import { type Json, type JsonObject, parseJson, stringifyJson } from "./json.js";
+import { type Json, type JsonObject, JsonText, parseJson, stringifyJson } from "./json.js";
 import { joinPath, type ZarrFormat } from "./keys.js";
 import { type ArrayMeta, arrayDocuments, groupDocuments } from "./metadata.js";
 import { parseArrayDocuments, parseGroupAttrs } from "./metadata-parse.js";
@@ -76,8 +76,9 @@ export async function writeGroupMetadata(
   format: ZarrFormat,
   attrs: Attrs,
   path = "",
+  attrTypes?: Record<string, DType>,
 ): Promise<void> {
-  await writeDocs(store, path, groupDocuments(format, attrs), format === 2 ? 4 : 2);
+  await writeDocs(store, path, groupDocuments(format, attrs, attrTypes), format === 2 ? 4 : 2);
 }
 
 interface Node {
@@ -87,7 +88,13 @@ interface Node {
 }
 
 function isObject(v: Json | undefined): v is JsonObject {
-  return v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v);
+  return (
+    v !== null &&
+    v !== undefined &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    !(v instanceof JsonText)
+  );
 }
 
 /** Walks the hierarchy below the root group, reading each node's own documents. */
@@ -156,18 +163,28 @@ export async function detectFormat(store: Store): Promise<ZarrFormat | undefined
   return undefined;
 }
 
+/**
+ * Documents are embedded as the exact text in the store, not re-serialised from a parse: the
+ * parse cannot tell 100.0 from 100, and a float attribute must stay a float for xarray.
+ */
+async function rawDoc(store: Store, key: string): Promise<JsonText | undefined> {
+  const bytes = await store.get(key);
+  return bytes === undefined ? undefined : new JsonText(decoder.decode(bytes).trim());
+}
+
 export async function writeConsolidated(store: Store, format: ZarrFormat): Promise<void> {
   const nodes = await walk(store, format);
   if (format === 2) {
     const metadata: JsonObject = {};
-    for (const name of [".zgroup", ".zattrs"]) {
-      const doc = await readJson(store, name);
-      if (doc !== undefined) metadata[name] = doc;
-    }
+    const keys = [".zgroup", ".zattrs"];
     for (const node of nodes) {
       for (const [name, doc] of Object.entries(node.docs)) {
-        if (doc !== undefined) metadata[joinPath(node.path, name)] = doc;
+        if (doc !== undefined) keys.push(joinPath(node.path, name));
       }
+    }
+    for (const key of keys) {
+      const doc = await rawDoc(store, key);
+      if (doc !== undefined) metadata[key] = doc;
     }
     const doc: JsonObject = { metadata, zarr_consolidated_format: 1 };
     await store.set(".zmetadata", jsonBytes(doc, 4));
@@ -176,13 +193,23 @@ export async function writeConsolidated(store: Store, format: ZarrFormat): Promi
   const root = await readJson(store, "zarr.json");
   if (!isObject(root))
     throw new InputError("Cannot consolidate: the archive has no root zarr.json.");
-  const byPath = new Map(nodes.map((n) => [n.path, n.docs["zarr.json"] as JsonObject]));
   const metadata: JsonObject = {};
-  for (const p of sortPaths([...byPath.keys()])) {
-    const { consolidated_metadata: _nested, ...doc } = byPath.get(p) as JsonObject;
-    metadata[p] = doc;
+  for (const p of sortPaths(nodes.map((n) => n.path))) {
+    const doc = await rawDoc(store, joinPath(p, "zarr.json"));
+    if (doc !== undefined) metadata[p] = doc;
   }
-  root.consolidated_metadata = { kind: "inline", must_understand: false, metadata };
+  const consolidated: JsonObject = { kind: "inline", must_understand: false, metadata };
+  if (root.consolidated_metadata === undefined) {
+    // Splice into the root's own text so its attributes keep their exact form.
+    const text = (await rawDoc(store, "zarr.json"))?.text ?? "{}";
+    const body = text.slice(0, text.lastIndexOf("}")).trimEnd();
+    const sep = body.endsWith("{") ? "" : ",";
+    const spliced = `${body}${sep}\n  "consolidated_metadata": ${stringifyJson(consolidated, 2)}\n}\n`;
+    await store.set("zarr.json", encoder.encode(spliced));
+    return;
+  }
+  // Re-consolidating: replace the old block (the root is re-serialised from its parse here).
+  root.consolidated_metadata = consolidated;
   await store.set("zarr.json", jsonBytes(root, 2));
 }
 

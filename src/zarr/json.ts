@@ -13,9 +13,30 @@
  * documents as ASCII. Non-finite floats are not JSON: attributes get the strings "NaN", "Infinity",
  * "-Infinity" (zarr's own convention for fill_value).
  */
-import type { Attrs, AttrValue } from "../dataset/types.js";
+import type { Attrs, AttrValue, DType } from "../dataset/types.js";
 
-export type Json = null | boolean | number | bigint | string | Json[] | JsonObject;
+export type Json = null | boolean | number | bigint | string | JsonText | Json[] | JsonObject;
+
+/** Pre-serialised JSON, written verbatim: typed floats, and documents embedded when consolidating. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A number that must read back as a float in Python: NetCDF float attributes with integral values
+ * (`valid_max = 100.0f`) would otherwise come back as int 100 and xarray would see another type.
+ * With `bareNonFinite`, NaN/Infinity are the bare tokens Python's json and zarr-python 2 write
+ * (Zarr v2 attributes); otherwise the strings "NaN"/"Infinity" (strict JSON, Zarr v3).
+ */
+export function jsonFloat(v: number, bareNonFinite: boolean): JsonText {
+  if (Number.isFinite(v)) {
+    const text = JSON.stringify(v);
+    return new JsonText(/[.eE]/.test(text) ? text : `${text}.0`);
+  }
+  const token = Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  return new JsonText(bareNonFinite ? token : JSON.stringify(token));
+}
+
 export interface JsonObject {
   [key: string]: Json;
 }
@@ -33,6 +54,7 @@ export function stringifyJson(value: Json, indent = 2): string {
   const sep = indent > 0 ? ": " : ":";
   const walk = (v: Json, depth: number): string => {
     if (v === null) return "null";
+    if (v instanceof JsonText) return v.text;
     switch (typeof v) {
       case "boolean":
         return v ? "true" : "false";
@@ -47,7 +69,7 @@ export function stringifyJson(value: Json, indent = 2): string {
     if (Array.isArray(v)) {
       if (v.length === 0) return "[]";
       // Arrays of scalars stay on one line: shapes and attribute vectors read better that way.
-      if (v.every((x) => x === null || typeof x !== "object")) {
+      if (v.every((x) => x === null || typeof x !== "object" || x instanceof JsonText)) {
         return `[${v.map((x) => walk(x, depth + 1)).join(indent > 0 ? ", " : ",")}]`;
       }
       return `[${v.map((x) => pad(depth + 1) + walk(x, depth + 1)).join(",")}${pad(depth)}]`;
@@ -61,6 +83,12 @@ export function stringifyJson(value: Json, indent = 2): string {
   };
   return walk(value, 0);
 }
+
+const NON_FINITE_TOKENS: Array<[string, number]> = [
+  ["NaN", Number.NaN],
+  ["Infinity", Number.POSITIVE_INFINITY],
+  ["-Infinity", Number.NEGATIVE_INFINITY],
+];
 
 /** A small strict JSON parser; the only difference from JSON.parse is exact big integers. */
 export function parseJson(text: string): Json {
@@ -128,6 +156,13 @@ export function parseJson(text: string): Json {
       i += 4;
       return null;
     }
+    // Not strict JSON, but what Python's json and zarr-python 2 write for non-finite floats.
+    for (const [token, n] of NON_FINITE_TOKENS) {
+      if (text.startsWith(token, i)) {
+        i += token.length;
+        return n;
+      }
+    }
     return num();
   };
   const str = (): string => {
@@ -189,11 +224,28 @@ function encodeScalar(v: unknown): Json {
   throw new TypeError(`cannot encode attribute value of type ${typeof v}`);
 }
 
-/** Attributes as strict JSON. Accepts typed arrays too (readers may hand those over). */
-export function encodeAttrs(attrs: Attrs | Record<string, unknown>): JsonObject {
+/** Attributes as JSON. Accepts typed arrays too (readers may hand those over). */
+export function encodeAttrs(
+  attrs: Attrs | Record<string, unknown>,
+  options: { attrTypes?: Record<string, DType>; bareNonFinite?: boolean } = {},
+): JsonObject {
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(attrs)) out[k] = encodeScalar(v);
+  for (const [k, v] of Object.entries(attrs)) {
+    const type = options.attrTypes?.[k];
+    out[k] =
+      type === "float32" || type === "float64"
+        ? encodeFloats(v, options.bareNonFinite ?? false)
+        : encodeScalar(v);
+  }
   return out;
+}
+
+function encodeFloats(v: unknown, bare: boolean): Json {
+  if (typeof v === "number") return jsonFloat(v, bare);
+  if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) {
+    return Array.from(v as ArrayLike<unknown>, (x) => encodeFloats(x, bare));
+  }
+  return encodeScalar(v);
 }
 
 function decodeValue(v: Json): AttrValue {

@@ -15,7 +15,7 @@
 import type { Attrs, AttrValue, DType } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { specFromV2Compressor, specFromV3Codecs } from "./codecs/registry.js";
-import { decodeAttrs, type Json, type JsonObject } from "./json.js";
+import { decodeAttrs, type Json, type JsonObject, JsonText } from "./json.js";
 import type { ZarrFormat } from "./keys.js";
 import {
   type ArrayMeta,
@@ -33,7 +33,13 @@ function invalid(path: string, why: string): never {
 }
 
 function asObject(v: Json | undefined, path: string, what: string): JsonObject {
-  if (v === null || v === undefined || typeof v !== "object" || Array.isArray(v)) {
+  if (
+    v === null ||
+    v === undefined ||
+    typeof v !== "object" ||
+    Array.isArray(v) ||
+    v instanceof JsonText
+  ) {
     return invalid(path, `${what} is not an object`);
   }
   return v;

@@ -54,6 +54,8 @@ export interface ArrayMeta {
   /** Zarr's fill_value, typed per dtype (see the header). */
   fillValue: FillValue;
   compression: CompressionSpec;
+  /** Stored element type per attribute, so float attributes stay floats in JSON. */
+  attrTypes?: Record<string, DType>;
 }
 
 export interface ArrayMetaInput extends Omit<ArrayMeta, "fillValue"> {
@@ -149,6 +151,16 @@ export function normalizeFillValue(path: string, dtype: DType, raw: unknown): Fi
   return n;
 }
 
+/**
+ * A non-finite `_FillValue` on an integer variable (xarray-data_eraint_uvz.nc: `short z` with
+ * `_FillValue = NaN`) can never match a value, so it masks nothing: the array gets no Zarr fill
+ * value and the attribute is kept as is, which is how xarray sees the source.
+ */
+function unmatchableFill(dtype: DType, raw: unknown): boolean {
+  const v = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
+  return !isFloat(dtype) && dtype !== "string" && typeof v === "number" && !Number.isFinite(v);
+}
+
 function defaultFill(dtype: DType): FillValue {
   if (isFloat(dtype)) return Number.NaN;
   if (dtype === "string") return "";
@@ -180,8 +192,9 @@ export function createArrayMeta(input: ArrayMetaInput): ArrayMeta {
     throw new ConfigError(`${where}: chunk sizes [${chunks}] must be positive integers.`);
   }
   let fillValue: FillValue;
-  if (input.fillValue !== undefined) fillValue = normalizeFillValue(path, dtype, input.fillValue);
-  else fillValue = normalizeFillValue(path, dtype, input.attrs._FillValue);
+  const rawFill = input.fillValue !== undefined ? input.fillValue : input.attrs._FillValue;
+  if (unmatchableFill(dtype, rawFill)) fillValue = null;
+  else fillValue = normalizeFillValue(path, dtype, rawFill);
   if (fillValue === null && input.zarrFormat === 3) fillValue = defaultFill(dtype);
   return {
     zarrFormat: input.zarrFormat,
@@ -193,6 +206,7 @@ export function createArrayMeta(input: ArrayMetaInput): ArrayMeta {
     attrs: { ...input.attrs },
     fillValue,
     compression: input.compression,
+    attrTypes: input.attrTypes ? { ...input.attrTypes } : undefined,
   };
 }
 
@@ -233,7 +247,9 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
   const { [DIMENSION_KEY]: _dims, [CHAR_MARKER_ATTR]: _marker, ...userAttrs } = meta.attrs;
   const typesize = chunkTypesize(meta.dtype);
   if (meta.zarrFormat === 2) {
-    const { _FillValue: _fill, ...rest } = userAttrs;
+    // The fill value lives in .zarray, where xarray reads it, unless it can never match.
+    const { _FillValue: fill, ...rest } = userAttrs;
+    if (unmatchableFill(meta.dtype, fill) && fill !== undefined) rest._FillValue = fill;
     return {
       ".zarray": {
         zarr_format: 2,
@@ -246,11 +262,14 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
         order: "C",
         dimension_separator: ".",
       },
-      ".zattrs": { ...encodeAttrs(rest), [DIMENSION_KEY]: meta.dimensionNames },
+      ".zattrs": {
+        ...encodeAttrs(rest, { attrTypes: meta.attrTypes, bareNonFinite: true }),
+        [DIMENSION_KEY]: meta.dimensionNames,
+      },
     };
   }
-  const attributes = encodeAttrs(userAttrs);
-  if ("_FillValue" in userAttrs) {
+  const attributes = encodeAttrs(userAttrs, { attrTypes: meta.attrTypes });
+  if ("_FillValue" in userAttrs && !unmatchableFill(meta.dtype, userAttrs._FillValue)) {
     const fill = normalizeFillValue(meta.path, meta.dtype, userAttrs._FillValue);
     attributes._FillValue = v3FillAttr(meta.dtype, fill);
   }
@@ -278,7 +297,12 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
   };
 }
 
-export function groupDocuments(format: ZarrFormat, attrs: Attrs): Record<string, JsonObject> {
-  if (format === 2) return { ".zgroup": { zarr_format: 2 }, ".zattrs": encodeAttrs(attrs) };
-  return { "zarr.json": { zarr_format: 3, node_type: "group", attributes: encodeAttrs(attrs) } };
+export function groupDocuments(
+  format: ZarrFormat,
+  attrs: Attrs,
+  attrTypes?: Record<string, DType>,
+): Record<string, JsonObject> {
+  const encoded = encodeAttrs(attrs, { attrTypes, bareNonFinite: format === 2 });
+  if (format === 2) return { ".zgroup": { zarr_format: 2 }, ".zattrs": encoded };
+  return { "zarr.json": { zarr_format: 3, node_type: "group", attributes: encoded } };
 }

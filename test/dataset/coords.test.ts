@@ -15,7 +15,15 @@ function v(name: string, dims: string[], attrs: Variable["attrs"] = {}): Variabl
 }
 
 function ds(variables: Variable[], dims: Dataset["dims"]): Dataset {
-  return { path: "x.nc", format: "hdf5", group: "/", dims, variables, attrs: {}, close: async () => {} };
+  return {
+    path: "x.nc",
+    format: "hdf5",
+    group: "/",
+    dims,
+    variables,
+    attrs: {},
+    close: async () => {},
+  };
 }
 
 const sample = ds(
@@ -54,13 +62,27 @@ describe("findTimeDim", () => {
 describe("selectVariables", () => {
   const names = (vs: Variable[]) => vs.map((x) => x.name);
   it("keeps everything by default, minus drops", () => {
-    expect(names(selectVariables(sample, undefined, ["pr"]))).toEqual(["t", "t_bnds", "lat", "height", "tas"]);
+    expect(names(selectVariables(sample, undefined, ["pr"]))).toEqual([
+      "t",
+      "t_bnds",
+      "lat",
+      "height",
+      "tas",
+    ]);
   });
   it("brings coordinates, auxiliary coordinates and bounds with a selected variable", () => {
-    expect(names(selectVariables(sample, ["tas"], undefined))).toEqual(["t", "t_bnds", "lat", "height", "tas"]);
+    expect(names(selectVariables(sample, ["tas"], undefined))).toEqual([
+      "t",
+      "t_bnds",
+      "lat",
+      "height",
+      "tas",
+    ]);
   });
   it("names the unknown variable and lists the real ones", () => {
-    expect(() => selectVariables(sample, ["tass"], undefined)).toThrow(/--variables: no variable 'tass'.*variables: t, t_bnds/);
+    expect(() => selectVariables(sample, ["tass"], undefined)).toThrow(
+      /--variables: no variable 'tass'.*variables: t, t_bnds/,
+    );
     expect(() => selectVariables(sample, undefined, ["zz"])).toThrow(ConfigError);
   });
 });

@@ -51,7 +51,13 @@ async function sourceValues(path: string, name: string): Promise<number[]> {
   try {
     const v = ds.variables.find((x) => x.name === name);
     if (!v) throw new Error(name);
-    return Array.from((await v.read(v.shape.map(() => 0), v.shape)) as Float32Array, Number);
+    return Array.from(
+      (await v.read(
+        v.shape.map(() => 0),
+        v.shape,
+      )) as Float32Array,
+      Number,
+    );
   } finally {
     await ds.close();
   }
@@ -73,7 +79,9 @@ describe("convertToZarr", () => {
     expect(field?.chunks).toEqual([10, 23, 7]);
     expect(field?.dimensionNames).toEqual(["time", "lat", "lon"]);
     expect(field?.compression).toMatchObject({ method: "zstd", level: 5 });
-    expect(await readBack(store, "field")).toEqual(await sourceValues(fixture("nc4_chunked.nc"), "field"));
+    expect(await readBack(store, "field")).toEqual(
+      await sourceValues(fixture("nc4_chunked.nc"), "field"),
+    );
   });
 
   it("writes Zarr v2 with extra global attributes and a variable selection", async () => {
@@ -89,7 +97,14 @@ describe("convertToZarr", () => {
     expect(meta.attrs.project).toBe("demo");
     // tas brings its dimension coordinates, their bounds and its `coordinates` (height).
     expect([...meta.arrays.keys()].sort()).toEqual([
-      "height", "lat", "lat_bnds", "lon", "lon_bnds", "tas", "time", "time_bnds",
+      "height",
+      "lat",
+      "lat_bnds",
+      "lon",
+      "lon_bnds",
+      "tas",
+      "time",
+      "time_bnds",
     ]);
   });
 
@@ -122,7 +137,11 @@ describe("ZarrConverter", () => {
   });
 
   it("converts with its configuration (the seed's constructor form)", async () => {
-    const converter = new ZarrConverter({ chunking: { time: 5 }, compression: "blosc:lz4:5", zarrFormat: 2 });
+    const converter = new ZarrConverter({
+      chunking: { time: 5 },
+      compression: "blosc:lz4:5",
+      zarrFormat: 2,
+    });
     const store = new MemoryStore();
     await converter.convert(fixture("nc4_chunked.nc"), "mem", { store });
     const meta = await readArchiveMetadata(store);

@@ -2,7 +2,13 @@ import { Command } from "commander";
 import { configFromEnv } from "../../config/load.js";
 import { resolveConfig } from "../../config/schema.js";
 import { convertToZarr } from "../../ops/convert.js";
-import { addCommonOptions, addEncodingOptions, type CommonFlags, encodingFlagsToConfig, fileConfig } from "../common.js";
+import {
+  addCommonOptions,
+  addEncodingOptions,
+  type CommonFlags,
+  encodingFlagsToConfig,
+  fileConfig,
+} from "../common.js";
 import type { CliContext } from "../context.js";
 
 export function convertCommand(ctx: CliContext): Command {
@@ -21,22 +27,24 @@ Examples:
   zarrify convert era5.nc era5.zarr --zarr-format 2 --chunking time:24,latitude:180 --compression blosc:zstd:3
   zarrify convert model.nc out.zarr --variables tas,pr --attrs '{"project": "demo"}'`,
   );
-  cmd.action(async (input: string, output: string, flags: CommonFlags & Record<string, unknown>) => {
-    const logger = ctx.logger(flags.verbose);
-    const config = resolveConfig({
-      cli: encodingFlagsToConfig(flags),
-      env: configFromEnv(process.env),
-      file: await fileConfig(flags),
-    });
-    const result = await convertToZarr(input, output, {
-      ...config,
-      overwrite: flags.overwrite === true,
-      logger,
-      progress: flags.progress,
-    });
-    ctx.out(
-      `converted ${input} → ${output}: ${result.variables.length} variables, ${result.chunks} chunks, ${(result.bytesWritten / 2 ** 20).toFixed(1)} MiB written in ${result.seconds.toFixed(2)} s`,
-    );
-  });
+  cmd.action(
+    async (input: string, output: string, flags: CommonFlags & Record<string, unknown>) => {
+      const logger = ctx.logger(flags.verbose);
+      const config = resolveConfig({
+        cli: encodingFlagsToConfig(flags),
+        env: configFromEnv(process.env),
+        file: await fileConfig(flags),
+      });
+      const result = await convertToZarr(input, output, {
+        ...config,
+        overwrite: flags.overwrite === true,
+        logger,
+        progress: flags.progress,
+      });
+      ctx.out(
+        `converted ${input} → ${output}: ${result.variables.length} variables, ${result.chunks} chunks, ${(result.bytesWritten / 2 ** 20).toFixed(1)} MiB written in ${result.seconds.toFixed(2)} s`,
+      );
+    },
+  );
   return cmd;
 }

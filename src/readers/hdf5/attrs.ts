@@ -4,7 +4,7 @@
  * char _FillValue keeps its raw bytes as latin1), string arrays and vlen strings are NC_STRING
  * (one value → string), numeric attributes of length 1 are scalars.
  */
-import type { Attrs, AttrValue } from "../../dataset/types.js";
+import type { Attrs, AttrValue, DType } from "../../dataset/types.js";
 import { allocate, type H5Module, type Metadata, vlenStrings } from "./runtime.js";
 import { classify, H5T } from "./types.js";
 
@@ -131,8 +131,15 @@ export function readAttr(
   return values.length === 1 ? values[0] : values;
 }
 
+/** The element type an attribute is stored with, for the ones whose JSON form depends on it. */
+export function attrDtype(module: H5Module, fileId: bigint, objPath: string, name: string) {
+  const kind = classify(module.get_attribute_metadata(fileId, objPath, name));
+  return kind.kind === "data" ? kind.dtype : undefined;
+}
+
 export interface AttrsResult {
   attrs: Attrs;
+  attrTypes: Record<string, DType>;
   /** Attributes left out because their type has no netCDF/Zarr representation. */
   dropped: string[];
 }
@@ -144,12 +151,17 @@ export function readAttrs(
   names: string[],
 ): AttrsResult {
   const attrs: Attrs = {};
+  const attrTypes: Record<string, DType> = {};
   const dropped: string[] = [];
   for (const name of names) {
     if (isHiddenAttr(name)) continue;
     const value = readAttr(module, fileId, objPath, name);
     if (value === undefined) dropped.push(name);
-    else attrs[name] = value;
+    else {
+      attrs[name] = value;
+      const dtype = attrDtype(module, fileId, objPath, name);
+      if (dtype) attrTypes[name] = dtype;
+    }
   }
-  return { attrs, dropped };
+  return { attrs, attrTypes, dropped };
 }

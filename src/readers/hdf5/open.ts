@@ -126,7 +126,7 @@ function buildDataset(
       continue;
     }
     for (const dim of dims) used.add(dim.id);
-    const { attrs, dropped } = readAttrs(module, fileId, info.path, info.attrNames);
+    const { attrs, attrTypes, dropped } = readAttrs(module, fileId, info.path, info.attrNames);
     for (const name of dropped) {
       warnings.push(`variable '${info.name}': attribute '${name}' has a type netCDF cannot hold`);
     }
@@ -144,6 +144,7 @@ function buildDataset(
         shape: dims.map((d) => d.length),
         extent: info.meta.shape ?? [],
         attrs,
+        attrTypes,
         chunks: info.meta.chunks ?? undefined,
         filters: filters.labels,
         enumMembers: info.type.enumMembers,
@@ -157,7 +158,7 @@ function buildDataset(
     size: d.length,
     unlimited: d.unlimited,
   }));
-  const { attrs, dropped } = readAttrs(module, fileId, group.path, group.attrNames);
+  const { attrs, attrTypes, dropped } = readAttrs(module, fileId, group.path, group.attrNames);
   for (const name of dropped) warnings.push(`attribute '${name}' has a type netCDF cannot hold`);
 
   return {
@@ -167,6 +168,7 @@ function buildDataset(
     dims,
     variables,
     attrs,
+    attrTypes,
     unsupported,
     warnings,
     async close() {

@@ -84,6 +84,7 @@ export interface VariableSpec {
   /** The dataset's stored extent (≤ shape on unlimited axes). */
   extent: number[];
   attrs: Record<string, AttrValue>;
+  attrTypes: Record<string, DType>;
   chunks?: number[];
   filters: string[];
   enumMembers?: Record<string, number>;
@@ -205,6 +206,7 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
     dims: spec.dims,
     shape: spec.shape,
     attrs: spec.attrs,
+    attrTypes: spec.attrTypes,
     sourceChunks: spec.chunks,
     sourceFilters: spec.filters,
     async read(start, count) {

@@ -4,7 +4,7 @@
  * header fails with a message instead of a giant allocation or a crash.
  */
 import type { FileHandle } from "node:fs/promises";
-import type { Attrs } from "../../dataset/types.js";
+import type { Attrs, DType } from "../../dataset/types.js";
 import { decodeAttr } from "./attrs.js";
 import { HeaderCursor } from "./cursor.js";
 import { type NcType, ncType } from "./nctypes.js";
@@ -22,6 +22,7 @@ export interface NcVar {
   type: NcType;
   dimIds: number[];
   attrs: Attrs;
+  attrTypes: Record<string, DType>;
   /** File offset of the variable's first byte (of its first record for record variables). */
   begin: number;
 }
@@ -32,6 +33,7 @@ export interface NcHeader {
   numrecs: number | undefined;
   dims: NcDim[];
   attrs: Attrs;
+  attrTypes: Record<string, DType>;
   vars: NcVar[];
   /** File offset just past the header. */
   headerEnd: number;
@@ -122,10 +124,13 @@ export async function parseHeader(
     return n;
   };
 
-  const readAttrs = async (owner: string): Promise<Attrs> => {
+  const readAttrs = async (
+    owner: string,
+  ): Promise<{ attrs: Attrs; attrTypes: Record<string, DType> }> => {
     const n = await readListHead(NC_ATTRIBUTE, "attribute");
     checkCount(n, 2 * sizeBytes + 4, `attributes of ${owner}`);
     const attrs: Attrs = {};
+    const attrTypes: Record<string, DType> = {};
     for (let i = 0; i < n; i++) {
       const name = await readName(`attribute of ${owner}`);
       await c.ensure(4 + sizeBytes);
@@ -147,9 +152,10 @@ export async function parseHeader(
       const padded = pad4(bytes);
       await c.ensure(padded);
       attrs[name] = decodeAttr(name, type, c.bytes(bytes), nelems);
+      attrTypes[name] = type.dtype;
       c.skip(padded - bytes);
     }
-    return attrs;
+    return { attrs, attrTypes };
   };
 
   await c.ensure(sizeBytes);
@@ -172,7 +178,7 @@ export async function parseHeader(
     fail("bad header: more than one unlimited dimension (NetCDF-3 allows one)");
   }
 
-  const attrs = await readAttrs("global");
+  const { attrs, attrTypes } = await readAttrs("global");
 
   const nvars = await readListHead(NC_VARIABLE, "variable");
   checkCount(nvars, 3 * sizeBytes + 12 + offsetBytes, "variables");
@@ -218,10 +224,10 @@ export async function parseHeader(
     // recompute it from the shape, so it is skipped here.
     c.skip(sizeBytes);
     const begin = offset(`data offset of variable ${name}`);
-    vars.push({ name, type, dimIds, attrs: varAttrs, begin });
+    vars.push({ name, type, dimIds, attrs: varAttrs.attrs, attrTypes: varAttrs.attrTypes, begin });
   }
 
-  return { version, numrecs, dims, attrs, vars, headerEnd: c.pos };
+  return { version, numrecs, dims, attrs, attrTypes, vars, headerEnd: c.pos };
 }
 
 function pad4(n: number): number {

@@ -14,7 +14,7 @@
 import { InputError } from "../../errors.js";
 import type { BloscCname, BloscShuffle, CompressionSpec } from "../compression.js";
 import { BLOSC_CNAMES } from "../compression.js";
-import type { Json, JsonObject } from "../json.js";
+import { type Json, type JsonObject, JsonText } from "../json.js";
 import { bloscCompress, bloscDecompress } from "./blosc.js";
 import { gzipDecode, gzipEncode } from "./gzip.js";
 import { lz4Decode, lz4Encode } from "./lz4.js";
@@ -145,7 +145,9 @@ function bloscSpec(cfg: JsonObject, typesize: number): CompressionSpec {
 
 export function specFromV2Compressor(json: Json | undefined, typesize: number): CompressionSpec {
   if (json === null || json === undefined) return { method: "none" };
-  if (typeof json !== "object" || Array.isArray(json)) return unsupported(String(json));
+  if (typeof json !== "object" || Array.isArray(json) || json instanceof JsonText) {
+    return unsupported(String(json));
+  }
   switch (json.id) {
     case "gzip":
     case "zlib":
