@@ -88,6 +88,21 @@ export interface Dataset {
   close(): Promise<void>;
 }
 
+/** The typed array that holds each fixed-size dtype's elements (`string` uses string[]). */
+export const ARRAY_TYPES = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  char: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
 export const DTYPE_SIZE: Record<DType, number> = {
   int8: 1,
   uint8: 1,

@@ -16,7 +16,7 @@
  * Element types must match the dtype exactly (Float32Array for float32, BigInt64Array for int64,
  * Uint8Array for char, string[] for string): silently converting would hide a packing bug.
  */
-import type { DataArray, DType } from "../dataset/types.js";
+import { ARRAY_TYPES, type DataArray, type DType } from "../dataset/types.js";
 import { ConversionError } from "../errors.js";
 import { bytesToNumeric, type FixedDType, numericToBytes, typedArrayFor } from "./codecs/bytes.js";
 import { compressBytes, decompressBytes } from "./codecs/registry.js";
@@ -24,19 +24,7 @@ import { vlenUtf8Decode, vlenUtf8Encode } from "./codecs/vlen-utf8.js";
 import { type ArrayMeta, chunkTypesize } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
 
-const CTOR: Record<Exclude<DType, "string">, new (n: number) => ArrayBufferView> = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  char: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
+const CTOR: Record<Exclude<DType, "string">, new (n: number) => ArrayBufferView> = ARRAY_TYPES;
 
 function checkType(meta: ArrayMeta, data: DataArray): void {
   const ok = meta.dtype === "string" ? Array.isArray(data) : data instanceof CTOR[meta.dtype];

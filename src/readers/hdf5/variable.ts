@@ -3,7 +3,13 @@
  * like netCDF-C: a variable on an unlimited dimension that was written with fewer records than
  * the dimension's length reads the missing records as its fill value.
  */
-import type { AttrValue, DataArray, DType, Variable } from "../../dataset/types.js";
+import {
+  ARRAY_TYPES,
+  type AttrValue,
+  type DataArray,
+  type DType,
+  type Variable,
+} from "../../dataset/types.js";
 import { InputError } from "../../errors.js";
 import { type H5Module, hdf5ErrorSummary, retire } from "./runtime.js";
 import { readSlab, type SlabSource } from "./slab.js";
@@ -127,19 +133,7 @@ function fillValue(spec: VariableSpec): number | bigint | string {
 function emptyArray(spec: VariableSpec, n: number): DataArray {
   const fill = fillValue(spec);
   if (spec.dtype === "string") return new Array<string>(n).fill(String(fill));
-  const ctor = {
-    int8: Int8Array,
-    uint8: Uint8Array,
-    char: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    uint32: Uint32Array,
-    int64: BigInt64Array,
-    uint64: BigUint64Array,
-    float32: Float32Array,
-    float64: Float64Array,
-  }[spec.dtype];
+  const ctor = ARRAY_TYPES[spec.dtype];
   const out = new ctor(n);
   if (out instanceof BigInt64Array || out instanceof BigUint64Array) out.fill(BigInt(fill));
   else (out as Float64Array).fill(Number(fill));

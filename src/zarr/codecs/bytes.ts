@@ -9,23 +9,11 @@
  *       suitably aligned, so the result never aliases memory the caller still uses
  *   typedArrayFor(dtype, length): NumericArray       zeroed array of the dtype's element type
  */
-import type { DType, NumericArray } from "../../dataset/types.js";
+import { ARRAY_TYPES, type DType, type NumericArray } from "../../dataset/types.js";
 
 export type FixedDType = Exclude<DType, "string">;
 
-const CTORS = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  char: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-} as const;
+const CTORS = ARRAY_TYPES;
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
