@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
-import { selectVariables } from "../dataset/coords.js";
+import { findTimeDim, selectVariables } from "../dataset/coords.js";
 import type { Dataset } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { type ProgressListener, progressReporter } from "../engine/progress.js";
@@ -111,6 +111,7 @@ export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
     chunking: config.chunking ?? {},
     targetChunkSizeMb: config.targetChunkSizeMb,
     extraAttrs: config.attrs,
+    timeDim: findTimeDim(ds, config.timeDim),
   });
 }
 

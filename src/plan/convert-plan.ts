@@ -10,6 +10,8 @@ export interface ConvertPlanOptions {
   chunking: Record<string, number>;
   targetChunkSizeMb: number;
   extraAttrs?: Attrs;
+  /** The time dimension, cut first when a chunk must shrink. */
+  timeDim?: string;
 }
 
 function fillValueOf(v: Variable): ArrayPlan["fillValue"] {
@@ -31,6 +33,7 @@ export function planArray(v: Variable, options: ConvertPlanOptions): ArrayPlan {
       itemSize: DTYPE_SIZE[v.dtype],
       byDim: options.chunking,
       targetBytes: options.targetChunkSizeMb * 1024 * 1024,
+      cutFirst: options.timeDim,
     }),
     dtype: v.dtype,
     attrs: { ...v.attrs },

@@ -1,7 +1,7 @@
 /**
  * Output chunk shapes. The user names chunk lengths per dimension name; every other dimension
- * keeps its whole length, and a chunk that would still exceed the target size is cut along its
- * outermost dimensions first (time, in CF files), so one chunk is never a giant allocation.
+ * keeps its whole length, and a chunk that would still exceed the target size is cut along the
+ * time dimension first, then the outermost dimensions, so one chunk is never a giant allocation.
  */
 
 export interface ChunkRequest {
@@ -11,6 +11,8 @@ export interface ChunkRequest {
   /** User chunk lengths by dimension name (may name dims this variable does not have). */
   byDim: Readonly<Record<string, number>>;
   targetBytes: number;
+  /** Cut along this dimension first (the time dimension: series are read whole in space). */
+  cutFirst?: string;
 }
 
 export function outputChunks(req: ChunkRequest): number[] {
@@ -22,7 +24,13 @@ export function outputChunks(req: ChunkRequest): number[] {
   });
   const fixed = req.dims.map((dim) => req.byDim[dim] !== undefined);
   const bytes = () => chunks.reduce((a, b) => a * b, req.itemSize);
-  for (let d = 0; d < chunks.length && bytes() > req.targetBytes; d++) {
+  const first = req.cutFirst === undefined ? -1 : req.dims.indexOf(req.cutFirst);
+  const order =
+    first < 0
+      ? req.dims.map((_, d) => d)
+      : [first, ...req.dims.map((_, d) => d).filter((d) => d !== first)];
+  for (const d of order) {
+    if (bytes() <= req.targetBytes) break;
     if (fixed[d]) continue;
     const rest = bytes() / chunks[d];
     chunks[d] = Math.max(1, Math.floor(req.targetBytes / rest));

@@ -63,6 +63,7 @@ describe("convert: bad options", () => {
   const cases: Array<[string, string[], (string | RegExp)[]]> = [
     ["unknown variable", ["--variables", "nosuchvar"], [/nosuchvar/, /--variables/]],
     ["malformed chunking", ["--chunking", "time=10"], [/time=10/]],
+    ["unknown time dimension", ["--time-dim", "nosuchdim"], [/nosuchdim/, /--time-dim/]],
     ["non-positive chunk", ["--chunking", "rec:0"], [/rec:0/]],
     ["malformed compression", ["--compression", "blosc:snappy"], [/snappy/]],
     ["bad --attrs JSON", ["--attrs", "{title:"], [/--attrs/]],

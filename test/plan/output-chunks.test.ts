@@ -52,3 +52,17 @@ describe("outputChunks", () => {
     expect(chunks[1] * chunks[2] * 100 * 4).toBeLessThanOrEqual(50 * MB);
   });
 });
+
+describe("outputChunks cut order", () => {
+  it("cuts the time dimension first even when it is not outermost", () => {
+    const chunks = outputChunks({
+      dims: ["member", "time", "x"],
+      shape: [4, 1000, 1000],
+      itemSize: 8,
+      byDim: {},
+      targetBytes: 4 * 100 * 1000 * 8,
+      cutFirst: "time",
+    });
+    expect(chunks).toEqual([4, 100, 1000]);
+  });
+});
