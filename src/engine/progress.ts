@@ -24,7 +24,7 @@ export function progressReporter(
   if (tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} [{bar}] {percentage}% | {done}/{total} MiB | {rate} MiB/s | ETA {eta_formatted}`,
+        format: `${label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | {rate} MiB/s | ETA {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: false,
         stream: process.stderr,
@@ -35,9 +35,10 @@ export function progressReporter(
     let begun = false;
     return {
       update(u) {
+        // cli-progress owns the {value}/{total} tokens (bytes here), so ours are named apart.
         const payload = {
-          done: (u.doneBytes / MiB).toFixed(0),
-          total: (u.totalBytes / MiB).toFixed(0),
+          doneMiB: (u.doneBytes / MiB).toFixed(0),
+          totalMiB: (u.totalBytes / MiB).toFixed(0),
           rate: (u.doneBytes / MiB / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0),
         };
         if (!begun) {
