@@ -85,6 +85,8 @@ export interface Dataset {
   attrs: Attrs;
   /** Stored type of each numeric global attribute. */
   attrTypes?: Record<string, DType>;
+  /** Variables the file has but the reader cannot represent (compound, opaque…), with why. */
+  unsupported?: { name: string; reason: string }[];
   close(): Promise<void>;
 }
 

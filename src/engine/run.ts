@@ -23,7 +23,7 @@ export interface ExecuteOptions {
   /** Set when `store` is a filesystem store at this path: workers then open their own. */
   storeRoot?: string;
   jobs: number;
-  /** Upper bound on one read block, in bytes; two of these per worker are in memory at once. */
+  /** Upper bound on one read block, in bytes; each worker holds one block at a time. */
   maxBlockBytes: number;
   onProgress?: ProgressListener;
 }

@@ -23,7 +23,7 @@ import { stageOutput } from "./output.js";
 /** The seed's examples use it throughout; Debian's numcodecs and zarrita both decode it. */
 const DEFAULT_COMPRESSION = "blosc:zstd:3";
 
-/** Two blocks per worker are alive at once (being read, being encoded). */
+/** Each worker holds one block at a time, so this bounds memory per worker. */
 const DEFAULT_MAX_BLOCK_MB = 128;
 
 export interface RunOptions {
@@ -53,19 +53,9 @@ function splitOptions(options: ConvertOptions): { config: ConfigInput; run: RunO
   return { config, run: { overwrite, logger, progress, store } };
 }
 
-interface Unrepresentable {
-  name: string;
-  reason: string;
-}
-
-/** Variables the reader found but cannot represent (compound, opaque…), if it reports any. */
-function unrepresentableIn(ds: Dataset): Unrepresentable[] {
-  return (ds as Dataset & { unsupported?: Unrepresentable[] }).unsupported ?? [];
-}
-
 /** Never drop data silently: an unrepresentable variable the selection includes is an error. */
 function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
-  const all = unrepresentableIn(ds);
+  const all = ds.unsupported ?? [];
   const included = config.variables?.length
     ? all.filter((u) => config.variables?.includes(u.name))
     : all;
@@ -102,7 +92,7 @@ export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
     ds,
     config.variables,
     config.dropVariables,
-    unrepresentableIn(ds).map((u) => u.name),
+    (ds.unsupported ?? []).map((u) => u.name),
   );
   refuseUnrepresentable(ds, config);
   return planConvert(ds, variables, {
