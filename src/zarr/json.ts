@@ -30,7 +30,8 @@ export class JsonText {
  */
 export function jsonFloat(v: number, bareNonFinite: boolean): JsonText {
   if (Number.isFinite(v)) {
-    const text = JSON.stringify(v);
+    // JSON.stringify(-0) is "0": the sign of a float -0.0 would be lost.
+    const text = Object.is(v, -0) ? "-0" : JSON.stringify(v);
     return new JsonText(/[.eE]/.test(text) ? text : `${text}.0`);
   }
   const token = Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AttrValue, DataArray, Dataset } from "../../src/dataset/types.js";
+import type { AttrValue, DataArray, Dataset, DType } from "../../src/dataset/types.js";
 import { InputError } from "../../src/errors.js";
 import { MAX_PIECE_BYTES } from "../../src/readers/hdf5/slab.js";
 import { type Hdf5Dataset, hdf5Magic, openHdf5, requireSupported } from "../../src/readers/hdf5.js";
@@ -62,6 +62,20 @@ const NO_CREATION_ORDER = new Set(["geocat_MLS-Aura_L2GP-IWC_v02-21-c02_2007d210
 
 const UNREPRESENTABLE = new Set(["compound", "vlen", "opaque"]);
 
+/** netCDF4-python's numpy type names for the numeric attribute types. */
+const NUMERIC_ATTR_TYPES = new Set([
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "int32",
+  "uint32",
+  "int64",
+  "uint64",
+  "float32",
+  "float64",
+]);
+
 // ---- conversions to comparable values ------------------------------------------------------------
 
 function pyNumber(v: unknown): number | string {
@@ -104,11 +118,21 @@ function bytesOf(data: DataArray): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function compareAttrs(ours: Record<string, AttrValue>, py: [string, PyAttr][], ordered: boolean) {
+function compareAttrs(
+  ours: Record<string, AttrValue>,
+  types: Record<string, DType> | undefined,
+  py: [string, PyAttr][],
+  ordered: boolean,
+) {
   const a = attrList(ours);
   const b = expectedAttrList(py);
   if (ordered) expect(a).toEqual(b);
   else expect(Object.fromEntries(a)).toEqual(Object.fromEntries(b));
+  // The stored type is what keeps a float 100.0 a float in the Zarr JSON.
+  const numeric = py.filter(([, x]) => NUMERIC_ATTR_TYPES.has(x.type));
+  expect(Object.fromEntries(numeric.map(([n]) => [n, types?.[n]]))).toEqual(
+    Object.fromEntries(numeric.map(([n, x]) => [n, x.type])),
+  );
 }
 
 /** Elements of the box [start, start+count) from a C-order array of `shape`. */
@@ -183,7 +207,7 @@ async function compareGroup(
   expect(inherited.map((d) => d.name).sort()).toEqual([...usedInherited].sort());
   for (const dim of inherited) expect(ancestorDim(dump, groupPath, dim.name)).toEqual(dim);
 
-  compareAttrs(ds.attrs, py.attrs, !plainHdf5);
+  compareAttrs(ds.attrs, ds.attrTypes, py.attrs, !plainHdf5);
 
   const representable = py.variables.filter((v) => !UNREPRESENTABLE.has(v.dtype));
   expect(ds.variables.map((v) => v.name)).toEqual(representable.map((v) => v.name));
@@ -198,7 +222,7 @@ async function compareGroup(
     expect(v.dims, label).toEqual(pv.dims);
     expect(v.shape, label).toEqual(pv.shape);
     expect(v.sourceChunks ?? null, label).toEqual(pv.chunks);
-    compareAttrs(v.attrs, pv.attrs ?? [], !plainHdf5);
+    compareAttrs(v.attrs, v.attrTypes, pv.attrs ?? [], !plainHdf5);
 
     const full = await v.read(
       v.shape.map(() => 0),

@@ -22,6 +22,7 @@ import type {
   AttrValue,
   DataArray,
   Dataset,
+  DType,
   NumericArray,
 } from "../../src/dataset/types.js";
 import { InputError } from "../../src/errors.js";
@@ -134,8 +135,22 @@ function pyNumber(type: string, v: unknown): number | bigint {
   return v as number;
 }
 
-function expectAttrs(ours: Attrs, theirs: Array<[string, PyAttr]>, where: string): void {
+/** netCDF4-python's numpy type names for the numeric attribute types. */
+const NUMERIC_ATTR_TYPES = new Set(Object.keys(ARRAY_OF).filter((t) => t !== "char"));
+
+function expectAttrs(
+  ours: Attrs,
+  types: Record<string, DType> | undefined,
+  theirs: Array<[string, PyAttr]>,
+  where: string,
+): void {
   expect(Object.keys(ours), `${where} attribute names`).toEqual(theirs.map(([n]) => n));
+  // The stored type is what keeps a float 100.0 a float in the Zarr JSON.
+  const numeric = theirs.filter(([, py]) => NUMERIC_ATTR_TYPES.has(py.type));
+  expect(
+    numeric.map(([n]) => [n, types?.[n]]),
+    `${where} attribute types`,
+  ).toEqual(numeric.map(([n, py]) => [n, py.type]));
   for (const [name, py] of theirs) {
     const v: AttrValue = ours[name];
     const label = `${where}:${name}`;
@@ -178,14 +193,14 @@ async function expectMatchesPython(ds: Dataset, py: PyDump, only?: Set<string>):
   expect(ds.format).toBe(FORMAT_OF[py.data_model]);
   expect(ds.group).toBe("/");
   expect(ds.dims).toEqual(py.dims);
-  expectAttrs(ds.attrs, py.attrs, "global");
+  expectAttrs(ds.attrs, ds.attrTypes, py.attrs, "global");
   expect(ds.variables.map((v) => v.name)).toEqual(py.variables.map((v) => v.name));
   for (const [i, pv] of py.variables.entries()) {
     const v = ds.variables[i];
     expect(v.dtype, v.name).toBe(pv.dtype);
     expect(v.dims, v.name).toEqual(pv.dims);
     expect(v.shape, v.name).toEqual(pv.shape);
-    expectAttrs(v.attrs, pv.attrs, v.name);
+    expectAttrs(v.attrs, v.attrTypes, pv.attrs, v.name);
     const unlimited = v.dims.length > 0 && ds.dims.find((d) => d.name === v.dims[0])?.unlimited;
     expect(v.sourceChunks, v.name).toEqual(unlimited ? [1, ...v.shape.slice(1)] : undefined);
     if (only && !only.has(v.name)) continue;

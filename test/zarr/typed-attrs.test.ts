@@ -33,6 +33,14 @@ describe("typed attributes", () => {
     );
   });
 
+  it("keeps the sign of a float -0.0 and writes exponents Python reads as the same float", () => {
+    const attrs = { z: -0, tiny: Math.fround(1e-45), big: Math.fround(3.4e38) };
+    const types = { z: "float32", tiny: "float32", big: "float32" } as const;
+    expect(stringifyJson(encodeAttrs(attrs, { attrTypes: types }), 0)).toBe(
+      '{"z":-0.0,"tiny":1.401298464324817e-45,"big":3.3999999521443642e+38}',
+    );
+  });
+
   it("writes non-finite floats as bare tokens for v2 and as strings for v3, and parses both", () => {
     const attrs = { a: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY] };
     const types = { a: "float64" as const };
