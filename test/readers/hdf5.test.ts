@@ -7,6 +7,7 @@ import { InputError } from "../../src/errors.js";
 import { MAX_PIECE_BYTES } from "../../src/readers/hdf5/slab.js";
 import { type Hdf5Dataset, hdf5Magic, openHdf5, requireSupported } from "../../src/readers/hdf5.js";
 import { fixture, python, real, realDir, repoRoot, tempDir } from "../helpers/paths.js";
+import { ALL_DTYPES } from "../zarr/helpers.js";
 
 // ---- the Python oracle (netCDF4-python, no masking/scaling/char conversion) ----------------------
 
@@ -63,18 +64,9 @@ const NO_CREATION_ORDER = new Set(["geocat_MLS-Aura_L2GP-IWC_v02-21-c02_2007d210
 const UNREPRESENTABLE = new Set(["compound", "vlen", "opaque"]);
 
 /** netCDF4-python's numpy type names for the numeric attribute types. */
-const NUMERIC_ATTR_TYPES = new Set([
-  "int8",
-  "uint8",
-  "int16",
-  "uint16",
-  "int32",
-  "uint32",
-  "int64",
-  "uint64",
-  "float32",
-  "float64",
-]);
+const NUMERIC_ATTR_TYPES = new Set<string>(
+  ALL_DTYPES.filter((t) => t !== "char" && t !== "string"),
+);
 
 // ---- conversions to comparable values ------------------------------------------------------------
 

@@ -17,13 +17,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type {
-  Attrs,
-  AttrValue,
-  DataArray,
-  Dataset,
-  DType,
-  NumericArray,
+import {
+  ARRAY_TYPES,
+  type Attrs,
+  type AttrValue,
+  type DataArray,
+  type Dataset,
+  type DType,
+  type NumericArray,
 } from "../../src/dataset/types.js";
 import { InputError } from "../../src/errors.js";
 import { netcdf3Magic, openNetcdf3 } from "../../src/readers/netcdf3.js";
@@ -113,19 +114,7 @@ const FORMAT_OF: Record<string, string> = {
   NETCDF3_64BIT_DATA: "netcdf3-64bit-data",
 };
 
-const ARRAY_OF: Record<string, new (...args: never[]) => NumericArray> = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  char: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
+const ARRAY_OF: Record<string, new (...args: never[]) => NumericArray> = ARRAY_TYPES;
 
 function pyNumber(type: string, v: unknown): number | bigint {
   if (type === "int64" || type === "uint64") return BigInt(v as string);
