@@ -3,7 +3,15 @@
  * in TypeScript. It holds one configuration and runs ops with it.
  */
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "./config/schema.js";
+import type { Dataset } from "./dataset/types.js";
 import { type ConvertResult, convertToZarr, type RunOptions } from "./ops/convert.js";
+import { type RegionOptions, type RegionWriteResult, writeRegion } from "./ops/region.js";
+import { type RunParallelOptions, type RunResult, runParallel } from "./ops/run.js";
+import {
+  type CreateTemplateOptions,
+  type CreateTemplateResult,
+  createTemplate,
+} from "./ops/template.js";
 
 export class ZarrConverter {
   readonly config: ZarrifyConfig;
@@ -19,5 +27,24 @@ export class ZarrConverter {
     options: RunOptions = {},
   ): Promise<ConvertResult> {
     return convertToZarr(input, output, { ...this.config, ...options });
+  }
+
+  /** The seed's create_template: a metadata-only archive over globalStart..globalEnd. */
+  createTemplate(options: CreateTemplateOptions): Promise<CreateTemplateResult> {
+    return createTemplate({ ...this.config, ...options });
+  }
+
+  /** The seed's write_region: one file into its place; safe alongside other writers. */
+  writeRegion(
+    input: string | Dataset,
+    archive: string,
+    options: RegionOptions = {},
+  ): Promise<RegionWriteResult> {
+    return writeRegion(input, archive, { ...this.config, ...options });
+  }
+
+  /** Template + parallel region writes of many files in worker processes. */
+  run(options: RunParallelOptions): Promise<RunResult> {
+    return runParallel({ ...this.config, ...options });
   }
 }

@@ -19,5 +19,30 @@ export {
 } from "./errors.js";
 export { createLogger, type Logger } from "./log.js";
 export { type ConvertOptions, type ConvertResult, convertToZarr } from "./ops/convert.js";
+export {
+  type RegionOptions,
+  type RegionWriteResult,
+  type WriteRegionOptions,
+  writeRegion,
+} from "./ops/region.js";
+export {
+  type FailedFile,
+  type RunParallelOptions,
+  type RunResult,
+  runParallel,
+} from "./ops/run.js";
+export {
+  type CreateTemplateOptions,
+  type CreateTemplateResult,
+  createTemplate,
+} from "./ops/template.js";
+export {
+  formatValidateReport,
+  type StepRange,
+  type ValidateReport,
+  type VariableReport,
+  validateArchive,
+} from "./ops/validate.js";
 export { openDataset } from "./readers/index.js";
+export type { RegionInput } from "./region/spec.js";
 export { parseCompression } from "./zarr/compression.js";

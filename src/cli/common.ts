@@ -47,6 +47,33 @@ export function addEncodingOptions(cmd: Command): Command {
     .option("--jobs <n>", "worker threads (default: number of CPUs)");
 }
 
+/** --intelligent-chunking / --access-pattern (convert, create-template). */
+export function addChunkingAdviceOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--intelligent-chunking",
+      "choose chunks from the archive's full dimensions and the access pattern",
+    )
+    .addOption(
+      new Option("--access-pattern <pattern>", "what the chunks favour (default balanced)").choices(
+        ["temporal", "spatial", "balanced"],
+      ),
+    );
+}
+
+/** The second line of defence after writing a region (write-region, run). */
+export function addMissingCheckOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--retries-on-missing <n>",
+      "read the region back after writing and rewrite it up to n times if data are missing (default 0)",
+    )
+    .option(
+      "--missing-check-vars <names>",
+      'variables to check: "all" (default), "none" or a comma-separated list',
+    );
+}
+
 function list(value: unknown): string[] | undefined {
   return typeof value === "string"
     ? value
@@ -61,6 +88,15 @@ function positiveNumber(flag: string, value: unknown): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
     throw new ConfigError(`${flag}: expected a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+function wholeNumber(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new ConfigError(`${flag}: expected a whole number >= 0, got '${value}'`);
   }
   return n;
 }
@@ -94,6 +130,13 @@ export function encodingFlagsToConfig(o: Record<string, unknown>): ConfigInput {
     group: o.group,
     targetChunkSizeMb: positiveNumber("--target-chunk-size-mb", o.targetChunkSizeMb),
     jobs: positiveNumber("--jobs", o.jobs),
+    intelligentChunking: o.intelligentChunking === true ? true : undefined,
+    accessPattern: o.accessPattern,
+    retriesOnMissing: wholeNumber("--retries-on-missing", o.retriesOnMissing),
+    missingCheckVars:
+      o.missingCheckVars === "all" || o.missingCheckVars === "none"
+        ? o.missingCheckVars
+        : list(o.missingCheckVars),
   };
   for (const key of Object.keys(cli)) if (cli[key] === undefined) delete cli[key];
   return cli as ConfigInput;

@@ -7,11 +7,14 @@ export interface CliContext {
   out(line: string): void;
   /** The verbosity of the command being run, for error reporting. */
   verbosity: number;
+  /** A non-zero exit code a command reports without an error (validate --require-complete). */
+  exitCode: number;
 }
 
 export function processContext(): CliContext {
   const ctx: CliContext = {
     verbosity: 0,
+    exitCode: 0,
     logger(verbosity) {
       ctx.verbosity = verbosity;
       return createLogger(levelFromVerbosity(verbosity));

@@ -1,14 +1,13 @@
 /** The `zarrify` command line. Commands are thin: flags → config → an op from src/ops. */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { version } from "../version.js";
 import { convertCommand } from "./commands/convert.js";
+import { createTemplateCommand } from "./commands/create-template.js";
+import { runCommand } from "./commands/run.js";
+import { validateCommand } from "./commands/validate.js";
+import { writeRegionCommand } from "./commands/write-region.js";
 import { processContext } from "./context.js";
 import { EXIT, exitCodeFor, formatError } from "./report-error.js";
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  return pkg.version as string;
-}
 
 export function buildProgram(ctx = processContext()): Command {
   const program = new Command("zarrify")
@@ -17,6 +16,10 @@ export function buildProgram(ctx = processContext()): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   program.addCommand(convertCommand(ctx));
+  program.addCommand(createTemplateCommand(ctx));
+  program.addCommand(writeRegionCommand(ctx));
+  program.addCommand(runCommand(ctx));
+  program.addCommand(validateCommand(ctx));
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -30,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   );
   try {
     await buildProgram(ctx).parseAsync(argv, { from: "node" });
-    return EXIT.ok;
+    return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has already printed its one-line message (or the help/version text).

@@ -20,11 +20,13 @@ export function progressReporter(
   label: string,
   logger: Logger,
   tty: boolean,
+  /** What a task is, for the plain lines: "blocks" of a file, "files" of a run. */
+  taskName = "blocks",
 ): { update: ProgressListener; stop(): void } {
   if (tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | {rate} MiB/s | ETA {eta_formatted}`,
+        format: `${label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | {rate} MiB/s | {tasks} | ETA {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: false,
         stream: process.stderr,
@@ -40,6 +42,7 @@ export function progressReporter(
           doneMiB: (u.doneBytes / MiB).toFixed(0),
           totalMiB: (u.totalBytes / MiB).toFixed(0),
           rate: (u.doneBytes / MiB / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0),
+          tasks: `${u.doneTasks}/${u.totalTasks} ${taskName}`,
         };
         if (!begun) {
           bar.start(Math.max(1, u.totalBytes), u.doneBytes, payload);
@@ -59,7 +62,7 @@ export function progressReporter(
       lastLog = now;
       const pct = u.totalBytes > 0 ? ((100 * u.doneBytes) / u.totalBytes).toFixed(0) : "100";
       logger.info(
-        `${label}: ${pct}% (${(u.doneBytes / MiB).toFixed(1)} of ${(u.totalBytes / MiB).toFixed(1)} MiB, ${u.doneTasks}/${u.totalTasks} blocks)`,
+        `${label}: ${pct}% (${(u.doneBytes / MiB).toFixed(1)} of ${(u.totalBytes / MiB).toFixed(1)} MiB, ${u.doneTasks}/${u.totalTasks} ${taskName})`,
       );
     },
     stop() {},

@@ -21,10 +21,10 @@ import type { Store } from "../zarr/store/types.js";
 import { stageOutput } from "./output.js";
 
 /** The seed's examples use it throughout; Debian's numcodecs and zarrita both decode it. */
-const DEFAULT_COMPRESSION = "blosc:zstd:3";
+export const DEFAULT_COMPRESSION = "blosc:zstd:3";
 
 /** Each worker holds one block at a time, so this bounds memory per worker. */
-const DEFAULT_MAX_BLOCK_MB = 128;
+export const DEFAULT_MAX_BLOCK_MB = 128;
 
 export interface RunOptions {
   /** Replace an existing output archive. */
@@ -54,7 +54,7 @@ function splitOptions(options: ConvertOptions): { config: ConfigInput; run: RunO
 }
 
 /** Never drop data silently: an unrepresentable variable the selection includes is an error. */
-function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
+export function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
   const all = ds.unsupported ?? [];
   const included = config.variables?.length
     ? all.filter((u) => config.variables?.includes(u.name))

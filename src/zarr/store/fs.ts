@@ -16,7 +16,7 @@
  * - setIfMatch / deleteIfMatch: under a per-key lock file (".<name>.zarrify-lock", itself created
  *   with the link() trick), read the current value, compare its version, then rename/unlink. A lock
  *   whose file is older than lockStaleMs (default 30 s; locks are held for milliseconds) belongs to
- *   a dead writer and is broken.
+ *   a dead writer and is broken; so is, at once, a lock whose owner pid no longer runs on this host.
  * - Versions are the SHA-256 of the content, so they survive restarts and need no side files.
  * - durable: true adds fsync of the file and its directory (power-loss safety) at a large cost.
  */
@@ -53,6 +53,27 @@ function version(value: Uint8Array): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * A lock taken by a process of this host that no longer exists (a writer killed with SIGKILL) can
+ * be broken at once instead of after lockStaleMs. Other hosts' locks only go stale by age.
+ */
+function ownerIsGone(content: Buffer): boolean {
+  let owner: { pid?: unknown; host?: unknown };
+  try {
+    owner = JSON.parse(content.toString("utf8"));
+  } catch {
+    return false; // half-written by a live writer, or not ours: leave it to the age rule
+  }
+  if (owner.host !== hostname() || typeof owner.pid !== "number") return false;
+  if (owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (err) {
+    return code(err) === "ESRCH";
+  }
 }
 
 let tmpCounter = 0;
@@ -365,8 +386,8 @@ export class FsStore implements Store {
     let seen: Buffer;
     try {
       const st = await fsp.stat(lock);
-      if (Date.now() - st.mtimeMs < this.lockStaleMs) return;
       seen = await fsp.readFile(lock);
+      if (Date.now() - st.mtimeMs < this.lockStaleMs && !ownerIsGone(seen)) return;
     } catch (err) {
       if (code(err) === "ENOENT") return;
       throw err;

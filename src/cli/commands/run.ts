@@ -1,0 +1,83 @@
+import { Command } from "commander";
+import { configFromEnv } from "../../config/load.js";
+import { resolveConfig } from "../../config/schema.js";
+import { runParallel } from "../../ops/run.js";
+import {
+  addChunkingAdviceOptions,
+  addCommonOptions,
+  addEncodingOptions,
+  addMissingCheckOptions,
+  type CommonFlags,
+  encodingFlagsToConfig,
+  fileConfig,
+} from "../common.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../report-error.js";
+
+export function runCommand(ctx: CliContext): Command {
+  const cmd = new Command("run")
+    .description(
+      "create a template and write many files into it with parallel worker processes (resumable)",
+    )
+    .argument("<paths...>", "input files or quoted glob patterns, then the output archive")
+    .option("--template <file>", "template file (default: the first input)")
+    .option("--global-start <date>", "first time step of the archive")
+    .option("--global-end <date>", "last time step of the archive")
+    .option("--freq <freq>", "time step (default: the template's)")
+    .option("--files-from <file>", "read more input paths from a file, one per line")
+    .option("--shard <i/n>", "take every n-th input starting at the i-th (0-based), for job arrays")
+    .option("--resume", "continue an existing archive, skipping files already written")
+    .option("--overwrite", "replace an existing archive with a new template");
+  addEncodingOptions(cmd);
+  addChunkingAdviceOptions(cmd);
+  addMissingCheckOptions(cmd);
+  addCommonOptions(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+--jobs sets the number of worker processes (default: the number of CPUs).
+
+Examples:
+  zarrify run 'data/*.nc' archive.zarr --global-start 2020-01-01 --global-end 2023-12-31 --jobs 8
+  zarrify run 'data/*.nc' archive.zarr --resume                       # after an interruption
+  zarrify run --files-from list.txt archive.zarr --resume --shard $SLURM_ARRAY_TASK_ID/16`,
+  );
+  cmd.action(async (paths: string[], flags: CommonFlags & Record<string, unknown>) => {
+    const logger = ctx.logger(flags.verbose);
+    const config = resolveConfig({
+      cli: encodingFlagsToConfig(flags),
+      env: configFromEnv(process.env),
+      file: await fileConfig(flags),
+    });
+    const output = paths[paths.length - 1];
+    const result = await runParallel({
+      ...config,
+      inputs: paths.slice(0, -1),
+      output,
+      template: flags.template as string | undefined,
+      globalStart: flags.globalStart as string | undefined,
+      globalEnd: flags.globalEnd as string | undefined,
+      freq: flags.freq as string | undefined,
+      filesFrom: flags.filesFrom as string | undefined,
+      shard: flags.shard as string | undefined,
+      resume: flags.resume === true,
+      overwrite: flags.overwrite === true,
+      logger,
+      progress: flags.progress,
+    });
+    const rate = result.seconds > 0 ? result.written / result.seconds : 0;
+    ctx.out(
+      `run ${output}: ${result.written} of ${result.files} files written (${result.steps} steps), ${result.skipped} skipped, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s, ${result.workers} workers)`,
+    );
+    for (const f of result.failed) {
+      ctx.out(`  failed: ${f.input}: ${f.error}${f.hint ? ` (hint: ${f.hint})` : ""}`);
+    }
+    if (result.failed.length > 0) {
+      ctx.out(
+        "  fix or remove the failed files, then rerun with --resume to write only what is missing",
+      );
+      ctx.exitCode = EXIT.failure;
+    }
+  });
+  return cmd;
+}

@@ -1,0 +1,467 @@
+/**
+ * `write-region`: one file into its place in a template archive, safely alongside any number of
+ * other writers (see region/chunk-writer.ts for why no update is lost).
+ *
+ *   1. the archive must be a zarrify template (.zarrify/template.json);
+ *   2. the file must have the template's time-dependent variables, with the same dimensions and
+ *      the same grid (non-time dimension lengths and coordinate values);
+ *   3. the region comes from the file's decoded times (any units/calendar spelling, exact match
+ *      to the archive's grid) or from a manual `region`;
+ *   4. values are converted to the archive's stored form and written chunk by chunk;
+ *   5. with retriesOnMissing > 0 the region is read back and its missing-value mask compared with
+ *      the file's; a mismatch rewrites the region, up to that many times;
+ *   6. a marker records the file as written (what `run --resume` skips).
+ *
+ * Every check happens before the first chunk is written, so a refused file leaves the archive as
+ * it was. Coordinates are never rewritten.
+ */
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
+import { formatDate } from "../dataset/cftime.js";
+import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
+import { RegionError, RetryLimitExceededError } from "../errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import { openDataset } from "../readers/index.js";
+import { regionBlocks } from "../region/blocks.js";
+import { writeBox } from "../region/chunk-writer.js";
+import { locateRegion, type RegionRun } from "../region/locate.js";
+import { parseRegion, type RegionInput, type RegionSpec } from "../region/spec.js";
+import { readTemplateInfo, type TemplateInfo, writeMarker } from "../region/state.js";
+import { sameCalendar, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
+import { archiveForm, type StoredForm, storedForm, toArchive } from "../region/values.js";
+import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
+import type { ArrayMeta } from "../zarr/metadata.js";
+import { readBox } from "../zarr/read.js";
+import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
+import { DEFAULT_MAX_BLOCK_MB } from "./convert.js";
+
+export interface RegionOptions {
+  /** Set the region by hand instead of from the file's times. */
+  region?: RegionInput;
+  logger?: Logger;
+  /** Write through this store instead of opening the archive path (tests, embedding). */
+  store?: Store;
+}
+
+export type WriteRegionOptions = RegionOptions & ConfigInput;
+
+export interface RegionWriteResult {
+  input: string;
+  archive: string;
+  /** [start, stop) archive steps written along the time dimension. */
+  runs: [number, number][];
+  steps: number;
+  first: string;
+  last: string;
+  arrays: string[];
+  chunks: number;
+  /** Chunks shared with a neighbouring region, merged under compare-and-swap. */
+  mergedChunks: number;
+  /** Merges redone because another writer changed the chunk first. */
+  conflicts: number;
+  bytesWritten: number;
+  /** Rewrites after a failed missing-data check. */
+  retries: number;
+  /** Values the archive's type or packing could not hold, clipped. */
+  clipped: number;
+  seconds: number;
+}
+
+interface Target {
+  name: string;
+  meta: ArrayMeta;
+  variable: Variable;
+  src: StoredForm;
+  dst: StoredForm;
+}
+
+function splitOptions(options: WriteRegionOptions): { run: RegionOptions; config: ConfigInput } {
+  const { region, logger, store, ...config } = options;
+  return { run: { region, logger, store }, config };
+}
+
+async function openTemplate(
+  store: Store,
+  archive: string,
+): Promise<[TemplateInfo, ArchiveMetadata]> {
+  if ((await detectFormat(store)) === undefined) {
+    throw new RegionError(`${archive}: no Zarr archive here`, {
+      hint: "create it first with zarrify create-template",
+    });
+  }
+  const info = await readTemplateInfo(store, archive);
+  if (info === undefined) {
+    throw new RegionError(
+      `${archive} is not a zarrify template (it has no .zarrify/template.json)`,
+      {
+        hint: "write-region fills archives made by zarrify create-template; use zarrify append to extend other archives",
+      },
+    );
+  }
+  return [info, await readArchiveMetadata(store)];
+}
+
+function dimsText(dims: readonly string[], shape: readonly number[]): string {
+  return `(${dims.map((d, i) => `${d}=${shape[i]}`).join(", ")})`;
+}
+
+/** Variables, dimensions and non-time lengths must match the template. */
+function matchTargets(
+  ds: Dataset,
+  info: TemplateInfo,
+  md: ArchiveMetadata,
+  spec: RegionSpec,
+): Target[] {
+  const byName = new Map(ds.variables.map((v) => [v.name, v]));
+  const missing = info.regionArrays.filter((n) => !byName.has(n));
+  if (missing.length > 0) {
+    throw new RegionError(
+      `${ds.path}: missing variable(s) the template has: ${missing.join(", ")}`,
+      { hint: "every file must hold all the template's time-dependent variables" },
+    );
+  }
+  return info.regionArrays.map((name) => {
+    const meta = md.arrays.get(name);
+    if (meta === undefined) {
+      throw new RegionError(`archive: array '${name}' listed in the template record is missing`, {
+        hint: "the archive is damaged; recreate it with zarrify create-template",
+      });
+    }
+    const variable = byName.get(name) as Variable;
+    const sameDims =
+      variable.dims.length === meta.dimensionNames.length &&
+      variable.dims.every((d, i) => d === meta.dimensionNames[i]);
+    const lengthsOk = variable.dims.every((d, i) => {
+      if (d === info.timeDim) return true;
+      const r = spec[d];
+      const want =
+        r?.start !== undefined || r?.stop !== undefined
+          ? (r.stop ?? meta.shape[i]) - (r.start ?? 0)
+          : meta.shape[i];
+      return variable.shape[i] === want;
+    });
+    if (!sameDims || !lengthsOk) {
+      throw new RegionError(
+        `${ds.path}: variable '${name}' is ${dimsText(variable.dims, variable.shape)} in the file but ${dimsText(meta.dimensionNames, meta.shape)} in the archive`,
+        {
+          hint: "the file's grid differs from the template's; regrid it, or write a part of the grid with --region",
+        },
+      );
+    }
+    const parent = ds.variables.find((v) => v.attrs.bounds === name);
+    const archiveParent = parent && md.arrays.get(parent.name);
+    return {
+      name,
+      meta,
+      variable,
+      src: storedForm(variable.dtype, variable.attrs, parent?.attrs),
+      dst: archiveForm(meta, archiveParent?.attrs),
+    };
+  });
+}
+
+function sameValue(a: number | bigint | string, b: number | bigint | string): boolean {
+  return (
+    a === b ||
+    (typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b))
+  );
+}
+
+/** Dimension coordinates of the non-time dims (lat, lon, level...) must hold the same values. */
+async function checkGrid(
+  ds: Dataset,
+  store: Store,
+  info: TemplateInfo,
+  md: ArchiveMetadata,
+  spec: RegionSpec,
+): Promise<void> {
+  for (const [name, meta] of md.arrays) {
+    if (meta.dimensionNames.length !== 1 || meta.dimensionNames[0] !== name) continue;
+    if (name === info.timeDim) continue;
+    const v = ds.variables.find((x) => x.name === name && x.dims.length === 1);
+    if (v === undefined) continue;
+    const start = spec[name]?.start ?? 0;
+    const theirs = await v.read([0], [v.shape[0]]);
+    const ours = await readBox(store, meta, [start], [v.shape[0]]);
+    for (let i = 0; i < theirs.length; i++) {
+      if (!sameValue(theirs[i], ours[i])) {
+        throw new RegionError(
+          `${ds.path}: coordinate '${name}' differs from the archive's at index ${start + i} (${String(theirs[i])} in the file, ${String(ours[i])} in the archive)`,
+          { hint: "the file is on another grid than the template; regrid it first" },
+        );
+      }
+    }
+  }
+}
+
+async function fileAxis(ds: Dataset, info: TemplateInfo): Promise<TimeAxis> {
+  const v = ds.variables.find((x) => x.name === info.timeVariable && x.dims.length === 1);
+  if (v === undefined || v.dims[0] !== info.timeDim) {
+    throw new RegionError(
+      `${ds.path}: no time coordinate '${info.timeVariable}' along '${info.timeDim}' to place the file by`,
+      { hint: "give the file the template's time coordinate, or set the region with --region" },
+    );
+  }
+  return timeAxisOf(await v.read([0], [v.shape[0]]), v.attrs, `${ds.path}: '${v.name}'`);
+}
+
+async function archiveAxis(store: Store, info: TemplateInfo, md: ArchiveMetadata, archive: string) {
+  const meta = md.arrays.get(info.timeVariable);
+  if (meta === undefined) {
+    throw new RegionError(`${archive}: the time coordinate '${info.timeVariable}' is missing`, {
+      hint: "the archive is damaged; recreate it with zarrify create-template",
+    });
+  }
+  return timeAxisOf(await readBox(store, meta, [0], [meta.shape[0]]), meta.attrs, archive);
+}
+
+function fileSteps(ds: Dataset, info: TemplateInfo, targets: Target[]): number {
+  const dim = ds.dims.find((d) => d.name === info.timeDim);
+  if (dim) return dim.size;
+  const t = targets[0];
+  return t ? t.variable.shape[t.variable.dims.indexOf(info.timeDim)] : 0;
+}
+
+async function placeRuns(
+  ds: Dataset,
+  store: Store,
+  info: TemplateInfo,
+  md: ArchiveMetadata,
+  spec: RegionSpec,
+  targets: Target[],
+  archive: string,
+): Promise<RegionRun[]> {
+  const steps = fileSteps(ds, info, targets);
+  const manual = spec[info.timeDim];
+  if (manual && (manual.start !== undefined || manual.stop !== undefined)) {
+    const start = manual.start ?? 0;
+    const stop = manual.stop ?? start + steps;
+    if (stop - start !== steps || stop > info.steps) {
+      throw new RegionError(
+        `${ds.path}: region ${info.timeDim}:${start}:${stop} does not fit: the file has ${steps} step(s), the archive ${info.steps}`,
+        { hint: `give a region of exactly ${steps} steps within 0..${info.steps}` },
+      );
+    }
+    return [{ archiveStart: start, sourceStart: 0, count: steps }];
+  }
+  const ours = await archiveAxis(store, info, md, archive);
+  const theirs = await fileAxis(ds, info);
+  if (!sameCalendar(theirs.calendar, ours.calendar)) {
+    throw new RegionError(
+      `${ds.path}: time is in the ${theirs.calendar} calendar, the archive's in ${ours.calendar}`,
+      { hint: "files and template must share a calendar" },
+    );
+  }
+  return locateRegion(theirs, ours, ds.path);
+}
+
+function boxFor(t: Target, info: TemplateInfo, spec: RegionSpec, run: RegionRun) {
+  const start = t.meta.dimensionNames.map((d) =>
+    d === info.timeDim ? run.archiveStart : (spec[d]?.start ?? 0),
+  );
+  const count = t.variable.dims.map((d, i) =>
+    d === info.timeDim ? run.count : t.variable.shape[i],
+  );
+  const source = t.variable.dims.map((d) => (d === info.timeDim ? run.sourceStart : 0));
+  return { start, count, source };
+}
+
+interface Totals {
+  chunks: number;
+  merged: number;
+  conflicts: number;
+  bytesWritten: number;
+  clipped: number;
+}
+
+/** Calls fn for each block of each target and run with the file's values in the archive's form. */
+async function forEachBlock(
+  targets: Target[],
+  runs: RegionRun[],
+  info: TemplateInfo,
+  spec: RegionSpec,
+  fn: (
+    t: Target,
+    start: number[],
+    count: number[],
+    data: ReturnType<typeof toArchive>,
+  ) => Promise<void>,
+): Promise<void> {
+  for (const t of targets) {
+    for (const run of runs) {
+      const box = boxFor(t, info, spec, run);
+      const blocks = regionBlocks(
+        t.meta.chunks,
+        box.start,
+        box.count,
+        DTYPE_SIZE[t.meta.dtype],
+        DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+      );
+      for (const b of blocks) {
+        const from = b.start.map((s, d) => box.source[d] + s - box.start[d]);
+        const raw = await t.variable.read(from, b.count);
+        await fn(t, b.start, b.count, toArchive(raw, t.src, t.dst, `${t.variable.name}`));
+      }
+    }
+  }
+}
+
+function isMissing(v: number | bigint | string, fill: number | undefined): boolean {
+  return typeof v === "number" && (Number.isNaN(v) || v === fill);
+}
+
+/** Cells whose missing/present state differs between what was meant and what the archive holds. */
+async function missingMismatches(
+  store: Store,
+  targets: Target[],
+  runs: RegionRun[],
+  info: TemplateInfo,
+  spec: RegionSpec,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await forEachBlock(targets, runs, info, spec, async (t, start, count, meant) => {
+    const stored = await readBox(store, t.meta, start, count);
+    let bad = 0;
+    for (let i = 0; i < stored.length; i++) {
+      const want = isMissing(Number(meant.data[i]), t.dst.fill);
+      const got = isMissing(Number(stored[i]), t.dst.fill);
+      if (want !== got) bad++;
+    }
+    if (bad > 0) out.set(t.name, (out.get(t.name) ?? 0) + bad);
+  });
+  return out;
+}
+
+function checkTargets(targets: Target[], config: ZarrifyConfig): Target[] {
+  const vars = config.missingCheckVars;
+  if (vars === "none" || config.retriesOnMissing === 0) return [];
+  const numeric = targets.filter((t) => t.meta.dtype !== "string" && t.meta.dtype !== "char");
+  if (vars === "all") return numeric;
+  const unknown = vars.filter((v) => !targets.some((t) => t.name === v));
+  if (unknown.length > 0) {
+    throw new RegionError(
+      `missingCheckVars names variable(s) the template does not write: ${unknown.join(", ")}`,
+      {
+        hint: `choose among ${targets.map((t) => t.name).join(", ")}, or use "all"`,
+      },
+    );
+  }
+  return numeric.filter((t) => vars.includes(t.name));
+}
+
+export async function writeRegion(
+  input: string | Dataset,
+  archive: string,
+  options: WriteRegionOptions = {},
+): Promise<RegionWriteResult> {
+  const { run: runOptions, config: configInput } = splitOptions(options);
+  const config = resolveConfig({ cli: configInput });
+  const logger = runOptions.logger ?? silentLogger;
+  const started = performance.now();
+  const archivePath = resolve(archive);
+  const store = runOptions.store ?? new FsStore(archivePath);
+  const inputName = typeof input === "string" ? input : input.path;
+  logger.info(`write-region: start ${inputName} → ${archive} (pid ${process.pid})`);
+
+  const [info, md] = await openTemplate(store, archive);
+  const ds = typeof input === "string" ? await openDataset(input, { group: config.group }) : input;
+  try {
+    const spec = runOptions.region === undefined ? {} : parseRegion(runOptions.region);
+    for (const dim of Object.keys(spec)) {
+      if (!md.arrays.size || ![...md.arrays.values()].some((a) => a.dimensionNames.includes(dim))) {
+        throw new RegionError(`region names '${dim}', which is not a dimension of the archive`);
+      }
+    }
+    const targets = matchTargets(ds, info, md, spec);
+    await checkGrid(ds, store, info, md, spec);
+    const runs = await placeRuns(ds, store, info, md, spec, targets, archive);
+    const axisMeta = md.arrays.get(info.timeVariable);
+    const steps = runs.reduce((n, r) => n + r.count, 0);
+    const firstStep = runs[0]?.archiveStart ?? 0;
+    const lastRun = runs[runs.length - 1];
+    const lastStep = lastRun ? lastRun.archiveStart + lastRun.count - 1 : 0;
+    const dateOf = async (i: number) =>
+      axisMeta
+        ? formatDate(
+            timeAxisOf(await readBox(store, axisMeta, [i], [1]), axisMeta.attrs, archive).dates[0],
+          )
+        : String(i);
+    const first = steps > 0 ? await dateOf(firstStep) : "";
+    const last = steps > 0 ? await dateOf(lastStep) : "";
+    logger.info(
+      `write-region: ${inputName}: region ${info.timeDim} ${runs.map((r) => `${r.archiveStart}:${r.archiveStart + r.count}`).join(",")} (${steps} steps, ${first} .. ${last})`,
+    );
+
+    const checked = checkTargets(targets, config);
+    let totals: Totals = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0, clipped: 0 };
+    let retries = 0;
+    for (;;) {
+      totals = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0, clipped: 0 };
+      await forEachBlock(targets, runs, info, spec, async (t, start, count, converted) => {
+        const r = await writeBox(store, t.meta, start, count, converted.data);
+        totals.chunks += r.chunks;
+        totals.merged += r.merged;
+        totals.conflicts += r.conflicts;
+        totals.bytesWritten += r.bytesWritten;
+        totals.clipped += converted.clipped;
+        logger.debug(`  ${t.name} [${start}] +[${count}]: ${r.chunks} chunks (${r.merged} merged)`);
+      });
+      if (checked.length === 0) break;
+      const bad = await missingMismatches(store, checked, runs, info, spec);
+      if (bad.size === 0) break;
+      const what = [...bad].map(([n, k]) => `${n}: ${k} values`).join(", ");
+      if (retries >= config.retriesOnMissing) {
+        throw new RetryLimitExceededError(
+          `${inputName}: region ${first} .. ${last} still differs from the file after ${retries} rewrite(s) (${what})`,
+          {
+            hint: "another process may be writing the same time steps; check the file list for duplicates",
+          },
+        );
+      }
+      retries++;
+      logger.warn(
+        `write-region: ${inputName}: missing data after writing (${what}); rewrite ${retries} of ${config.retriesOnMissing}`,
+      );
+    }
+    if (totals.clipped > 0) {
+      logger.warn(
+        `write-region: ${inputName}: ${totals.clipped} values outside the archive's range were clipped`,
+      );
+    }
+    if (typeof input === "string") {
+      const absolute = resolve(input);
+      const st = await stat(absolute);
+      await writeMarker(store, {
+        input: absolute,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        runs: runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
+        written: new Date().toISOString(),
+      });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    logger.info(
+      `write-region: done ${inputName}: ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
+    );
+    return {
+      input: inputName,
+      archive,
+      runs: runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
+      steps,
+      first,
+      last,
+      arrays: targets.map((t) => t.name),
+      chunks: totals.chunks,
+      mergedChunks: totals.merged,
+      conflicts: totals.conflicts,
+      bytesWritten: totals.bytesWritten,
+      retries,
+      clipped: totals.clipped,
+      seconds,
+    };
+  } finally {
+    if (typeof input === "string") await ds.close();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * A `run` worker process: receives file paths from the orchestrator over IPC and writes each into
+ * the archive with writeRegion, one at a time. A process (not a thread) per worker, so a crash or
+ * a kill takes down one file's write, which the orchestrator reports and `--resume` redoes.
+ */
+import { basename } from "node:path";
+import type { ConfigInput } from "../config/schema.js";
+import { serializeError } from "../engine/errors.js";
+import { createLogger, type LogLevel } from "../log.js";
+import { writeRegion } from "./region.js";
+import type { WorkerMessage, WorkerReply } from "./run-protocol.js";
+
+let archive = "";
+let config: ConfigInput = {};
+let level: LogLevel = "warn";
+
+function send(reply: WorkerReply): void {
+  process.send?.(reply);
+}
+
+let queue = Promise.resolve();
+process.on("message", (message: WorkerMessage) => {
+  if (message.type === "init") {
+    ({ archive, config, level } = message);
+    return;
+  }
+  if (message.type === "close") {
+    queue = queue.then(() => process.disconnect());
+    return;
+  }
+  const { id, path } = message;
+  queue = queue.then(async () => {
+    const logger = createLogger(level, (line) =>
+      process.stderr.write(`[${basename(path)}] ${line}\n`),
+    );
+    try {
+      const result = await writeRegion(path, archive, { ...config, logger });
+      send({ type: "done", id, result });
+    } catch (err) {
+      send({ type: "failed", id, error: serializeError(err) });
+    }
+  });
+});

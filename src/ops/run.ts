@@ -1,0 +1,292 @@
+/**
+ * `run`: the local orchestrator of the parallel workflow. Creates the template (unless the
+ * archive exists and --resume continues it), then writes every input with write-region in `jobs`
+ * worker processes, with a progress bar and a summary. Failed files are reported, not retried:
+ * their errors (off-grid times, other grids) would fail again; `--resume` re-runs exactly the
+ * files without a completion marker.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { type ConfigInput, resolveConfig } from "../config/schema.js";
+import { deserializeError } from "../engine/errors.js";
+import { progressReporter } from "../engine/progress.js";
+import { ConfigError, type ZarrifyError } from "../errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import { readMarker, readTemplateInfo } from "../region/state.js";
+import { FsStore } from "../zarr/store/fs.js";
+import { collectInputs, parseShard, type Shard } from "./inputs.js";
+import type { RegionWriteResult } from "./region.js";
+import type { WorkerMessage, WorkerReply } from "./run-protocol.js";
+import { createTemplate } from "./template.js";
+
+export interface RunParallelOptions {
+  /** Paths and glob patterns. */
+  inputs: readonly string[];
+  output: string;
+  /** Template file; default: the first input. */
+  template?: string;
+  globalStart?: string;
+  globalEnd?: string;
+  freq?: string;
+  filesFrom?: string;
+  shard?: string | Shard;
+  /** Continue an existing archive, skipping files already written. */
+  resume?: boolean;
+  /** Replace an existing archive with a new template. */
+  overwrite?: boolean;
+  logger?: Logger;
+  progress?: boolean;
+}
+
+export interface FailedFile {
+  input: string;
+  error: string;
+  hint?: string;
+}
+
+export interface RunResult {
+  archive: string;
+  templateCreated: boolean;
+  files: number;
+  written: number;
+  skipped: number;
+  failed: FailedFile[];
+  steps: number;
+  /** Size of the input files written, in bytes. */
+  bytesIn: number;
+  seconds: number;
+  workers: number;
+}
+
+function splitOptions(all: RunParallelOptions & ConfigInput) {
+  const {
+    inputs,
+    output,
+    template,
+    globalStart,
+    globalEnd,
+    freq,
+    filesFrom,
+    shard,
+    resume,
+    overwrite,
+    logger,
+    progress,
+    ...config
+  } = all;
+  return {
+    run: {
+      inputs,
+      output,
+      template,
+      globalStart,
+      globalEnd,
+      freq,
+      filesFrom,
+      shard,
+      resume,
+      overwrite,
+      logger,
+      progress,
+    },
+    config,
+  };
+}
+
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const here = import.meta.url;
+  // Under the test runner this module runs from TypeScript; the child then needs tsx's loader.
+  if (here.endsWith(".ts"))
+    return { url: new URL("./run-worker.ts", here), execArgv: ["--import", "tsx"] };
+  return { url: new URL("./run-worker.js", here), execArgv: [] };
+}
+
+async function prepareArchive(
+  run: ReturnType<typeof splitOptions>["run"],
+  config: ConfigInput,
+  files: string[],
+  logger: Logger,
+): Promise<boolean> {
+  const archive = resolve(run.output);
+  const exists = existsSync(archive);
+  if (exists && run.resume && !run.overwrite) {
+    const info = await readTemplateInfo(new FsStore(archive), archive);
+    if (!info) {
+      throw new ConfigError(`${run.output} exists but is not a zarrify template`, {
+        hint: "run fills archives made by create-template; choose a new output path",
+      });
+    }
+    logger.info(`run: resuming ${run.output} (${info.steps} steps, ${info.start} .. ${info.end})`);
+    return false;
+  }
+  if (exists && !run.overwrite) {
+    throw new ConfigError(`${run.output} already exists`, {
+      hint: "pass --resume to continue filling it, or --overwrite to start again",
+    });
+  }
+  if (run.shard !== undefined) {
+    throw new ConfigError(`--shard needs an existing template: ${run.output} does not exist`, {
+      hint: "create it once with zarrify create-template, then start the shards with --resume",
+    });
+  }
+  if (run.globalStart === undefined || run.globalEnd === undefined) {
+    throw new ConfigError("run needs --global-start and --global-end to create the template", {
+      hint: "or create the template with zarrify create-template and pass --resume",
+    });
+  }
+  const template = run.template ?? files[0];
+  await createTemplate({
+    ...config,
+    templateDataset: template,
+    outputPath: archive,
+    globalStart: run.globalStart,
+    globalEnd: run.globalEnd,
+    freq: run.freq,
+    overwrite: run.overwrite,
+    logger,
+  });
+  return true;
+}
+
+async function alreadyWritten(store: FsStore, file: string): Promise<boolean> {
+  const marker = await readMarker(store, file);
+  if (!marker) return false;
+  try {
+    const st = statSync(file);
+    return st.size === marker.size && st.mtimeMs === marker.mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+export async function runParallel(all: RunParallelOptions & ConfigInput): Promise<RunResult> {
+  const { run, config: configInput } = splitOptions(all);
+  const config = resolveConfig({ cli: configInput });
+  const logger = run.logger ?? silentLogger;
+  const started = performance.now();
+  const shard = typeof run.shard === "string" ? parseShard(run.shard) : run.shard;
+  const files = collectInputs({ patterns: run.inputs, filesFrom: run.filesFrom, shard });
+  if (files.length === 0 && !shard) {
+    throw new ConfigError("run: no input files given", {
+      hint: "pass files, glob patterns or --files-from",
+    });
+  }
+  const archive = resolve(run.output);
+  logger.info(
+    `run: ${files.length} file(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""} → ${run.output}`,
+  );
+  const templateCreated = await prepareArchive(run, configInput, files, logger);
+
+  const store = new FsStore(archive);
+  const todo: string[] = [];
+  let skipped = 0;
+  for (const f of files) {
+    if (run.resume && (await alreadyWritten(store, f))) skipped++;
+    else todo.push(f);
+  }
+  if (skipped > 0) logger.info(`run: skipping ${skipped} file(s) already written`);
+
+  const sizes = todo.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  });
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  const reporter =
+    run.progress === true
+      ? progressReporter("run", logger, process.stderr.isTTY === true, "files")
+      : undefined;
+  const failed: FailedFile[] = [];
+  let written = 0;
+  let steps = 0;
+  let doneBytes = 0;
+  let done = 0;
+  const report = () =>
+    reporter?.update({ doneBytes, totalBytes, doneTasks: done, totalTasks: todo.length });
+  report();
+
+  const workers = Math.max(0, Math.min(config.jobs, todo.length));
+  const { url, execArgv } = workerEntry();
+  let next = 0;
+  const onResult = (id: number, result?: RegionWriteResult, error?: ZarrifyError | Error) => {
+    done++;
+    doneBytes += sizes[id];
+    if (result) {
+      written++;
+      steps += result.steps;
+    } else if (error) {
+      failed.push({ input: todo[id], error: error.message, hint: (error as ZarrifyError).hint });
+      logger.error(`run: ${todo[id]}: ${error.message}`);
+    }
+    report();
+  };
+
+  const runWorker = () =>
+    new Promise<void>((resolveWorker) => {
+      let current: number | undefined;
+      const child: ChildProcess = fork(url, [], {
+        execArgv,
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
+      const send = (m: WorkerMessage) => child.send(m);
+      const feed = () => {
+        if (next < todo.length) {
+          current = next++;
+          send({ type: "file", id: current, path: todo[current] });
+        } else {
+          current = undefined;
+          send({ type: "close" });
+        }
+      };
+      child.on("message", (reply: WorkerReply) => {
+        if (reply.type === "done") onResult(reply.id, reply.result);
+        else onResult(reply.id, undefined, deserializeError(reply.error));
+        feed();
+      });
+      child.on("exit", (code, signal) => {
+        if (current !== undefined) {
+          onResult(
+            current,
+            undefined,
+            new Error(
+              `worker process died (${signal ?? `exit code ${code}`}) while writing this file`,
+            ),
+          );
+          current = undefined;
+          // Keep the remaining files moving on a fresh process.
+          if (next < todo.length) {
+            void runWorker().then(resolveWorker);
+            return;
+          }
+        }
+        resolveWorker();
+      });
+      send({ type: "init", archive, config: configInput, level: logger.level });
+      feed();
+    });
+
+  try {
+    await Promise.all(Array.from({ length: workers }, () => runWorker()));
+  } finally {
+    reporter?.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  logger.info(
+    `run: ${written} written, ${failed.length} failed, ${skipped} skipped in ${seconds.toFixed(1)} s`,
+  );
+  return {
+    archive: run.output,
+    templateCreated,
+    files: files.length,
+    written,
+    skipped,
+    failed,
+    steps,
+    bytesIn: totalBytes,
+    seconds,
+    workers,
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * `create-template`: an archive covering globalStart..globalEnd at freq, laid out from a template
+ * file. It holds the metadata of every variable, the coordinates (the full time axis included) and
+ * the data of the variables without a time dimension; the time-dependent arrays get no chunks
+ * (`compute: false`), so they read as fill values until `write-region` fills them. With
+ * `compute: true` the template file's own data are then written into their region.
+ *
+ * Built in a staging directory and renamed into place when complete, like convert.
+ */
+import { resolve } from "node:path";
+import type { ConfigInput } from "../config/schema.js";
+import { resolveConfig } from "../config/schema.js";
+import {
+  formatDate,
+  inferFrequency,
+  parseDate,
+  parseFrequency,
+  timeRange,
+} from "../dataset/cftime.js";
+import { findTimeDim, selectVariables } from "../dataset/coords.js";
+import type { Dataset, Variable } from "../dataset/types.js";
+import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
+import { executePlan } from "../engine/run.js";
+import { ConfigError, InputError } from "../errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import { planTemplate } from "../plan/template-plan.js";
+import { chooseTimeEncoding } from "../plan/time-encoding.js";
+import { openDataset } from "../readers/index.js";
+import { TEMPLATE_KEY, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
+import { timeAxisOf } from "../region/time-axis.js";
+import { version } from "../version.js";
+import { parseCompression } from "../zarr/compression.js";
+import { FsStore } from "../zarr/store/fs.js";
+import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, refuseUnrepresentable } from "./convert.js";
+import { stageOutput } from "./output.js";
+import { type RegionWriteResult, writeRegion } from "./region.js";
+
+export interface CreateTemplateOptions {
+  /** A NetCDF path, or a Dataset already opened with openDataset (it is not closed). */
+  templateDataset: string | Dataset;
+  outputPath: string;
+  /** First time step of the archive, e.g. "2020-01-01" or "2020-01-01T06:00". */
+  globalStart: string;
+  /** Last time step (included when it falls on the grid). */
+  globalEnd: string;
+  /** pandas-style step: 15min, 1H, 6H, 1D, 1W, MS, YS...; inferred from the template when omitted. */
+  freq?: string;
+  /** Also write the template file's own data into its region. Default false. */
+  compute?: boolean;
+  overwrite?: boolean;
+  logger?: Logger;
+}
+
+export interface CreateTemplateResult {
+  output: string;
+  steps: number;
+  start: string;
+  end: string;
+  freq: string;
+  timeDim: string;
+  variables: string[];
+  regionArrays: string[];
+  seconds: number;
+  /** The template's own region, when compute: true. */
+  computed?: RegionWriteResult;
+}
+
+/** A dataset whose time coordinate reads from the new axis, so the engine writes it like any variable. */
+function withTimeAxis(ds: Dataset, timeVar: Variable, values: ArrayLike<number | bigint>): Dataset {
+  const axis: Variable = {
+    ...timeVar,
+    shape: [values.length],
+    sourceChunks: undefined,
+    read: async (start, count) =>
+      (values as Float64Array).slice(start[0], start[0] + count[0]) as never,
+  };
+  return { ...ds, variables: ds.variables.map((v) => (v === timeVar ? axis : v)) };
+}
+
+function splitOptions(all: CreateTemplateOptions & ConfigInput): {
+  options: CreateTemplateOptions;
+  config: ConfigInput;
+} {
+  const {
+    templateDataset,
+    outputPath,
+    globalStart,
+    globalEnd,
+    freq,
+    compute,
+    overwrite,
+    logger,
+    ...config
+  } = all;
+  const options = {
+    templateDataset,
+    outputPath,
+    globalStart,
+    globalEnd,
+    freq,
+    compute,
+    overwrite,
+    logger,
+  };
+  return { options, config };
+}
+
+/**
+ * The seed's create_template: `templateDataset`, `outputPath`, `globalStart`, `globalEnd`,
+ * `freq`, `compute`, plus any configuration key (chunking, compression, intelligentChunking,
+ * accessPattern...).
+ */
+export async function createTemplate(
+  all: CreateTemplateOptions & ConfigInput,
+): Promise<CreateTemplateResult> {
+  const { options, config: configInput } = splitOptions(all);
+  const config = resolveConfig({ cli: configInput });
+  const logger = options.logger ?? silentLogger;
+  const started = performance.now();
+  const output = resolve(options.outputPath);
+  if (config.packing.enabled) {
+    throw new ConfigError("create-template does not support packing yet", {
+      hint: "leave packing out of the config for now",
+    });
+  }
+  const ds =
+    typeof options.templateDataset === "string"
+      ? await openDataset(options.templateDataset, { group: config.group })
+      : options.templateDataset;
+  try {
+    const timeDim = findTimeDim(ds, config.timeDim);
+    const timeVar = ds.variables.find((v) => v.name === timeDim && v.dims.length === 1);
+    if (timeDim === undefined || timeVar === undefined) {
+      throw new InputError(
+        `${ds.path}: no time coordinate found, so the archive's time axis cannot be laid out`,
+        {
+          path: ds.path,
+          hint: "the template needs a time coordinate variable with CF units; name its dimension with --time-dim",
+        },
+      );
+    }
+    const templateAxis = timeAxisOf(
+      await timeVar.read([0], [...timeVar.shape]),
+      timeVar.attrs,
+      `${ds.path}: variable '${timeVar.name}'`,
+    );
+    const calendar = templateAxis.calendar;
+    const freqText = options.freq ?? inferFrequency(templateAxis.dates, calendar);
+    if (freqText === undefined) {
+      throw new ConfigError(
+        `${ds.path}: cannot infer the time step from the template (${templateAxis.dates.length < 2 ? `it has ${templateAxis.dates.length} time step(s)` : "its steps are not evenly spaced"})`,
+        { hint: "pass the step with --freq, e.g. --freq 1D or --freq 6H" },
+      );
+    }
+    const freq = parseFrequency(freqText);
+    const dates = timeRange(
+      parseDate(options.globalStart, calendar),
+      parseDate(options.globalEnd, calendar),
+      freq,
+      calendar,
+    );
+    if (dates.length === 0) {
+      throw new ConfigError(
+        `no ${freqText} step falls between ${options.globalStart} and ${options.globalEnd}`,
+        { hint: "widen --global-start/--global-end or choose another --freq" },
+      );
+    }
+    const encoding = chooseTimeEncoding(
+      dates,
+      calendar,
+      { units: templateAxis.units, dtype: timeVar.dtype },
+      freq,
+    );
+    refuseUnrepresentable(ds, config);
+    const variables = selectVariables(
+      ds,
+      config.variables,
+      config.dropVariables,
+      (ds.unsupported ?? []).map((u) => u.name),
+    );
+    const intelligent = config.intelligentChunking;
+    const { plan, regionArrays, warnings } = planTemplate(ds, variables, {
+      zarrFormat: config.zarrFormat,
+      compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
+      chunking: config.chunking ?? {},
+      targetChunkSizeMb: config.targetChunkSizeMb,
+      extraAttrs: config.attrs,
+      timeDim,
+      steps: dates.length,
+      time: { variable: timeVar.name, dtype: encoding.dtype, units: encoding.units },
+      accessPattern: intelligent ? config.accessPattern : undefined,
+    });
+    for (const w of warnings) logger.warn(w);
+    logger.info(
+      `create-template: ${output}: ${dates.length} steps of ${freqText} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,
+    );
+    for (const a of plan.arrays) {
+      logger.debug(
+        `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`,
+      );
+    }
+
+    // Only the time axis and the arrays without a time dimension carry data in the template.
+    const staticPlan = {
+      ...plan,
+      arrays: plan.arrays.filter((a) => !regionArrays.includes(a.name)),
+    };
+    const staged = await stageOutput(output, options.overwrite ?? false);
+    const store = new FsStore(staged.staging);
+    try {
+      await writePlanMetadata(store, plan);
+      await executePlan({
+        plan: staticPlan,
+        dataset: withTimeAxis(ds, timeVar, encoding.values),
+        store,
+        jobs: 1,
+        maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+      });
+      const info: TemplateInfo = {
+        kind: "zarrify-template",
+        version: 1,
+        timeDim,
+        timeVariable: timeVar.name,
+        units: encoding.units,
+        calendar,
+        freq: freqText,
+        start: formatDate(dates[0]),
+        end: formatDate(dates[dates.length - 1]),
+        steps: dates.length,
+        regionArrays,
+        createdBy: `zarrify ${version()}`,
+        created: new Date().toISOString(),
+      };
+      await writeTemplateInfo(store, info);
+      await finishArchive(store, plan.zarrFormat);
+      await staged.commit();
+    } catch (err) {
+      await staged.abort();
+      throw err;
+    }
+    logger.info(`create-template: wrote ${output} (${TEMPLATE_KEY} records the time axis)`);
+    const result: CreateTemplateResult = {
+      output,
+      steps: dates.length,
+      start: formatDate(dates[0]),
+      end: formatDate(dates[dates.length - 1]),
+      freq: freqText,
+      timeDim,
+      variables: plan.arrays.map((a) => a.name),
+      regionArrays,
+      seconds: 0,
+    };
+    if (options.compute) {
+      result.computed = await writeRegion(ds, output, { ...configInput, logger });
+    }
+    result.seconds = (performance.now() - started) / 1000;
+    return result;
+  } finally {
+    if (typeof options.templateDataset === "string") await ds.close();
+  }
+}

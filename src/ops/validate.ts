@@ -1,0 +1,298 @@
+/**
+ * `validate`: what an archive holds, and which time steps hold no data yet. Reads every chunk of
+ * the time-dependent arrays once (absent chunks are not even fetched beyond a miss), so it costs
+ * one pass over the archive; memory is one chunk at a time.
+ *
+ * A step "holds no data" when none of the time-dependent arrays has a single non-missing value at
+ * that step: never written, as after a write-region that did not run or died before its first
+ * chunk. Per variable, the steps without data are counted too (a variable that is legitimately all
+ * missing at some step shows up there, not in the archive-level list).
+ */
+import { resolve } from "node:path";
+import { formatDate } from "../dataset/cftime.js";
+import type { DataArray } from "../dataset/types.js";
+import { InputError } from "../errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import { readTemplateInfo } from "../region/state.js";
+import { timeAxisOf } from "../region/time-axis.js";
+import { archiveForm } from "../region/values.js";
+import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
+import { decodeChunk } from "../zarr/array.js";
+import { chunkKey } from "../zarr/keys.js";
+import type { ArrayMeta } from "../zarr/metadata.js";
+import { readBox } from "../zarr/read.js";
+import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
+
+export interface StepRange {
+  /** Archive step indexes [start, stop). */
+  start: number;
+  stop: number;
+  first: string;
+  last: string;
+}
+
+export interface VariableReport {
+  name: string;
+  dims: string[];
+  dtype: string;
+  shape: number[];
+  /** Over all non-missing values, unpacked; null when there is none. */
+  min: number | null;
+  max: number | null;
+  /** Steps at which this variable has no value at all. */
+  stepsWithoutData: number;
+  chunksPresent: number;
+  chunksTotal: number;
+}
+
+export interface ValidateReport {
+  archive: string;
+  zarrFormat: 2 | 3;
+  /** Made by create-template. */
+  template: boolean;
+  timeDim: string | null;
+  start: string | null;
+  end: string | null;
+  steps: number;
+  freq: string | null;
+  variables: VariableReport[];
+  /** Steps where no time-dependent variable has any data. */
+  missingSteps: number;
+  missing: StepRange[];
+  complete: boolean;
+}
+
+export interface ValidateOptions {
+  logger?: Logger;
+  store?: Store;
+}
+
+function findTime(
+  md: ArchiveMetadata,
+  timeDim?: string,
+): { dim: string; meta: ArrayMeta } | undefined {
+  for (const [name, meta] of md.arrays) {
+    if (meta.dimensionNames.length !== 1 || meta.dimensionNames[0] !== name) continue;
+    if (
+      timeDim !== undefined ? name === timeDim : /\bsince\b/.test(String(meta.attrs.units ?? ""))
+    ) {
+      return { dim: name, meta };
+    }
+  }
+  return undefined;
+}
+
+function strides(shape: readonly number[]): number[] {
+  const out = shape.map(() => 1);
+  for (let d = shape.length - 2; d >= 0; d--) out[d] = out[d + 1] * shape[d + 1];
+  return out;
+}
+
+/** Scans one array chunk by chunk: which steps have data, and the value range. */
+async function scanArray(
+  store: Store,
+  meta: ArrayMeta,
+  timeAxis: number,
+  hasData: Uint8Array,
+): Promise<Omit<VariableReport, "name" | "dims" | "dtype" | "shape" | "stepsWithoutData">> {
+  const form = archiveForm(meta);
+  const grid = meta.shape.map((s, d) => Math.ceil(s / meta.chunks[d]));
+  const total = grid.reduce((a, b) => a * b, 1);
+  const inner = strides(meta.chunks);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let present = 0;
+  const index = grid.map(() => 0);
+  const numeric = meta.dtype !== "string" && meta.dtype !== "char";
+  const keys: number[][] = [];
+  for (let k = 0; k < total; k++) {
+    keys.push([...index]);
+    for (let d = index.length - 1; d >= 0; d--) {
+      if (++index[d] < grid[d]) break;
+      index[d] = 0;
+    }
+  }
+  const BATCH = 8;
+  for (let b = 0; b < keys.length; b += BATCH) {
+    const batch = keys.slice(b, b + BATCH);
+    const raws = await Promise.all(
+      batch.map((ix) => store.get(chunkKey(meta.zarrFormat, meta.path, ix))),
+    );
+    batch.forEach((ix, j) => {
+      const raw = raws[j];
+      if (raw === undefined) return;
+      present++;
+      const data: DataArray = decodeChunk(meta, raw);
+      const extent = meta.chunks.map((c, d) => Math.min(c, meta.shape[d] - ix[d] * c));
+      const t0 = timeAxis < 0 ? 0 : ix[timeAxis] * meta.chunks[timeAxis];
+      // Walk only the part of the chunk inside the array (edge chunks are padded).
+      const pos = extent.map(() => 0);
+      const n = extent.reduce((a, c) => a * c, 1);
+      for (let e = 0; e < n; e++) {
+        let flat = 0;
+        for (let d = 0; d < pos.length; d++) flat += pos[d] * inner[d];
+        const v = data[flat];
+        let valid: boolean;
+        if (!numeric) valid = v !== "" && v !== 0;
+        else {
+          const x = Number(v);
+          valid = !Number.isNaN(x) && x !== form.fill;
+          if (valid) {
+            const phys = x * form.scale + form.offset;
+            if (phys < min) min = phys;
+            if (phys > max) max = phys;
+          }
+        }
+        if (valid && timeAxis >= 0) hasData[t0 + pos[timeAxis]] = 1;
+        for (let d = pos.length - 1; d >= 0; d--) {
+          if (++pos[d] < extent[d]) break;
+          pos[d] = 0;
+        }
+      }
+    });
+  }
+  return {
+    min: Number.isFinite(min) ? min : null,
+    max: Number.isFinite(max) ? max : null,
+    chunksPresent: present,
+    chunksTotal: total,
+  };
+}
+
+function ranges(missing: Uint8Array, dateOf: (i: number) => string): StepRange[] {
+  const out: StepRange[] = [];
+  for (let i = 0; i < missing.length; i++) {
+    if (!missing[i]) continue;
+    let j = i;
+    while (j + 1 < missing.length && missing[j + 1]) j++;
+    out.push({ start: i, stop: j + 1, first: dateOf(i), last: dateOf(j) });
+    i = j;
+  }
+  return out;
+}
+
+export async function validateArchive(
+  archive: string,
+  options: ValidateOptions = {},
+): Promise<ValidateReport> {
+  const logger = options.logger ?? silentLogger;
+  const store = options.store ?? new FsStore(resolve(archive));
+  const format = await detectFormat(store);
+  if (format === undefined) {
+    throw new InputError(`${archive}: not a Zarr archive (no zarr.json or .zgroup)`, {
+      path: archive,
+      hint: "check the path; validate takes the archive directory",
+    });
+  }
+  const md = await readArchiveMetadata(store);
+  const info = await readTemplateInfo(store, archive);
+  const time = findTime(md, info?.timeDim);
+  let dates: string[] = [];
+  if (time) {
+    const values = await readBox(store, time.meta, [0], [time.meta.shape[0]]);
+    try {
+      dates = timeAxisOf(values, time.meta.attrs, `${archive}: '${time.dim}'`).dates.map(
+        formatDate,
+      );
+    } catch {
+      dates = Array.from(values as ArrayLike<number>, (v) => String(v));
+    }
+  }
+  const steps = time ? time.meta.shape[0] : 0;
+  const anyData = new Uint8Array(steps);
+  const variables: VariableReport[] = [];
+  for (const [name, meta] of md.arrays) {
+    if (time && name === time.dim) continue;
+    const timeAxis = time ? meta.dimensionNames.indexOf(time.dim) : -1;
+    logger.info(`validate: scanning ${name}`);
+    const has = new Uint8Array(steps);
+    const scan = await scanArray(store, meta, timeAxis, has);
+    let without = 0;
+    if (timeAxis >= 0) {
+      for (let i = 0; i < steps; i++) {
+        if (has[i]) anyData[i] = 1;
+        else without++;
+      }
+    }
+    variables.push({
+      name,
+      dims: meta.dimensionNames,
+      dtype: meta.dtype,
+      shape: meta.shape,
+      ...scan,
+      stepsWithoutData: without,
+    });
+  }
+  const timeDependent = variables.some((v) => time && v.dims.includes(time.dim));
+  const missingMask = new Uint8Array(steps);
+  let missingSteps = 0;
+  if (timeDependent) {
+    for (let i = 0; i < steps; i++) {
+      if (!anyData[i]) {
+        missingMask[i] = 1;
+        missingSteps++;
+      }
+    }
+  }
+  return {
+    archive,
+    zarrFormat: format,
+    template: info !== undefined,
+    timeDim: time?.dim ?? null,
+    start: dates[0] ?? null,
+    end: dates[dates.length - 1] ?? null,
+    steps,
+    freq: info?.freq ?? null,
+    variables,
+    missingSteps,
+    missing: ranges(missingMask, (i) => dates[i] ?? String(i)),
+    complete: missingSteps === 0,
+  };
+}
+
+function fmt(v: number | null): string {
+  if (v === null) return "-";
+  return Math.abs(v) >= 1e6 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(3);
+}
+
+/** The human-readable report. */
+export function formatValidateReport(r: ValidateReport, maxRanges = 20): string {
+  const lines = [
+    `archive:   ${r.archive} (Zarr v${r.zarrFormat}${r.template ? ", zarrify template" : ""})`,
+  ];
+  if (r.timeDim) {
+    lines.push(
+      `time:      ${r.start} .. ${r.end}, ${r.steps} steps along '${r.timeDim}'${r.freq ? ` (${r.freq})` : ""}`,
+    );
+  } else {
+    lines.push("time:      no time coordinate found");
+  }
+  lines.push("variables:");
+  const width = Math.max(...r.variables.map((v) => v.name.length), 4);
+  for (const v of r.variables) {
+    const missing = v.stepsWithoutData > 0 ? `, ${v.stepsWithoutData} steps without data` : "";
+    lines.push(
+      `  ${v.name.padEnd(width)}  (${v.dims.join(", ")}) ${v.dtype}  min=${fmt(v.min)} max=${fmt(v.max)}  chunks ${v.chunksPresent}/${v.chunksTotal}${missing}`,
+    );
+  }
+  if (r.missingSteps === 0) {
+    lines.push(
+      r.timeDim ? `complete:  every one of the ${r.steps} steps holds data` : "complete:  yes",
+    );
+  } else {
+    lines.push(`INCOMPLETE: ${r.missingSteps} of ${r.steps} steps hold no data:`);
+    for (const m of r.missing.slice(0, maxRanges)) {
+      const n = m.stop - m.start;
+      lines.push(
+        n === 1
+          ? `  ${m.first} (step ${m.start})`
+          : `  ${m.first} .. ${m.last} (${n} steps, ${m.start}..${m.stop - 1})`,
+      );
+    }
+    if (r.missing.length > maxRanges) {
+      lines.push(`  ... and ${r.missing.length - maxRanges} more ranges (--json lists all)`);
+    }
+  }
+  return lines.join("\n");
+}

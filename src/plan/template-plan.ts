@@ -1,0 +1,89 @@
+/**
+ * Planning a template archive: the template file's variables laid out over the full time range.
+ * Pure: the dataset's structure, the time axis and the config in, a WritePlan out.
+ *
+ * Chunks come from the *archive's* dimensions (a one-day template file would otherwise give
+ * one-step time chunks to a ten-year archive): by hand per dimension name, from the intelligent
+ * recommendation for an access pattern, or the convert default (whole dims cut to the target size,
+ * time first).
+ */
+import type { Dataset, DType, Variable } from "../dataset/types.js";
+import { DTYPE_SIZE } from "../dataset/types.js";
+import type { AccessPattern } from "./chunking.js";
+import { recommendChunks } from "./chunking.js";
+import { type ConvertPlanOptions, planArray } from "./convert-plan.js";
+import type { WritePlan } from "./write-plan.js";
+
+export interface TemplatePlanOptions extends ConvertPlanOptions {
+  timeDim: string;
+  /** Number of steps of the full archive. */
+  steps: number;
+  /** The time coordinate's stored form in the archive. */
+  time: { variable: string; dtype: DType; units: string };
+  /** Recommend chunks for this access pattern; dims named in `chunking` still win. */
+  accessPattern?: AccessPattern;
+}
+
+export interface TemplatePlan {
+  plan: WritePlan;
+  /** Arrays along the time dimension (the time coordinate excluded): written by write-region. */
+  regionArrays: string[];
+  /** Warnings of the chunk recommendation, for the log. */
+  warnings: string[];
+}
+
+function overTime(v: Variable, timeDim: string, steps: number): Variable {
+  return { ...v, shape: v.dims.map((d, i) => (d === timeDim ? steps : v.shape[i])) };
+}
+
+export function planTemplate(
+  ds: Dataset,
+  variables: readonly Variable[],
+  options: TemplatePlanOptions,
+): TemplatePlan {
+  const warnings = new Set<string>();
+  const arrays = variables.map((source) => {
+    const isTime = source.name === options.time.variable;
+    const v = overTime(
+      isTime ? { ...source, dtype: options.time.dtype } : source,
+      options.timeDim,
+      options.steps,
+    );
+    const array = planArray(v, options);
+    if (isTime) {
+      array.attrs = { ...array.attrs, units: options.time.units };
+      // The coordinate is read whole by every reader: one chunk unless it is huge.
+      array.chunks = [Math.max(1, Math.min(v.shape[0], 8 * 1024 * 1024))];
+      array.sourceChunks = undefined;
+      return array;
+    }
+    if (options.accessPattern !== undefined && v.dims.includes(options.timeDim)) {
+      const rec = recommendChunks({
+        dims: v.dims,
+        shape: v.shape,
+        itemSize: DTYPE_SIZE[v.dtype],
+        timeDim: options.timeDim,
+        pattern: options.accessPattern,
+        targetChunkSizeMb: options.targetChunkSizeMb,
+      });
+      array.chunks = rec.chunks.map((c, d) => {
+        const asked = options.chunking[v.dims[d]];
+        return asked === undefined ? c : Math.max(1, Math.min(asked, Math.max(1, v.shape[d])));
+      });
+      for (const w of rec.warnings) warnings.add(`${v.name}: ${w}`);
+    }
+    return array;
+  });
+  return {
+    plan: {
+      zarrFormat: options.zarrFormat,
+      attrs: { ...ds.attrs, ...(options.extraAttrs ?? {}) },
+      attrTypes: ds.attrTypes,
+      arrays,
+    },
+    regionArrays: arrays
+      .filter((a) => a.dims.includes(options.timeDim) && a.name !== options.time.variable)
+      .map((a) => a.name),
+    warnings: [...warnings],
+  };
+}

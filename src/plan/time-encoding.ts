@@ -1,0 +1,83 @@
+/**
+ * How a template stores its full time axis. The template file's own units, calendar and dtype
+ * are kept when they represent every new step exactly (so the archive decodes like the files);
+ * otherwise the axis is stored as "<unit> since <global start>", the unit being the largest one
+ * that divides the step, so the numbers stay whole.
+ */
+import {
+  type Calendar,
+  type CFDatetime,
+  encodeTimes,
+  type Frequency,
+  formatDate,
+} from "../dataset/cftime.js";
+import type { DType } from "../dataset/types.js";
+
+export interface TimeEncoding {
+  units: string;
+  dtype: DType;
+  values: Float64Array | BigInt64Array | Int32Array | Float32Array;
+}
+
+const INT_LIMITS: Partial<Record<DType, [number, number]>> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  int64: [-(2 ** 53), 2 ** 53],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
+  uint64: [0, 2 ** 53],
+};
+
+/** The values in `dtype`, or undefined when some value would not survive the cast exactly. */
+function exactly(values: number[], dtype: DType): TimeEncoding["values"] | undefined {
+  if (dtype === "float64") return Float64Array.from(values);
+  if (dtype === "float32") {
+    return values.every((v) => Math.fround(v) === v) ? Float32Array.from(values) : undefined;
+  }
+  const limits = INT_LIMITS[dtype];
+  if (!limits || !values.every((v) => Number.isInteger(v) && v >= limits[0] && v <= limits[1])) {
+    return undefined;
+  }
+  // Only types the template plan can write back with the same dtype.
+  if (dtype === "int32") return Int32Array.from(values);
+  if (dtype === "int64") return BigInt64Array.from(values.map((v) => BigInt(v)));
+  return undefined;
+}
+
+function unitFor(freq: Frequency): string {
+  switch (freq.unit) {
+    case "us":
+      return "microseconds";
+    case "ms":
+      return "milliseconds";
+    case "S":
+      return "seconds";
+    case "min":
+      return "minutes";
+    case "H":
+      return "hours";
+    default:
+      return "days";
+  }
+}
+
+export function chooseTimeEncoding(
+  dates: readonly CFDatetime[],
+  calendar: Calendar,
+  template: { units?: string; dtype: DType },
+  freq: Frequency,
+): TimeEncoding {
+  if (template.units !== undefined) {
+    const values = exactly(encodeTimes(dates, template.units, calendar), template.dtype);
+    if (values) return { units: template.units, dtype: template.dtype, values };
+  }
+  const start = dates[0];
+  const units = `${unitFor(freq)} since ${start ? formatDate(start) : "1970-01-01"}`;
+  const encoded = encodeTimes(dates, units, calendar);
+  const asInt = encoded.every(Number.isInteger) ? exactly(encoded, "int64") : undefined;
+  return asInt
+    ? { units, dtype: "int64", values: asInt }
+    : { units, dtype: "float64", values: Float64Array.from(encoded) };
+}

@@ -1,0 +1,59 @@
+/**
+ * Manual regions: `--region time:0:100,lat:0:90` on the command line, or
+ * `{ time: [0, 100], lat: { start: 0, stop: 90 } }` in the library (the seed's
+ * `{"time": slice(0, 100), "lat": slice(None)}`; null or an empty object is the whole dimension).
+ * Start/stop are archive indices, stop exclusive, as Python slices.
+ */
+import { ConfigError } from "../errors.js";
+
+export interface DimRange {
+  start?: number;
+  stop?: number;
+}
+
+export type RegionInput = string | Record<string, [number, number] | DimRange | null>;
+
+export type RegionSpec = Record<string, DimRange>;
+
+function index(text: string, what: string): number | undefined {
+  if (text.trim() === "") return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new ConfigError(`--region: ${what} '${text}' is not a whole number >= 0`, {
+      hint: "write the region as dim:start:stop, e.g. --region time:0:100",
+    });
+  }
+  return n;
+}
+
+export function parseRegion(input: RegionInput): RegionSpec {
+  const out: RegionSpec = {};
+  if (typeof input === "string") {
+    for (const part of input.split(",").filter((p) => p.trim() !== "")) {
+      const m = /^\s*([^:\s]+)\s*:([^:]*):([^:]*)$/.exec(part);
+      if (!m) {
+        throw new ConfigError(`--region: cannot read '${part}'`, {
+          hint: "write the region as dim:start:stop[,dim:start:stop], e.g. --region time:0:100",
+        });
+      }
+      out[m[1]] = { start: index(m[2], "start"), stop: index(m[3], "stop") };
+    }
+  } else {
+    for (const [dim, r] of Object.entries(input)) {
+      if (r === null) out[dim] = {};
+      else if (Array.isArray(r)) out[dim] = { start: r[0], stop: r[1] };
+      else out[dim] = { start: r.start, stop: r.stop };
+    }
+  }
+  for (const [dim, r] of Object.entries(out)) {
+    for (const v of [r.start, r.stop]) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
+        throw new ConfigError(`region for '${dim}': ${v} is not a whole number >= 0`);
+      }
+    }
+    if (r.start !== undefined && r.stop !== undefined && r.stop <= r.start) {
+      throw new ConfigError(`region for '${dim}': stop ${r.stop} is not after start ${r.start}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * zarrify's own bookkeeping inside an archive, under the hidden ".zarrify/" prefix that zarr
+ * readers never look at:
+ *
+ *   .zarrify/template.json            written once by create-template: what makes an archive a
+ *                                     template (time axis, the arrays regions are written into)
+ *   .zarrify/written/<id>.json        one per input file whose region write completed, so
+ *                                     `run --resume` can skip it; written last, after the data
+ *
+ * Each is a single atomic put, so concurrent writers never contend for them.
+ */
+import { createHash } from "node:crypto";
+import { RegionError } from "../errors.js";
+import { parseJson, stringifyJson } from "../zarr/json.js";
+import type { Store } from "../zarr/store/types.js";
+
+export const TEMPLATE_KEY = ".zarrify/template.json";
+const WRITTEN_PREFIX = ".zarrify/written/";
+
+export interface TemplateInfo {
+  kind: "zarrify-template";
+  version: 1;
+  /** The dimension regions are placed along. */
+  timeDim: string;
+  /** The coordinate variable holding its values (written by the template, never by regions). */
+  timeVariable: string;
+  units: string;
+  calendar: string;
+  freq: string;
+  start: string;
+  end: string;
+  steps: number;
+  /** Arrays with the time dimension, written by write-region. */
+  regionArrays: string[];
+  /** zarrify version that created the template. */
+  createdBy: string;
+  created: string;
+}
+
+export interface WrittenMarker {
+  input: string;
+  size: number;
+  mtimeMs: number;
+  /** [start, stop) runs along the time dimension. */
+  runs: [number, number][];
+  written: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function encode(doc: object): Uint8Array {
+  return encoder.encode(`${stringifyJson(doc as never, 2)}\n`);
+}
+
+export async function writeTemplateInfo(store: Store, info: TemplateInfo): Promise<void> {
+  await store.set(TEMPLATE_KEY, encode(info));
+}
+
+export async function readTemplateInfo(
+  store: Store,
+  archive: string,
+): Promise<TemplateInfo | undefined> {
+  const bytes = await store.get(TEMPLATE_KEY);
+  if (bytes === undefined) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseJson(decoder.decode(bytes));
+  } catch (err) {
+    throw new RegionError(`${archive}: ${TEMPLATE_KEY} is not valid JSON`, {
+      cause: err,
+      hint: "the archive's template record is damaged; recreate it with zarrify create-template",
+    });
+  }
+  const info = doc as Partial<TemplateInfo> | null;
+  if (
+    info === null ||
+    typeof info !== "object" ||
+    info.kind !== "zarrify-template" ||
+    typeof info.timeDim !== "string" ||
+    !Array.isArray(info.regionArrays)
+  ) {
+    throw new RegionError(`${archive}: ${TEMPLATE_KEY} is not a zarrify template record`, {
+      hint: "recreate the archive with zarrify create-template",
+    });
+  }
+  return info as TemplateInfo;
+}
+
+/** Absolute input paths name their marker, so the same file always finds its own. */
+export function markerKey(absoluteInput: string): string {
+  return `${WRITTEN_PREFIX}${createHash("sha256").update(absoluteInput).digest("hex").slice(0, 32)}.json`;
+}
+
+export async function writeMarker(store: Store, marker: WrittenMarker): Promise<void> {
+  await store.set(markerKey(marker.input), encode(marker));
+}
+
+export async function readMarker(
+  store: Store,
+  absoluteInput: string,
+): Promise<WrittenMarker | undefined> {
+  const bytes = await store.get(markerKey(absoluteInput));
+  if (bytes === undefined) return undefined;
+  try {
+    return parseJson(decoder.decode(bytes)) as unknown as WrittenMarker;
+  } catch {
+    return undefined; // a damaged marker only means the file is written again
+  }
+}
+
+export async function deleteMarker(store: Store, absoluteInput: string): Promise<void> {
+  await store.delete(markerKey(absoluteInput));
+}

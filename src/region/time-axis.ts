@@ -1,0 +1,52 @@
+/**
+ * Time axes compared by instant, not by stored number: a file may count "hours since 1990" while
+ * the archive counts "days since 2020", and both must land on the same steps. Instants are exact
+ * integer microseconds in the axis's calendar (cftime.dateToOrdinal), so equality is exact.
+ */
+import {
+  type Calendar,
+  type CFDatetime,
+  dateToOrdinal,
+  decodeTimes,
+  formatDate,
+  normalizeCalendar,
+} from "../dataset/cftime.js";
+import type { Attrs, DataArray } from "../dataset/types.js";
+import { RegionError } from "../errors.js";
+
+export interface TimeAxis {
+  units: string;
+  calendar: Calendar;
+  dates: CFDatetime[];
+  /** Microseconds since 1970-01-01 of the calendar, one per step. */
+  instants: bigint[];
+}
+
+export function timeAxisOf(values: DataArray, attrs: Attrs, where: string): TimeAxis {
+  const units = attrs.units;
+  if (typeof units !== "string" || !/\bsince\b/i.test(units)) {
+    throw new RegionError(
+      `${where} has no CF time units ('<unit> since <date>'), so its times cannot be placed`,
+      { hint: "give the time variable a units attribute, or set the region by hand with --region" },
+    );
+  }
+  if (Array.isArray(values)) throw new RegionError(`${where} holds strings, not times`);
+  const calendarAttr = attrs.calendar;
+  const calendar = normalizeCalendar(typeof calendarAttr === "string" ? calendarAttr : undefined);
+  const dates = decodeTimes(values, units, calendar);
+  return { units, calendar, dates, instants: dates.map((d) => dateToOrdinal(d, calendar)) };
+}
+
+/** Calendars that agree on every date a file can hold here (xarray treats these as one). */
+function calendarFamily(c: Calendar): string {
+  return c === "standard" || c === "proleptic_gregorian" ? "gregorian" : c;
+}
+
+export function sameCalendar(a: Calendar, b: Calendar): boolean {
+  return calendarFamily(a) === calendarFamily(b);
+}
+
+export function describeDates(dates: readonly CFDatetime[], max = 5): string {
+  const shown = dates.slice(0, max).map(formatDate).join(", ");
+  return dates.length > max ? `${shown} and ${dates.length - max} more` : shown;
+}
