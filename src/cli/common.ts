@@ -47,6 +47,46 @@ export function addEncodingOptions(cmd: Command): Command {
     .option("--jobs <n>", "worker threads (default: number of CPUs)");
 }
 
+/** Packing flags (convert, create-template, run); any --packing-* implies --packing. */
+export function addPackingOptions(cmd: Command): Command {
+  return cmd
+    .option("--packing", "store float variables as scaled integers (CF scale_factor/add_offset)")
+    .addOption(
+      new Option("--packing-bits <n>", "integer width (default 16)").choices(["8", "16", "32"]),
+    )
+    .option(
+      "--packing-manual-ranges <json>",
+      'per-variable ranges, e.g. \'{"t2m": {"min": 180, "max": 340}}\'',
+    )
+    .option(
+      "--packing-auto-buffer-factor <f>",
+      "widening of ranges computed from the data, as a fraction (default 0.01)",
+    )
+    .option("--packing-exclude <names>", "comma-separated variables never packed")
+    .option("--no-packing-check-range-exceeded", "do not check data against the packing range")
+    .addOption(
+      new Option(
+        "--packing-range-exceeded-action <action>",
+        "values outside the range are clipped; also: warn (default), error, ignore",
+      ).choices(["warn", "error", "ignore"]),
+    );
+}
+
+function packingFlags(o: Record<string, unknown>): Record<string, unknown> | undefined {
+  const packing: Record<string, unknown> = {
+    bits: o.packingBits === undefined ? undefined : Number(o.packingBits),
+    manualRanges: jsonObject("--packing-manual-ranges", o.packingManualRanges),
+    autoBufferFactor:
+      o.packingAutoBufferFactor === undefined ? undefined : Number(o.packingAutoBufferFactor),
+    exclude: list(o.packingExclude),
+    checkRangeExceeded: o.packingCheckRangeExceeded === false ? false : undefined,
+    rangeExceededAction: o.packingRangeExceededAction,
+  };
+  for (const key of Object.keys(packing)) if (packing[key] === undefined) delete packing[key];
+  if (o.packing !== true && Object.keys(packing).length === 0) return undefined;
+  return { enabled: true, ...packing };
+}
+
 /** --intelligent-chunking / --access-pattern (convert, create-template). */
 export function addChunkingAdviceOptions(cmd: Command): Command {
   return cmd
@@ -131,6 +171,7 @@ export function encodingFlagsToConfig(o: Record<string, unknown>): ConfigInput {
     targetChunkSizeMb: positiveNumber("--target-chunk-size-mb", o.targetChunkSizeMb),
     jobs: positiveNumber("--jobs", o.jobs),
     intelligentChunking: o.intelligentChunking === true ? true : undefined,
+    packing: packingFlags(o),
     accessPattern: o.accessPattern,
     retriesOnMissing: wholeNumber("--retries-on-missing", o.retriesOnMissing),
     missingCheckVars:

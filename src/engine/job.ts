@@ -23,7 +23,14 @@ export type WorkerRequest = { type: "task"; id: number; task: EngineTask } | { t
 
 export type WorkerReply =
   | { type: "ready" }
-  | { type: "done"; id: number; chunks: number; bytesRead: number; bytesWritten: number }
+  | {
+      type: "done";
+      id: number;
+      chunks: number;
+      bytesRead: number;
+      bytesWritten: number;
+      outOfRange: number;
+    }
   | { type: "error"; id: number | null; error: SerializedError };
 
 export interface SerializedError {

@@ -33,6 +33,8 @@ export interface ExecuteResult {
   bytesRead: number;
   bytesWritten: number;
   workers: number;
+  /** Values clipped to their packing range, per array name. */
+  outOfRange: Record<string, number>;
 }
 
 function blockBytes(block: Block, itemSize: number): number {
@@ -59,13 +61,23 @@ export async function executePlan(options: ExecuteOptions): Promise<ExecuteResul
   const tasks = planTasks(plan, options.maxBlockBytes);
   const sizeOf = (t: EngineTask) => blockBytes(t.block, DTYPE_SIZE[plan.arrays[t.array].dtype]);
   const totalBytes = tasks.reduce((n, t) => n + sizeOf(t), 0);
-  const totals: ExecuteResult = { chunks: 0, bytesRead: 0, bytesWritten: 0, workers: 0 };
+  const totals: ExecuteResult = {
+    chunks: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    workers: 0,
+    outOfRange: {},
+  };
   let doneBytes = 0;
   let doneTasks = 0;
   const onDone = (task: EngineTask, r: BlockResult) => {
     totals.chunks += r.chunks;
     totals.bytesRead += r.bytesRead;
     totals.bytesWritten += r.bytesWritten;
+    if (r.outOfRange > 0) {
+      const name = plan.arrays[task.array].name;
+      totals.outOfRange[name] = (totals.outOfRange[name] ?? 0) + r.outOfRange;
+    }
     doneBytes += sizeOf(task);
     doneTasks++;
     options.onProgress?.({ doneBytes, totalBytes, doneTasks, totalTasks: tasks.length });

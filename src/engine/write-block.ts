@@ -3,7 +3,9 @@
  * each. Runs the same way inline and inside a worker thread.
  */
 import type { DataArray, Variable } from "../dataset/types.js";
+import { ConversionError } from "../errors.js";
 import type { Block } from "../plan/blocks.js";
+import { packValues } from "../plan/packing.js";
 import type { ArrayPlan } from "../plan/write-plan.js";
 import { extractBox } from "./box.js";
 
@@ -11,6 +13,8 @@ export interface BlockResult {
   chunks: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Values outside a packed variable's range (clipped to it). */
+  outOfRange: number;
 }
 
 /** Where encoded chunks go: the Zarr store, through the array's codecs. */
@@ -34,7 +38,8 @@ export async function writeBlock(
   block: Block,
   sink: ChunkSink,
 ): Promise<BlockResult> {
-  const data = await variable.read(block.start, block.count);
+  const raw = await variable.read(block.start, block.count);
+  const { data, outOfRange } = array.packing ? pack(raw, array) : { data: raw, outOfRange: 0 };
   const rank = array.shape.length;
   const first = block.start.map((s, d) => s / array.chunks[d]);
   const perDim = block.count.map((n, d) => Math.ceil(n / array.chunks[d]));
@@ -57,5 +62,24 @@ export async function writeBlock(
       index[d] = 0;
     }
   }
-  return { chunks: total, bytesRead: byteLength(data), bytesWritten };
+  return { chunks: total, bytesRead: byteLength(raw), bytesWritten, outOfRange };
+}
+
+function pack(raw: DataArray, array: ArrayPlan): { data: DataArray; outOfRange: number } {
+  const packing = array.packing;
+  if (!packing || !(raw instanceof Float32Array || raw instanceof Float64Array)) {
+    throw new ConversionError(`variable '${array.source}': only float data can be packed`);
+  }
+  const r = packValues(raw, packing.params, undefined, { missing: packing.missing });
+  const outOfRange = r.belowMin + r.aboveMax;
+  if (outOfRange > 0 && packing.onExceeded === "error") {
+    const { min, max } = packing.params;
+    throw new ConversionError(
+      `variable '${array.source}': ${outOfRange} value(s) outside the packing range [${min}, ${max}] (from ${packing.rangeSource === "data" ? "the data" : packing.rangeSource === "manual" ? "packing.manualRanges" : "its valid_min/valid_max"})`,
+      {
+        hint: "widen the range with --packing-manual-ranges, or set --packing-range-exceeded-action warn to clip them",
+      },
+    );
+  }
+  return { data: r.packed, outOfRange };
 }

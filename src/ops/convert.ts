@@ -6,19 +6,21 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { findTimeDim, selectVariables } from "../dataset/coords.js";
-import type { Dataset } from "../dataset/types.js";
+import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { type ProgressListener, progressReporter } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
+import { type AccessPattern, recommendChunks } from "../plan/chunking.js";
 import { planConvert } from "../plan/convert-plan.js";
-import type { WritePlan } from "../plan/write-plan.js";
+import type { ArrayPlan, WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
 import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import { stageOutput } from "./output.js";
+import { packPlan, reportOutOfRange } from "./packing.js";
 
 /** The seed's examples use it throughout; Debian's numcodecs and zarrita both decode it. */
 export const DEFAULT_COMPRESSION = "blosc:zstd:3";
@@ -70,18 +72,13 @@ export function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void 
 }
 
 /**
- * Options the schema already validates for verbs still to come. Accepting them silently would
+ * Options the schema already validates for features still to come. Accepting them silently would
  * write an archive the user did not ask for, so convert refuses them by name.
  */
 function refuseNotYetSupported(config: ZarrifyConfig): void {
-  const unsupported = [
-    config.packing.enabled && "packing",
-    config.shards && Object.keys(config.shards).length > 0 && "shards",
-    config.intelligentChunking && "intelligentChunking",
-  ].filter(Boolean);
-  if (unsupported.length > 0) {
-    throw new ConfigError(`convert does not support ${unsupported.join(", ")} yet`, {
-      hint: "remove it from the config file or environment; use --chunking to set chunks by hand",
+  if (config.shards && Object.keys(config.shards).length > 0) {
+    throw new ConfigError("convert does not support shards yet", {
+      hint: "remove shards from the config file or environment",
     });
   }
 }
@@ -95,13 +92,47 @@ export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
     (ds.unsupported ?? []).map((u) => u.name),
   );
   refuseUnrepresentable(ds, config);
-  return planConvert(ds, variables, {
+  const timeDim = findTimeDim(ds, config.timeDim);
+  const plan = planConvert(ds, variables, {
     zarrFormat: config.zarrFormat,
     compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
     chunking: config.chunking ?? {},
     targetChunkSizeMb: config.targetChunkSizeMb,
     extraAttrs: config.attrs,
-    timeDim: findTimeDim(ds, config.timeDim),
+    timeDim,
+  });
+  if (!config.intelligentChunking) return plan;
+  return {
+    ...plan,
+    arrays: plan.arrays.map((a) =>
+      a.dims.length === 0
+        ? a
+        : {
+            ...a,
+            chunks: recommendedChunks(a, timeDim, config.accessPattern, config),
+          },
+    ),
+  };
+}
+
+/** The access-pattern recommendation, with the dimensions the user named by hand kept. */
+export function recommendedChunks(
+  a: ArrayPlan,
+  timeDim: string | undefined,
+  pattern: AccessPattern,
+  config: ZarrifyConfig,
+): number[] {
+  const rec = recommendChunks({
+    dims: a.dims,
+    shape: a.shape,
+    itemSize: DTYPE_SIZE[a.dtype],
+    timeDim,
+    pattern,
+    targetChunkSizeMb: config.targetChunkSizeMb,
+  });
+  return rec.chunks.map((c, d) => {
+    const asked = config.chunking?.[a.dims[d]];
+    return asked === undefined ? c : Math.max(1, Math.min(asked, Math.max(1, a.shape[d])));
   });
 }
 
@@ -126,7 +157,7 @@ export async function convertToZarr(
   logger.info(`convert: opening ${source}`);
   const ds = await openDataset(source, { group: config.group });
   try {
-    const plan = planForDataset(ds, config);
+    const plan = await packPlan(ds, planForDataset(ds, config), config, logger);
     logger.info(
       `convert: ${plan.arrays.length} variables → Zarr v${plan.zarrFormat} ${output} (${config.compression ?? "default"} compression)`,
     );
@@ -157,6 +188,7 @@ export async function convertToZarr(
         onProgress,
       });
       reporter?.stop();
+      reportOutOfRange(result.outOfRange, plan, logger);
       await finishArchive(store, plan.zarrFormat);
       await staged?.commit();
       const seconds = (performance.now() - started) / 1000;

@@ -33,6 +33,7 @@ import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, refuseUnrepresentable } from "./convert.js";
 import { stageOutput } from "./output.js";
+import { packPlan } from "./packing.js";
 import { type RegionWriteResult, writeRegion } from "./region.js";
 
 export interface CreateTemplateOptions {
@@ -118,11 +119,6 @@ export async function createTemplate(
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
   const output = resolve(options.outputPath);
-  if (config.packing.enabled) {
-    throw new ConfigError("create-template does not support packing yet", {
-      hint: "leave packing out of the config for now",
-    });
-  }
   const ds =
     typeof options.templateDataset === "string"
       ? await openDataset(options.templateDataset, { group: config.group })
@@ -179,7 +175,7 @@ export async function createTemplate(
       (ds.unsupported ?? []).map((u) => u.name),
     );
     const intelligent = config.intelligentChunking;
-    const { plan, regionArrays, warnings } = planTemplate(ds, variables, {
+    const planned = planTemplate(ds, variables, {
       zarrFormat: config.zarrFormat,
       compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
       chunking: config.chunking ?? {},
@@ -190,7 +186,9 @@ export async function createTemplate(
       time: { variable: timeVar.name, dtype: encoding.dtype, units: encoding.units },
       accessPattern: intelligent ? config.accessPattern : undefined,
     });
+    const { regionArrays, warnings } = planned;
     for (const w of warnings) logger.warn(w);
+    const plan = await packPlan(ds, planned.plan, config, logger, true);
     logger.info(
       `create-template: ${output}: ${dates.length} steps of ${freqText} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,
     );

@@ -7,6 +7,8 @@
 import {
   type Calendar,
   type CFDatetime,
+  dateToOrdinal,
+  decodeTimes,
   encodeTimes,
   type Frequency,
   formatDate,
@@ -63,6 +65,22 @@ function unitFor(freq: Frequency): string {
   }
 }
 
+/**
+ * Whether the values decode to exactly these dates. Whole numbers in an integer type always do;
+ * fractions of a coarse unit ("days since 0001-01-01" at hourly steps) may come back a few
+ * microseconds off, and region placement matches times exactly.
+ */
+function decodesTo(
+  values: TimeEncoding["values"],
+  units: string,
+  dates: readonly CFDatetime[],
+  calendar: Calendar,
+): boolean {
+  if (!(values instanceof Float64Array || values instanceof Float32Array)) return true;
+  const back = decodeTimes(values, units, calendar);
+  return back.every((d, i) => dateToOrdinal(d, calendar) === dateToOrdinal(dates[i], calendar));
+}
+
 export function chooseTimeEncoding(
   dates: readonly CFDatetime[],
   calendar: Calendar,
@@ -71,7 +89,9 @@ export function chooseTimeEncoding(
 ): TimeEncoding {
   if (template.units !== undefined) {
     const values = exactly(encodeTimes(dates, template.units, calendar), template.dtype);
-    if (values) return { units: template.units, dtype: template.dtype, values };
+    if (values && decodesTo(values, template.units, dates, calendar)) {
+      return { units: template.units, dtype: template.dtype, values };
+    }
   }
   const start = dates[0];
   const units = `${unitFor(freq)} since ${start ? formatDate(start) : "1970-01-01"}`;

@@ -4,6 +4,7 @@
  */
 import type { Attrs, DType } from "../dataset/types.js";
 import type { CompressionSpec } from "../zarr/compression.js";
+import type { ArrayPacking } from "./packing-plan.js";
 
 export interface ArrayPlan {
   /** Output array name. */
@@ -23,6 +24,8 @@ export interface ArrayPlan {
   compression: CompressionSpec;
   /** The source's own chunking, used to align read blocks. */
   sourceChunks?: number[];
+  /** Set when float source values are stored packed into `dtype` (an integer type). */
+  packing?: ArrayPacking;
 }
 
 export interface WritePlan {

@@ -17,8 +17,9 @@ export type RegionSpec = Record<string, DimRange>;
 
 function index(text: string, what: string): number | undefined {
   if (text.trim() === "") return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) {
+  // Digits only: Number() would also take "0x10" and "1e2".
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
     throw new ConfigError(`--region: ${what} '${text}' is not a whole number >= 0`, {
       hint: "write the region as dim:start:stop, e.g. --region time:0:100",
     });
@@ -36,13 +37,25 @@ export function parseRegion(input: RegionInput): RegionSpec {
           hint: "write the region as dim:start:stop[,dim:start:stop], e.g. --region time:0:100",
         });
       }
+      if (Object.hasOwn(out, m[1])) {
+        throw new ConfigError(`--region names '${m[1]}' twice`, {
+          hint: "give each dimension once, e.g. --region time:0:100,lat:0:90",
+        });
+      }
       out[m[1]] = { start: index(m[2], "start"), stop: index(m[3], "stop") };
     }
   } else {
     for (const [dim, r] of Object.entries(input)) {
       if (r === null) out[dim] = {};
-      else if (Array.isArray(r)) out[dim] = { start: r[0], stop: r[1] };
-      else out[dim] = { start: r.start, stop: r.stop };
+      else if (Array.isArray(r) && r.length === 2) out[dim] = { start: r[0], stop: r[1] };
+      else if (typeof r === "object" && !Array.isArray(r))
+        out[dim] = { start: r.start, stop: r.stop };
+      else {
+        // Untyped callers (JSON, plain JS) could otherwise get the whole dimension by mistake.
+        throw new ConfigError(
+          `region for '${dim}': ${JSON.stringify(r)} is not [start, stop], {start, stop} or null`,
+        );
+      }
     }
   }
   for (const [dim, r] of Object.entries(out)) {

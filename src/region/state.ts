@@ -78,11 +78,19 @@ export async function readTemplateInfo(
     typeof info !== "object" ||
     info.kind !== "zarrify-template" ||
     typeof info.timeDim !== "string" ||
+    typeof info.timeVariable !== "string" ||
+    typeof info.steps !== "number" ||
     !Array.isArray(info.regionArrays)
   ) {
     throw new RegionError(`${archive}: ${TEMPLATE_KEY} is not a zarrify template record`, {
       hint: "recreate the archive with zarrify create-template",
     });
+  }
+  if (info.version !== 1) {
+    throw new RegionError(
+      `${archive}: template record version ${String(info.version)} is not one this zarrify reads (1)`,
+      { hint: `the template was made by zarrify ${String(info.createdBy)}; use that version or newer` },
+    );
   }
   return info as TemplateInfo;
 }
@@ -102,11 +110,21 @@ export async function readMarker(
 ): Promise<WrittenMarker | undefined> {
   const bytes = await store.get(markerKey(absoluteInput));
   if (bytes === undefined) return undefined;
+  // A damaged or foreign marker only means the file is written again.
+  let doc: Partial<WrittenMarker> | null;
   try {
-    return parseJson(decoder.decode(bytes)) as unknown as WrittenMarker;
+    doc = parseJson(decoder.decode(bytes)) as Partial<WrittenMarker> | null;
   } catch {
-    return undefined; // a damaged marker only means the file is written again
+    return undefined;
   }
+  const ok =
+    doc !== null &&
+    typeof doc === "object" &&
+    doc.input === absoluteInput &&
+    typeof doc.size === "number" &&
+    typeof doc.mtimeMs === "number" &&
+    Array.isArray(doc.runs);
+  return ok ? (doc as WrittenMarker) : undefined;
 }
 
 export async function deleteMarker(store: Store, absoluteInput: string): Promise<void> {

@@ -52,7 +52,11 @@ export function storedForm(dtype: DType, attrs: Attrs, inherited?: Attrs): Store
 
 export function archiveForm(meta: ArrayMeta, inherited?: Attrs): StoredForm {
   const form = storedForm(meta.dtype, meta.attrs, inherited);
-  if (form.fill === undefined && typeof meta.fillValue === "number") form.fill = meta.fillValue;
+  // xarray takes a v2 fill_value as _FillValue. A v3 fill_value is only what unwritten chunks read
+  // as (0 for integers by default) and masks nothing: taking it would turn real zeros into ±1.
+  if (form.fill === undefined && meta.zarrFormat === 2 && typeof meta.fillValue === "number") {
+    form.fill = meta.fillValue;
+  }
   return form;
 }
 
@@ -79,6 +83,8 @@ const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
   uint16: [0, 65535],
   int32: [-2147483648, 2147483647],
   uint32: [0, 4294967295],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
 };
 
 export interface Converted {
@@ -128,7 +134,9 @@ export function toArchive(
   const range = INTEGER_RANGE[dst.dtype];
   const big = dst.dtype === "int64" || dst.dtype === "uint64";
   const float = dst.dtype === "float32" || dst.dtype === "float64";
-  if (!float && dst.fill === undefined && physical.some(Number.isNaN)) {
+  // An integer variable's NaN _FillValue can never be stored, so it is no fill value at all.
+  const fill = float || Number.isFinite(dst.fill) ? dst.fill : undefined;
+  if (!float && fill === undefined && physical.some(Number.isNaN)) {
     throw new RegionError(
       `${where}: the file has missing values but the archive's ${dst.dtype} variable has no _FillValue to store them`,
       { hint: "give the template variable a _FillValue" },
@@ -138,16 +146,19 @@ export function toArchive(
   for (let i = 0; i < n; i++) {
     const x = physical[i];
     if (Number.isNaN(x)) {
-      (out as Float64Array)[i] = dst.fill ?? Number.NaN;
+      if (big) (out as BigInt64Array)[i] = BigInt(fill as number);
+      else (out as Float64Array)[i] = fill ?? Number.NaN;
       continue;
     }
     let v = (x - dst.offset) / dst.scale;
     if (!float) {
       v = Math.sign(v) * Math.round(Math.abs(v));
-      const [lo, hi] = range ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
-      if (v < lo || v > hi || v === dst.fill) {
+      const [lo, hi] = range as [number, number];
+      if (v < lo || v > hi || v === fill) {
         clipped++;
-        v = v === dst.fill ? (v > 0 ? v - 1 : v + 1) : Math.min(hi, Math.max(lo, v));
+        v = Math.min(hi, Math.max(lo, v));
+        // Clipping can land on the fill too (CF packing reserves -32768): step inside the range.
+        if (v === fill) v = v > lo ? v - 1 : v + 1;
       }
     }
     if (big) (out as BigInt64Array)[i] = BigInt(v);

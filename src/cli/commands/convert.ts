@@ -3,8 +3,10 @@ import { configFromEnv } from "../../config/load.js";
 import { resolveConfig } from "../../config/schema.js";
 import { convertToZarr } from "../../ops/convert.js";
 import {
+  addChunkingAdviceOptions,
   addCommonOptions,
   addEncodingOptions,
+  addPackingOptions,
   type CommonFlags,
   encodingFlagsToConfig,
   fileConfig,
@@ -18,6 +20,8 @@ export function convertCommand(ctx: CliContext): Command {
     .argument("<output>", "path of the Zarr archive to create (a directory)")
     .option("--overwrite", "replace the output archive if it exists");
   addEncodingOptions(cmd);
+  addPackingOptions(cmd);
+  addChunkingAdviceOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",

@@ -6,6 +6,7 @@ import {
   addChunkingAdviceOptions,
   addCommonOptions,
   addEncodingOptions,
+  addPackingOptions,
   type CommonFlags,
   encodingFlagsToConfig,
   fileConfig,
@@ -28,6 +29,7 @@ export function createTemplateCommand(ctx: CliContext): Command {
     .option("--compute", "also write the template file's own data into its region")
     .option("--overwrite", "replace the output archive if it exists");
   addEncodingOptions(cmd);
+  addPackingOptions(cmd);
   addChunkingAdviceOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(

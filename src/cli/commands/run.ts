@@ -7,6 +7,7 @@ import {
   addCommonOptions,
   addEncodingOptions,
   addMissingCheckOptions,
+  addPackingOptions,
   type CommonFlags,
   encodingFlagsToConfig,
   fileConfig,
@@ -29,6 +30,7 @@ export function runCommand(ctx: CliContext): Command {
     .option("--resume", "continue an existing archive, skipping files already written")
     .option("--overwrite", "replace an existing archive with a new template");
   addEncodingOptions(cmd);
+  addPackingOptions(cmd);
   addChunkingAdviceOptions(cmd);
   addMissingCheckOptions(cmd);
   addCommonOptions(cmd);
