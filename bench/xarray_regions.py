@@ -81,7 +81,7 @@ def make_template(first: str, archive: str, times, chunks: dict[str, int]) -> No
     compressor = numcodecs.Blosc("zstd", 3, shuffle=numcodecs.Blosc.SHUFFLE)
     with xr.open_dataset(first) as src:
         time_dim = "time"
-        coords = {time_dim: times}
+        coords = {time_dim: xr.Variable(time_dim, times, attrs=src[time_dim].attrs)}
         for name, v in src.coords.items():
             if time_dim not in v.dims:
                 coords[name] = v.load()

@@ -4,6 +4,7 @@
  */
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "./config/schema.js";
 import type { Dataset } from "./dataset/types.js";
+import { type AppendOptions, type AppendResult, appendToZarr } from "./ops/append.js";
 import { type ConvertResult, convertToZarr, type RunOptions } from "./ops/convert.js";
 import { type RegionOptions, type RegionWriteResult, writeRegion } from "./ops/region.js";
 import { type RunParallelOptions, type RunResult, runParallel } from "./ops/run.js";
@@ -41,6 +42,11 @@ export class ZarrConverter {
     options: RegionOptions = {},
   ): Promise<RegionWriteResult> {
     return writeRegion(input, archive, { ...this.config, ...options });
+  }
+
+  /** Extend an archive along its append dimension (config appendDim, onOverlap). */
+  append(input: string, archive: string, options: AppendOptions = {}): Promise<AppendResult> {
+    return appendToZarr(input, archive, { ...this.config, ...options });
   }
 
   /** Template + parallel region writes of many files in worker processes. */

@@ -172,6 +172,8 @@ export function encodingFlagsToConfig(o: Record<string, unknown>): ConfigInput {
     jobs: positiveNumber("--jobs", o.jobs),
     intelligentChunking: o.intelligentChunking === true ? true : undefined,
     packing: packingFlags(o),
+    onOverlap: o.onOverlap,
+    appendDim: o.appendDim,
     accessPattern: o.accessPattern,
     retriesOnMissing: wholeNumber("--retries-on-missing", o.retriesOnMissing),
     missingCheckVars:

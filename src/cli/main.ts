@@ -1,6 +1,7 @@
 /** The `zarrify` command line. Commands are thin: flags → config → an op from src/ops. */
 import { Command, CommanderError } from "commander";
 import { version } from "../version.js";
+import { appendCommand } from "./commands/append.js";
 import { convertCommand } from "./commands/convert.js";
 import { createTemplateCommand } from "./commands/create-template.js";
 import { runCommand } from "./commands/run.js";
@@ -19,6 +20,7 @@ export function buildProgram(ctx = processContext()): Command {
   program.addCommand(createTemplateCommand(ctx));
   program.addCommand(writeRegionCommand(ctx));
   program.addCommand(runCommand(ctx));
+  program.addCommand(appendCommand(ctx));
   program.addCommand(validateCommand(ctx));
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

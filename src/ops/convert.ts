@@ -12,13 +12,15 @@ import { type ProgressListener, progressReporter } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
-import { type AccessPattern, recommendChunks } from "../plan/chunking.js";
+import { chunksWithOverrides } from "../plan/chunking.js";
 import { planConvert } from "../plan/convert-plan.js";
-import type { ArrayPlan, WritePlan } from "../plan/write-plan.js";
+import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
 import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
+import { convertMany } from "./concat.js";
+import { collectInputs } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { packPlan, reportOutOfRange } from "./packing.js";
 
@@ -109,31 +111,20 @@ export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
         ? a
         : {
             ...a,
-            chunks: recommendedChunks(a, timeDim, config.accessPattern, config),
+            chunks: chunksWithOverrides(
+              {
+                dims: a.dims,
+                shape: a.shape,
+                itemSize: DTYPE_SIZE[a.dtype],
+                timeDim,
+                pattern: config.accessPattern,
+                targetChunkSizeMb: config.targetChunkSizeMb,
+              },
+              config.chunking ?? {},
+            ).chunks,
           },
     ),
   };
-}
-
-/** The access-pattern recommendation, with the dimensions the user named by hand kept. */
-export function recommendedChunks(
-  a: ArrayPlan,
-  timeDim: string | undefined,
-  pattern: AccessPattern,
-  config: ZarrifyConfig,
-): number[] {
-  const rec = recommendChunks({
-    dims: a.dims,
-    shape: a.shape,
-    itemSize: DTYPE_SIZE[a.dtype],
-    timeDim,
-    pattern,
-    targetChunkSizeMb: config.targetChunkSizeMb,
-  });
-  return rec.chunks.map((c, d) => {
-    const asked = config.chunking?.[a.dims[d]];
-    return asked === undefined ? c : Math.max(1, Math.min(asked, Math.max(1, a.shape[d])));
-  });
 }
 
 export async function convertToZarr(
@@ -141,16 +132,11 @@ export async function convertToZarr(
   output: string,
   options: ConvertOptions = {},
 ): Promise<ConvertResult> {
-  const inputs = Array.isArray(input) ? input : [input];
-  if (inputs.length !== 1) {
-    throw new ConfigError(
-      `convert takes one input file per call in this version (got ${inputs.length})`,
-      { hint: "convert the files one at a time, or use create-template + write-region" },
-    );
-  }
   const { config: configInput, run } = splitOptions(options);
   const config = resolveConfig({ cli: configInput });
   const logger = run.logger ?? silentLogger;
+  const inputs = collectInputs({ patterns: Array.isArray(input) ? input : [input] });
+  if (inputs.length > 1) return convertMany(inputs, output, config, run, logger);
   const started = performance.now();
   const source = inputs[0];
 

@@ -55,6 +55,11 @@ function expandFrom(base: string, segments: string[], out: Set<string>): void {
   }
   const [head, ...rest] = segments;
   if (head === "**") {
+    // A trailing "**" means every file below, as Python's glob(recursive=True) reads it.
+    if (rest.length === 0) {
+      expandFrom(base, ["**", "*"], out);
+      return;
+    }
     expandFrom(base, rest, out);
     for (const e of listDir(base)) if (e.dir) expandFrom(join(base, e.name), segments, out);
     return;
@@ -69,10 +74,10 @@ function expandFrom(base: string, segments: string[], out: Set<string>): void {
   }
 }
 
-/** Files matching one path or pattern, absolute. */
+/** Files matching a pattern, absolute; a plain path is returned as given (errors name it so). */
 export function expandPattern(pattern: string): string[] {
+  if (!MAGIC.test(pattern)) return [pattern];
   const absolute = resolve(pattern);
-  if (!MAGIC.test(pattern)) return [absolute];
   const root = isAbsolute(absolute) ? sep : "";
   const segments = absolute.split(sep).filter(Boolean);
   const firstMagic = segments.findIndex((s) => MAGIC.test(s));
@@ -125,7 +130,13 @@ export interface InputSelection {
 }
 
 export function collectInputs(sel: InputSelection): string[] {
-  const all = new Set<string>();
+  // Keyed by absolute path, so a file named twice (relative, absolute, in a list) counts once;
+  // the first spelling is kept for messages.
+  const all = new Map<string, string>();
+  const add = (f: string) => {
+    const key = resolve(f);
+    if (!all.has(key)) all.set(key, f);
+  };
   for (const p of sel.patterns) {
     const found = expandPattern(p);
     if (found.length === 0) {
@@ -134,10 +145,10 @@ export function collectInputs(sel: InputSelection): string[] {
         hint: "check the pattern; quote it so zarrify, not the shell, expands it",
       });
     }
-    for (const f of found) all.add(f);
+    for (const f of found) add(f);
   }
-  if (sel.filesFrom) for (const f of readFileList(sel.filesFrom)) all.add(f);
-  const sorted = [...all].sort();
+  if (sel.filesFrom) for (const f of readFileList(sel.filesFrom)) add(f);
+  const sorted = [...all.keys()].sort().map((k) => all.get(k) as string);
   if (!sel.shard) return sorted;
   const { index, count } = sel.shard;
   return sorted.filter((_, i) => i % count === index);

@@ -47,6 +47,30 @@ export interface RegionOptions {
 
 export type WriteRegionOptions = RegionOptions & ConfigInput;
 
+/** What a region write needs to know of the archive; the template record has it. */
+export type Layout = Pick<TemplateInfo, "timeDim" | "timeVariable" | "regionArrays">;
+
+/**
+ * For zarrify's own verbs that build on region writing (multi-file convert, append): an archive
+ * without a template record, metadata not yet in the store (resized), steps to leave alone.
+ */
+export interface InternalRegionOptions {
+  layout?: Layout;
+  metadata?: ArchiveMetadata;
+  /** Write only the archive steps for which this is true. */
+  keepStep?: (archiveIndex: number) => boolean;
+  /** Repeated times in one file: an error (default), or the first one kept. */
+  duplicates?: "error" | "first";
+  /** Record the file as written for `run --resume` (default true). */
+  marker?: boolean;
+  /** Verb name for log lines. */
+  verb?: string;
+  /** The archive's time axis as it will be (append extends it before writing). */
+  archiveAxis?: TimeAxis;
+  /** Runs after every check passed and the region is known, before the first chunk is written. */
+  beforeWrite?: () => Promise<void>;
+}
+
 export interface RegionWriteResult {
   input: string;
   archive: string;
@@ -108,12 +132,7 @@ function dimsText(dims: readonly string[], shape: readonly number[]): string {
 }
 
 /** Variables, dimensions and non-time lengths must match the template. */
-function matchTargets(
-  ds: Dataset,
-  info: TemplateInfo,
-  md: ArchiveMetadata,
-  spec: RegionSpec,
-): Target[] {
+function matchTargets(ds: Dataset, info: Layout, md: ArchiveMetadata, spec: RegionSpec): Target[] {
   const byName = new Map(ds.variables.map((v) => [v.name, v]));
   const missing = info.regionArrays.filter((n) => !byName.has(n));
   if (missing.length > 0) {
@@ -173,7 +192,7 @@ function sameValue(a: number | bigint | string, b: number | bigint | string): bo
 async function checkGrid(
   ds: Dataset,
   store: Store,
-  info: TemplateInfo,
+  info: Layout,
   md: ArchiveMetadata,
   spec: RegionSpec,
 ): Promise<void> {
@@ -196,7 +215,7 @@ async function checkGrid(
   }
 }
 
-async function fileAxis(ds: Dataset, info: TemplateInfo): Promise<TimeAxis> {
+async function fileAxis(ds: Dataset, info: Layout): Promise<TimeAxis> {
   const v = ds.variables.find((x) => x.name === info.timeVariable && x.dims.length === 1);
   if (v === undefined || v.dims[0] !== info.timeDim) {
     throw new RegionError(
@@ -207,7 +226,7 @@ async function fileAxis(ds: Dataset, info: TemplateInfo): Promise<TimeAxis> {
   return timeAxisOf(await v.read([0], [v.shape[0]]), v.attrs, `${ds.path}: '${v.name}'`);
 }
 
-async function archiveAxis(store: Store, info: TemplateInfo, md: ArchiveMetadata, archive: string) {
+async function archiveAxis(store: Store, info: Layout, md: ArchiveMetadata, archive: string) {
   const meta = md.arrays.get(info.timeVariable);
   if (meta === undefined) {
     throw new RegionError(`${archive}: the time coordinate '${info.timeVariable}' is missing`, {
@@ -217,7 +236,7 @@ async function archiveAxis(store: Store, info: TemplateInfo, md: ArchiveMetadata
   return timeAxisOf(await readBox(store, meta, [0], [meta.shape[0]]), meta.attrs, archive);
 }
 
-function fileSteps(ds: Dataset, info: TemplateInfo, targets: Target[]): number {
+function fileSteps(ds: Dataset, info: Layout, targets: Target[]): number {
   const dim = ds.dims.find((d) => d.name === info.timeDim);
   if (dim) return dim.size;
   const t = targets[0];
@@ -227,26 +246,29 @@ function fileSteps(ds: Dataset, info: TemplateInfo, targets: Target[]): number {
 async function placeRuns(
   ds: Dataset,
   store: Store,
-  info: TemplateInfo,
+  info: Layout,
   md: ArchiveMetadata,
   spec: RegionSpec,
   targets: Target[],
   archive: string,
+  duplicates: "error" | "first",
+  knownAxis?: TimeAxis,
 ): Promise<RegionRun[]> {
   const steps = fileSteps(ds, info, targets);
+  const archiveSteps = md.arrays.get(info.timeVariable)?.shape[0] ?? 0;
   const manual = spec[info.timeDim];
   if (manual && (manual.start !== undefined || manual.stop !== undefined)) {
     const start = manual.start ?? 0;
     const stop = manual.stop ?? start + steps;
-    if (stop - start !== steps || stop > info.steps) {
+    if (stop - start !== steps || stop > archiveSteps) {
       throw new RegionError(
-        `${ds.path}: region ${info.timeDim}:${start}:${stop} does not fit: the file has ${steps} step(s), the archive ${info.steps}`,
-        { hint: `give a region of exactly ${steps} steps within 0..${info.steps}` },
+        `${ds.path}: region ${info.timeDim}:${start}:${stop} does not fit: the file has ${steps} step(s), the archive ${archiveSteps}`,
+        { hint: `give a region of exactly ${steps} steps within 0..${archiveSteps}` },
       );
     }
     return [{ archiveStart: start, sourceStart: 0, count: steps }];
   }
-  const ours = await archiveAxis(store, info, md, archive);
+  const ours = knownAxis ?? (await archiveAxis(store, info, md, archive));
   const theirs = await fileAxis(ds, info);
   if (!sameCalendar(theirs.calendar, ours.calendar)) {
     throw new RegionError(
@@ -254,10 +276,30 @@ async function placeRuns(
       { hint: "files and template must share a calendar" },
     );
   }
-  return locateRegion(theirs, ours, ds.path);
+  return locateRegion(theirs, ours, ds.path, { duplicates });
 }
 
-function boxFor(t: Target, info: TemplateInfo, spec: RegionSpec, run: RegionRun) {
+/** The runs cut down to the steps `keep` accepts. */
+function filterRuns(runs: RegionRun[], keep: (archiveIndex: number) => boolean): RegionRun[] {
+  const out: RegionRun[] = [];
+  for (const r of runs) {
+    for (let k = 0; k < r.count; k++) {
+      if (!keep(r.archiveStart + k)) continue;
+      const last = out[out.length - 1];
+      if (
+        last &&
+        last.archiveStart + last.count === r.archiveStart + k &&
+        last.sourceStart + last.count === r.sourceStart + k
+      ) {
+        last.count++;
+      } else
+        out.push({ archiveStart: r.archiveStart + k, sourceStart: r.sourceStart + k, count: 1 });
+    }
+  }
+  return out;
+}
+
+function boxFor(t: Target, info: Layout, spec: RegionSpec, run: RegionRun) {
   const start = t.meta.dimensionNames.map((d) =>
     d === info.timeDim ? run.archiveStart : (spec[d]?.start ?? 0),
   );
@@ -280,7 +322,7 @@ interface Totals {
 async function forEachBlock(
   targets: Target[],
   runs: RegionRun[],
-  info: TemplateInfo,
+  info: Layout,
   spec: RegionSpec,
   fn: (
     t: Target,
@@ -317,7 +359,7 @@ async function missingMismatches(
   store: Store,
   targets: Target[],
   runs: RegionRun[],
-  info: TemplateInfo,
+  info: Layout,
   spec: RegionSpec,
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -355,17 +397,21 @@ export async function writeRegion(
   input: string | Dataset,
   archive: string,
   options: WriteRegionOptions = {},
+  internal: InternalRegionOptions = {},
 ): Promise<RegionWriteResult> {
   const { run: runOptions, config: configInput } = splitOptions(options);
+  const verb = internal.verb ?? "write-region";
   const config = resolveConfig({ cli: configInput });
   const logger = runOptions.logger ?? silentLogger;
   const started = performance.now();
   const archivePath = resolve(archive);
   const store = runOptions.store ?? new FsStore(archivePath);
   const inputName = typeof input === "string" ? input : input.path;
-  logger.info(`write-region: start ${inputName} → ${archive} (pid ${process.pid})`);
+  logger.info(`${verb}: start ${inputName} → ${archive} (pid ${process.pid})`);
 
-  const [info, md] = await openTemplate(store, archive);
+  const [info, md]: [Layout, ArchiveMetadata] = internal.layout
+    ? [internal.layout, internal.metadata ?? (await readArchiveMetadata(store))]
+    : await openTemplate(store, archive);
   const ds = typeof input === "string" ? await openDataset(input, { group: config.group }) : input;
   try {
     const spec = runOptions.region === undefined ? {} : parseRegion(runOptions.region);
@@ -376,7 +422,19 @@ export async function writeRegion(
     }
     const targets = matchTargets(ds, info, md, spec);
     await checkGrid(ds, store, info, md, spec);
-    const runs = await placeRuns(ds, store, info, md, spec, targets, archive);
+    const placed = await placeRuns(
+      ds,
+      store,
+      info,
+      md,
+      spec,
+      targets,
+      archive,
+      internal.duplicates ?? "error",
+      internal.archiveAxis,
+    );
+    await internal.beforeWrite?.();
+    const runs = internal.keepStep ? filterRuns(placed, internal.keepStep) : placed;
     const axisMeta = md.arrays.get(info.timeVariable);
     const steps = runs.reduce((n, r) => n + r.count, 0);
     const firstStep = runs[0]?.archiveStart ?? 0;
@@ -391,7 +449,7 @@ export async function writeRegion(
     const first = steps > 0 ? await dateOf(firstStep) : "";
     const last = steps > 0 ? await dateOf(lastStep) : "";
     logger.info(
-      `write-region: ${inputName}: region ${info.timeDim} ${runs.map((r) => `${r.archiveStart}:${r.archiveStart + r.count}`).join(",")} (${steps} steps, ${first} .. ${last})`,
+      `${verb}: ${inputName}: region ${info.timeDim} ${runs.map((r) => `${r.archiveStart}:${r.archiveStart + r.count}`).join(",")} (${steps} steps, ${first} .. ${last})`,
     );
 
     const checked = checkTargets(targets, config);
@@ -422,15 +480,15 @@ export async function writeRegion(
       }
       retries++;
       logger.warn(
-        `write-region: ${inputName}: missing data after writing (${what}); rewrite ${retries} of ${config.retriesOnMissing}`,
+        `${verb}: ${inputName}: missing data after writing (${what}); rewrite ${retries} of ${config.retriesOnMissing}`,
       );
     }
     if (totals.clipped > 0) {
       logger.warn(
-        `write-region: ${inputName}: ${totals.clipped} values outside the archive's range were clipped`,
+        `${verb}: ${inputName}: ${totals.clipped} values outside the archive's range were clipped`,
       );
     }
-    if (typeof input === "string") {
+    if (typeof input === "string" && internal.marker !== false) {
       const absolute = resolve(input);
       const st = await stat(absolute);
       await writeMarker(store, {
@@ -443,7 +501,7 @@ export async function writeRegion(
     }
     const seconds = (performance.now() - started) / 1000;
     logger.info(
-      `write-region: done ${inputName}: ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
+      `${verb}: done ${inputName}: ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
     );
     return {
       input: inputName,

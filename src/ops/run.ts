@@ -166,7 +166,9 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   const logger = run.logger ?? silentLogger;
   const started = performance.now();
   const shard = typeof run.shard === "string" ? parseShard(run.shard) : run.shard;
-  const files = collectInputs({ patterns: run.inputs, filesFrom: run.filesFrom, shard });
+  const files = collectInputs({ patterns: run.inputs, filesFrom: run.filesFrom, shard }).map((f) =>
+    resolve(f),
+  );
   if (files.length === 0 && !shard) {
     throw new ConfigError("run: no input files given", {
       hint: "pass files, glob patterns or --files-from",

@@ -8,9 +8,10 @@
  * Built in a staging directory and renamed into place when complete, like convert.
  */
 import { resolve } from "node:path";
-import type { ConfigInput } from "../config/schema.js";
+import type { ConfigInput, ZarrifyConfig } from "../config/schema.js";
 import { resolveConfig } from "../config/schema.js";
 import {
+  type CFDatetime,
   formatDate,
   inferFrequency,
   parseDate,
@@ -27,10 +28,11 @@ import { planTemplate } from "../plan/template-plan.js";
 import { chooseTimeEncoding } from "../plan/time-encoding.js";
 import { openDataset } from "../readers/index.js";
 import { TEMPLATE_KEY, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
-import { timeAxisOf } from "../region/time-axis.js";
+import { type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import { version } from "../version.js";
 import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
 import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, refuseUnrepresentable } from "./convert.js";
 import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";
@@ -76,6 +78,125 @@ function withTimeAxis(ds: Dataset, timeVar: Variable, values: ArrayLike<number |
       (values as Float64Array).slice(start[0], start[0] + count[0]) as never,
   };
   return { ...ds, variables: ds.variables.map((v) => (v === timeVar ? axis : v)) };
+}
+
+/** The template's time coordinate and its decoded axis; a template without one is refused. */
+export async function templateTime(
+  ds: Dataset,
+  timeDimOption: string | undefined,
+): Promise<{ timeVar: Variable; axis: TimeAxis }> {
+  const timeDim = findTimeDim(ds, timeDimOption);
+  const timeVar = ds.variables.find((v) => v.name === timeDim && v.dims.length === 1);
+  if (timeDim === undefined || timeVar === undefined) {
+    throw new InputError(
+      `${ds.path}: no time coordinate found, so the archive's time axis cannot be laid out`,
+      {
+        path: ds.path,
+        hint: "the file needs a time coordinate variable with CF units; name its dimension with --time-dim",
+      },
+    );
+  }
+  const axis = timeAxisOf(
+    await timeVar.read([0], [...timeVar.shape]),
+    timeVar.attrs,
+    `${ds.path}: variable '${timeVar.name}'`,
+  );
+  return { timeVar, axis };
+}
+
+export interface BuildArchiveOptions {
+  timeVar: Variable;
+  /** The template file's own axis (units, calendar). */
+  axis: TimeAxis;
+  /** Every step of the archive. */
+  dates: CFDatetime[];
+  /** The step, for the record; "irregular" when there is none. */
+  freq: string;
+  config: ZarrifyConfig;
+  logger: Logger;
+  /** For log lines. */
+  output: string;
+  verb?: string;
+}
+
+/**
+ * Lays out an archive over `dates` from a template dataset into `store`: metadata of every
+ * array, the time axis, the arrays without a time dimension, the template record, consolidated
+ * metadata. The time-dependent arrays are left for region writes.
+ */
+export async function buildArchive(
+  ds: Dataset,
+  store: Store,
+  o: BuildArchiveOptions,
+): Promise<{ info: TemplateInfo; variables: string[] }> {
+  const { config, logger, timeVar, axis, dates } = o;
+  const verb = o.verb ?? "create-template";
+  const calendar = axis.calendar;
+  const timeDim = timeVar.dims[0];
+  const freq = o.freq === "irregular" ? undefined : parseFrequency(o.freq);
+  const encoding = chooseTimeEncoding(
+    dates,
+    calendar,
+    { units: axis.units, dtype: timeVar.dtype },
+    freq ?? { n: 1, unit: "S" },
+  );
+  refuseUnrepresentable(ds, config);
+  const variables = selectVariables(
+    ds,
+    config.variables,
+    config.dropVariables,
+    (ds.unsupported ?? []).map((u) => u.name),
+  );
+  const planned = planTemplate(ds, variables, {
+    zarrFormat: config.zarrFormat,
+    compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
+    chunking: config.chunking ?? {},
+    targetChunkSizeMb: config.targetChunkSizeMb,
+    extraAttrs: config.attrs,
+    timeDim,
+    steps: dates.length,
+    time: { variable: timeVar.name, dtype: encoding.dtype, units: encoding.units },
+    accessPattern: config.intelligentChunking ? config.accessPattern : undefined,
+  });
+  const { regionArrays, warnings } = planned;
+  for (const w of warnings) logger.warn(w);
+  const plan = await packPlan(ds, planned.plan, config, logger, verb === "create-template");
+  logger.info(
+    `${verb}: ${o.output}: ${dates.length} steps${freq ? ` of ${o.freq}` : ""} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,
+  );
+  for (const a of plan.arrays) {
+    logger.debug(
+      `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`,
+    );
+  }
+  // Only the time axis and the arrays without a time dimension carry data in the template.
+  const staticPlan = { ...plan, arrays: plan.arrays.filter((a) => !regionArrays.includes(a.name)) };
+  await writePlanMetadata(store, plan);
+  await executePlan({
+    plan: staticPlan,
+    dataset: withTimeAxis(ds, timeVar, encoding.values),
+    store,
+    jobs: 1,
+    maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+  });
+  const info: TemplateInfo = {
+    kind: "zarrify-template",
+    version: 1,
+    timeDim,
+    timeVariable: timeVar.name,
+    units: encoding.units,
+    calendar,
+    freq: o.freq,
+    start: formatDate(dates[0]),
+    end: formatDate(dates[dates.length - 1]),
+    steps: dates.length,
+    regionArrays,
+    createdBy: `zarrify ${version()}`,
+    created: new Date().toISOString(),
+  };
+  await writeTemplateInfo(store, info);
+  await finishArchive(store, plan.zarrFormat);
+  return { info, variables: plan.arrays.map((a) => a.name) };
 }
 
 function splitOptions(all: CreateTemplateOptions & ConfigInput): {
@@ -124,35 +245,19 @@ export async function createTemplate(
       ? await openDataset(options.templateDataset, { group: config.group })
       : options.templateDataset;
   try {
-    const timeDim = findTimeDim(ds, config.timeDim);
-    const timeVar = ds.variables.find((v) => v.name === timeDim && v.dims.length === 1);
-    if (timeDim === undefined || timeVar === undefined) {
-      throw new InputError(
-        `${ds.path}: no time coordinate found, so the archive's time axis cannot be laid out`,
-        {
-          path: ds.path,
-          hint: "the template needs a time coordinate variable with CF units; name its dimension with --time-dim",
-        },
-      );
-    }
-    const templateAxis = timeAxisOf(
-      await timeVar.read([0], [...timeVar.shape]),
-      timeVar.attrs,
-      `${ds.path}: variable '${timeVar.name}'`,
-    );
-    const calendar = templateAxis.calendar;
-    const freqText = options.freq ?? inferFrequency(templateAxis.dates, calendar);
+    const { timeVar, axis } = await templateTime(ds, config.timeDim);
+    const calendar = axis.calendar;
+    const freqText = options.freq ?? inferFrequency(axis.dates, calendar);
     if (freqText === undefined) {
       throw new ConfigError(
-        `${ds.path}: cannot infer the time step from the template (${templateAxis.dates.length < 2 ? `it has ${templateAxis.dates.length} time step(s)` : "its steps are not evenly spaced"})`,
+        `${ds.path}: cannot infer the time step from the template (${axis.dates.length < 2 ? `it has ${axis.dates.length} time step(s)` : "its steps are not evenly spaced"})`,
         { hint: "pass the step with --freq, e.g. --freq 1D or --freq 6H" },
       );
     }
-    const freq = parseFrequency(freqText);
     const dates = timeRange(
       parseDate(options.globalStart, calendar),
       parseDate(options.globalEnd, calendar),
-      freq,
+      parseFrequency(freqText),
       calendar,
     );
     if (dates.length === 0) {
@@ -161,81 +266,26 @@ export async function createTemplate(
         { hint: "widen --global-start/--global-end or choose another --freq" },
       );
     }
-    const encoding = chooseTimeEncoding(
-      dates,
-      calendar,
-      { units: templateAxis.units, dtype: timeVar.dtype },
-      freq,
-    );
-    refuseUnrepresentable(ds, config);
-    const variables = selectVariables(
-      ds,
-      config.variables,
-      config.dropVariables,
-      (ds.unsupported ?? []).map((u) => u.name),
-    );
-    const intelligent = config.intelligentChunking;
-    const planned = planTemplate(ds, variables, {
-      zarrFormat: config.zarrFormat,
-      compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
-      chunking: config.chunking ?? {},
-      targetChunkSizeMb: config.targetChunkSizeMb,
-      extraAttrs: config.attrs,
-      timeDim,
-      steps: dates.length,
-      time: { variable: timeVar.name, dtype: encoding.dtype, units: encoding.units },
-      accessPattern: intelligent ? config.accessPattern : undefined,
-    });
-    const { regionArrays, warnings } = planned;
-    for (const w of warnings) logger.warn(w);
-    const plan = await packPlan(ds, planned.plan, config, logger, true);
-    logger.info(
-      `create-template: ${output}: ${dates.length} steps of ${freqText} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,
-    );
-    for (const a of plan.arrays) {
-      logger.debug(
-        `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`,
-      );
-    }
-
-    // Only the time axis and the arrays without a time dimension carry data in the template.
-    const staticPlan = {
-      ...plan,
-      arrays: plan.arrays.filter((a) => !regionArrays.includes(a.name)),
-    };
     const staged = await stageOutput(output, options.overwrite ?? false);
-    const store = new FsStore(staged.staging);
+    let info: TemplateInfo;
+    let variables: string[];
     try {
-      await writePlanMetadata(store, plan);
-      await executePlan({
-        plan: staticPlan,
-        dataset: withTimeAxis(ds, timeVar, encoding.values),
-        store,
-        jobs: 1,
-        maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
-      });
-      const info: TemplateInfo = {
-        kind: "zarrify-template",
-        version: 1,
-        timeDim,
-        timeVariable: timeVar.name,
-        units: encoding.units,
-        calendar,
+      ({ info, variables } = await buildArchive(ds, new FsStore(staged.staging), {
+        timeVar,
+        axis,
+        dates,
         freq: freqText,
-        start: formatDate(dates[0]),
-        end: formatDate(dates[dates.length - 1]),
-        steps: dates.length,
-        regionArrays,
-        createdBy: `zarrify ${version()}`,
-        created: new Date().toISOString(),
-      };
-      await writeTemplateInfo(store, info);
-      await finishArchive(store, plan.zarrFormat);
+        config,
+        logger,
+        output,
+      }));
       await staged.commit();
     } catch (err) {
       await staged.abort();
       throw err;
     }
+    const regionArrays = info.regionArrays;
+    const timeDim = info.timeDim;
     logger.info(`create-template: wrote ${output} (${TEMPLATE_KEY} records the time axis)`);
     const result: CreateTemplateResult = {
       output,
@@ -244,7 +294,7 @@ export async function createTemplate(
       end: formatDate(dates[dates.length - 1]),
       freq: freqText,
       timeDim,
-      variables: plan.arrays.map((a) => a.name),
+      variables,
       regionArrays,
       seconds: 0,
     };

@@ -176,3 +176,19 @@ export function recommendAll(
     balanced: recommendChunks({ ...req, pattern: "balanced" }),
   };
 }
+
+/**
+ * The recommendation for one array with the dimensions the user chunked by hand kept as asked
+ * (capped by the dimension's length): what convert and create-template use.
+ */
+export function chunksWithOverrides(
+  req: ChunkRecommendationRequest,
+  byDim: Readonly<Record<string, number>>,
+): ChunkRecommendation {
+  const rec = recommendChunks(req);
+  const chunks = rec.chunks.map((c, d) => {
+    const asked = byDim[req.dims[d]];
+    return asked === undefined ? c : Math.max(1, Math.min(asked, Math.max(1, req.shape[d])));
+  });
+  return { ...rec, chunks };
+}

@@ -10,7 +10,7 @@
 import type { Dataset, DType, Variable } from "../dataset/types.js";
 import { DTYPE_SIZE } from "../dataset/types.js";
 import type { AccessPattern } from "./chunking.js";
-import { recommendChunks } from "./chunking.js";
+import { chunksWithOverrides } from "./chunking.js";
 import { type ConvertPlanOptions, planArray } from "./convert-plan.js";
 import type { WritePlan } from "./write-plan.js";
 
@@ -58,18 +58,18 @@ export function planTemplate(
       return array;
     }
     if (options.accessPattern !== undefined && v.dims.includes(options.timeDim)) {
-      const rec = recommendChunks({
-        dims: v.dims,
-        shape: v.shape,
-        itemSize: DTYPE_SIZE[v.dtype],
-        timeDim: options.timeDim,
-        pattern: options.accessPattern,
-        targetChunkSizeMb: options.targetChunkSizeMb,
-      });
-      array.chunks = rec.chunks.map((c, d) => {
-        const asked = options.chunking[v.dims[d]];
-        return asked === undefined ? c : Math.max(1, Math.min(asked, Math.max(1, v.shape[d])));
-      });
+      const rec = chunksWithOverrides(
+        {
+          dims: v.dims,
+          shape: v.shape,
+          itemSize: DTYPE_SIZE[v.dtype],
+          timeDim: options.timeDim,
+          pattern: options.accessPattern,
+          targetChunkSizeMb: options.targetChunkSizeMb,
+        },
+        options.chunking,
+      );
+      array.chunks = rec.chunks;
       for (const w of rec.warnings) warnings.add(`${v.name}: ${w}`);
     }
     return array;

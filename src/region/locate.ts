@@ -17,7 +17,17 @@ export interface RegionRun {
   count: number;
 }
 
-export function locateRegion(file: TimeAxis, archive: TimeAxis, path: string): RegionRun[] {
+export interface LocateOptions {
+  /** A time repeated within the file: an error (default), or its first occurrence kept. */
+  duplicates?: "error" | "first";
+}
+
+export function locateRegion(
+  file: TimeAxis,
+  archive: TimeAxis,
+  path: string,
+  options: LocateOptions = {},
+): RegionRun[] {
   const index = new Map<bigint, number>();
   for (const [i, t] of archive.instants.entries()) index.set(t, i);
   const first = archive.instants[0];
@@ -52,15 +62,23 @@ export function locateRegion(file: TimeAxis, archive: TimeAxis, path: string): R
     );
   }
   const runs: RegionRun[] = [];
+  const seen = new Set<number>();
   for (let i = 0; i < positions.length; i++) {
-    if (i > 0 && positions[i] <= positions[i - 1]) {
-      const what = positions[i] === positions[i - 1] ? "repeats" : "goes back to";
+    if (options.duplicates === "first") {
+      if (seen.has(positions[i])) continue;
+      seen.add(positions[i]);
+    }
+    const run = runs[runs.length - 1];
+    // Compared with the last step kept, not the previous one: a skipped duplicate must not hide
+    // a step that goes back.
+    const previous = run ? run.archiveStart + run.count - 1 : -1;
+    if (positions[i] <= previous) {
+      const what = positions[i] === previous ? "repeats" : "goes back to";
       throw new RegionError(
         `${path}: time ${what} ${formatDate(file.dates[i])} at step ${i}; times within a file must increase`,
         { hint: "remove the duplicate or out-of-order steps from the file" },
       );
     }
-    const run = runs[runs.length - 1];
     if (run && positions[i] === run.archiveStart + run.count && i === run.sourceStart + run.count) {
       run.count++;
     } else {

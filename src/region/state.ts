@@ -89,7 +89,9 @@ export async function readTemplateInfo(
   if (info.version !== 1) {
     throw new RegionError(
       `${archive}: template record version ${String(info.version)} is not one this zarrify reads (1)`,
-      { hint: `the template was made by zarrify ${String(info.createdBy)}; use that version or newer` },
+      {
+        hint: `the template was made by zarrify ${String(info.createdBy)}; use that version or newer`,
+      },
     );
   }
   return info as TemplateInfo;

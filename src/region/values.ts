@@ -6,8 +6,9 @@
  *
  * When the stored forms agree (the common case) values are passed through untouched. Otherwise
  * each value goes through its physical meaning: missing → NaN, unpacked with the file's
- * scale/offset, then encoded with the archive's (packing rounds half away from zero and clips to
- * the packed range; clipped values are counted so the caller can report them).
+ * scale/offset, then encoded with the archive's (rounding half to even, as convert's packing and
+ * numpy do, and clipping to the packed range; clipped values are counted so the caller can report
+ * them).
  */
 import { decodeTimes, encodeTimes } from "../dataset/cftime.js";
 import {
@@ -18,6 +19,7 @@ import {
   type DType,
 } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
+import { roundHalfEven } from "../plan/packing.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 
 export interface StoredForm {
@@ -152,7 +154,7 @@ export function toArchive(
     }
     let v = (x - dst.offset) / dst.scale;
     if (!float) {
-      v = Math.sign(v) * Math.round(Math.abs(v));
+      v = roundHalfEven(v);
       const [lo, hi] = range as [number, number];
       if (v < lo || v > hi || v === fill) {
         clipped++;

@@ -121,7 +121,9 @@ describe("packing round trip through xarray", () => {
     it("warn (default): clipped, with a warning naming the count", async () => {
       const r = await convert("warn.zarr", "--packing-manual-ranges", narrow);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/warning: packing: \d+ value\(s\) of 'temp' were outside \[250, 300\]/);
+      expect(r.stderr).toMatch(
+        /warning: packing: \d+ value\(s\) of 'temp' were outside \[250, 300\]/,
+      );
       const temp = check(r.archive, "temp");
       expect(temp.packed_min).toBe(-32767);
       expect(temp.packed_max).toBe(32767);
@@ -136,7 +138,9 @@ describe("packing round trip through xarray", () => {
         "error",
       );
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/variable 'temp': \d+ value\(s\) outside the packing range \[250, 300\]/);
+      expect(r.stderr).toMatch(
+        /variable 'temp': \d+ value\(s\) outside the packing range \[250, 300\]/,
+      );
       expect(r.stderr).toMatch(/hint: /);
       expect(existsSync(join(dir, "error.zarr"))).toBe(false);
     }, 60_000);

@@ -21,7 +21,10 @@ const dir = tempDir("zarrify-region-");
 describe("the seed's workflow", () => {
   it("template + concurrent write-region processes + validate equals xarray's concatenation", async () => {
     // Uneven files, so boundaries cut through the 4-step chunks; every other file in other units.
-    const files = makeSeries(join(dir, "seed"), [3, 7, 5, 2, 6, 1], { mixedUnits: true, nan: true });
+    const files = makeSeries(join(dir, "seed"), [3, 7, 5, 2, 6, 1], {
+      mixedUnits: true,
+      nan: true,
+    });
     const archive = join(dir, "seed.zarr");
     const converter = new ZarrConverter({ chunking: { time: 4 }, zarrFormat: 2 });
     const t = await converter.createTemplate({
@@ -110,7 +113,9 @@ describe("a writer killed with SIGKILL", () => {
     expect((await cliProcess(["write-region", big, clean])).code).toBe(0);
 
     // Kill the writer as soon as its first data chunks are on disk.
-    const child = spawn(process.execPath, [cliBin, "write-region", big, killed], { stdio: "ignore" });
+    const child = spawn(process.execPath, [cliBin, "write-region", big, killed], {
+      stdio: "ignore",
+    });
     const chunkDir = join(killed, "t2m");
     const exit = new Promise<NodeJS.Signals | null>((r) => child.on("exit", (_c, s) => r(s)));
     while (!readdirSync(chunkDir).some((name) => /^\d/.test(name))) {
@@ -126,7 +131,10 @@ describe("a writer killed with SIGKILL", () => {
     const present = partial.variables.reduce((n, v) => n + v.chunksPresent, 0);
     const total = partial.variables.reduce((n, v) => n + v.chunksTotal, 0);
     expect(present).toBeLessThan(total);
-    execFileSync(python, ["-c", `import xarray as xr; xr.open_zarr(${JSON.stringify(killed)}).load()`]);
+    execFileSync(python, [
+      "-c",
+      `import xarray as xr; xr.open_zarr(${JSON.stringify(killed)}).load()`,
+    ]);
 
     const again = await cliProcess(["write-region", big, killed]);
     expect(again.code, again.stderr).toBe(0);
@@ -201,7 +209,9 @@ d=netCDF4.Dataset(${JSON.stringify(file)},"w");d.createDimension("time",None)
 t=d.createVariable("time","f8",("time",));t.units="days since 2020-01-01";t[:]=[5,6];d.close()`,
     ]);
     const before = treeHashes(archive);
-    await expect(writeRegion(file, archive)).rejects.toThrow(/missing variable\(s\) the template has: time_bnds, t2m, flag/);
+    await expect(writeRegion(file, archive)).rejects.toThrow(
+      /missing variable\(s\) the template has: time_bnds, t2m, flag/,
+    );
     await expect(writeRegion(file, archive)).rejects.toBeInstanceOf(RegionError);
     expect(treeHashes(archive)).toEqual(before);
   });
@@ -223,7 +233,9 @@ t=d.createVariable("time","f8",("time",));t.units="days since 2020-01-01";t[:]=[
     const report = await cliProcess(["validate", archive, "--require-complete"]);
     expect(report.code).toBe(6);
     expect(report.stdout).toMatch(/INCOMPLETE: 5 of 10 steps hold no data/);
-    expect(report.stdout).toMatch(/2020-01-06T00:00:00 \.\. 2020-01-10T00:00:00 \(5 steps, 5\.\.9\)/);
+    expect(report.stdout).toMatch(
+      /2020-01-06T00:00:00 \.\. 2020-01-10T00:00:00 \(5 steps, 5\.\.9\)/,
+    );
     const wrongSize = await cliProcess(["write-region", good[1], archive, "--region", "time:5:9"]);
     expect(wrongSize.code).toBe(4);
     expect(wrongSize.stderr).toMatch(/does not fit: the file has 5 step/);
@@ -289,14 +301,30 @@ describe("run", () => {
     writeFileSync(list, `# inputs\n${files.map((f) => f.replace(`${dir}/`, "")).join("\n")}\n`);
     const shards = await Promise.all(
       [0, 1, 2].map((i) =>
-        cliProcess(["run", "--files-from", list, archive, "--resume", "--shard", `${i}/3`, "--jobs", "1"]),
+        cliProcess([
+          "run",
+          "--files-from",
+          list,
+          archive,
+          "--resume",
+          "--shard",
+          `${i}/3`,
+          "--jobs",
+          "1",
+        ]),
       ),
     );
     const counts = shards.map((s) => Number(/(\d+) of \d+ files written/.exec(s.stdout)?.[1]));
     expect(counts.sort()).toEqual([1, 2, 2]);
     expect((await validateArchive(archive)).complete).toBe(true);
     expect(compareConcat(files, archive).differences).toEqual([]);
-    const noTemplate = await cliProcess(["run", ...files, join(dir, "none.zarr"), "--shard", "0/2"]);
+    const noTemplate = await cliProcess([
+      "run",
+      ...files,
+      join(dir, "none.zarr"),
+      "--shard",
+      "0/2",
+    ]);
     expect(noTemplate.code).toBe(2);
     expect(noTemplate.stderr).toMatch(/--shard needs an existing template/);
   }, 120_000);

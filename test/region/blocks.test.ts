@@ -14,7 +14,8 @@ function coverage(start: number[], count: number[], blocks: Block[]): number[] {
       let flat = 0;
       for (let d = 0; d < count.length; d++) {
         const cell = b.start[d] + idx[d] - start[d];
-        if (cell < 0 || cell >= count[d]) throw new Error(`block ${JSON.stringify(b)} leaves the region`);
+        if (cell < 0 || cell >= count[d])
+          throw new Error(`block ${JSON.stringify(b)} leaves the region`);
         flat = flat * count[d] + cell;
       }
       seen[flat]++;

@@ -144,12 +144,25 @@ describe("writeBox: single writer", () => {
     const meta = t2m(3, [12, 5, 6], [4, 3, 4]);
     // Four boxes that together cover the array, none aligned to the chunk grid.
     const cuts = [
-      [[0, 0, 0], [5, 2, 6]],
-      [[0, 2, 0], [5, 3, 3]],
-      [[0, 2, 3], [5, 3, 3]],
-      [[5, 0, 0], [7, 5, 6]],
+      [
+        [0, 0, 0],
+        [5, 2, 6],
+      ],
+      [
+        [0, 2, 0],
+        [5, 3, 3],
+      ],
+      [
+        [0, 2, 3],
+        [5, 3, 3],
+      ],
+      [
+        [5, 0, 0],
+        [7, 5, 6],
+      ],
     ];
-    for (const [start, count] of cuts) await writeBox(store, meta, start, count, slab(start, count));
+    for (const [start, count] of cuts)
+      await writeBox(store, meta, start, count, slab(start, count));
     await expectSteps(store, meta, () => true);
   });
 
@@ -201,9 +214,18 @@ describe("writeBox: single writer", () => {
     const store = new MemoryStore();
     const meta = t2m();
     const boxes = [
-      [[0, 0, 0], [13, 3, 4]],
-      [[13, 0, 0], [14, 3, 4]],
-      [[27, 1, 1], [5, 2, 3]],
+      [
+        [0, 0, 0],
+        [13, 3, 4],
+      ],
+      [
+        [13, 0, 0],
+        [14, 3, 4],
+      ],
+      [
+        [27, 1, 1],
+        [5, 2, 3],
+      ],
     ];
     for (const [s, c] of boxes) await writeBox(store, meta, s, c, slab(s, c));
     const first = await snapshot(store);
@@ -247,7 +269,9 @@ describe.each(concurrentStores)("writeBox: concurrent writers on %s", (_, make) 
     const store = make();
     const meta = t2m();
     const results = await Promise.all(
-      oneStepBoxes(meta).map((b) => writeBox(store, meta, b.start, b.count, slab(b.start, b.count))),
+      oneStepBoxes(meta).map((b) =>
+        writeBox(store, meta, b.start, b.count, slab(b.start, b.count)),
+      ),
     );
     expect(results.every((r) => r.merged === 2)).toBe(true);
     // The writers did interleave: some conditional puts lost and were redone.
@@ -266,7 +290,9 @@ describe.each(concurrentStores)("writeBox: concurrent writers on %s", (_, make) 
       t0 += n;
       return b;
     });
-    await Promise.all(boxes.map((b) => writeBox(store, meta, b.start, b.count, slab(b.start, b.count))));
+    await Promise.all(
+      boxes.map((b) => writeBox(store, meta, b.start, b.count, slab(b.start, b.count))),
+    );
     await expectSteps(store, meta, () => true);
   });
 });
@@ -276,7 +302,9 @@ describe("writeBox: the concurrency test can fail", () => {
     const store = new NoCasStore();
     const meta = t2m();
     await Promise.all(
-      oneStepBoxes(meta).map((b) => writeBox(store, meta, b.start, b.count, slab(b.start, b.count))),
+      oneStepBoxes(meta).map((b) =>
+        writeBox(store, meta, b.start, b.count, slab(b.start, b.count)),
+      ),
     );
     const got = (await whole(store, meta)) as Float32Array;
     const fills = got.filter((v) => v === -9999).length;

@@ -48,7 +48,12 @@ describe("locateRegion: placement", () => {
 
   it("matches an archive counted in float days against a file counted in int seconds", () => {
     // 6-hourly archive stored as fractional days; the file in seconds since 1970.
-    const archive = axis(range(0, 40).map((i) => i * 0.25), "days since 2020-01-01", undefined, false);
+    const archive = axis(
+      range(0, 40).map((i) => i * 0.25),
+      "days since 2020-01-01",
+      undefined,
+      false,
+    );
     const epoch2020 = 1577836800;
     const file = axis(
       range(8, 12).map((i) => epoch2020 + i * 6 * 3600),
@@ -72,7 +77,9 @@ describe("locateRegion: placement", () => {
   it("gives every step its own run when the file's step is a multiple of the archive's", () => {
     const file = axis([0, 2, 4, 6], "days since 2020-01-01");
     const runs = locateRegion(file, archive2020, "f.nc");
-    expect(runs).toEqual([0, 2, 4, 6].map((a, i) => ({ archiveStart: a, sourceStart: i, count: 1 })));
+    expect(runs).toEqual(
+      [0, 2, 4, 6].map((a, i) => ({ archiveStart: a, sourceStart: i, count: 1 })),
+    );
   });
 
   it("runs cover every file step once and map each to its own archive step", () => {
@@ -98,7 +105,11 @@ describe("locateRegion: placement", () => {
     const archive = axis(range(365, 365 * 3), "days since 2000-01-01", "noleap");
     // The file: 2001-02-27 .. 2001-03-02 in hours since 1990-01-01, noleap.
     const feb27 = (11 * 365 + 31 + 26) * 24;
-    const file = axis(range(0, 4).map((d) => feb27 + d * 24), "hours since 1990-01-01", "365_day");
+    const file = axis(
+      range(0, 4).map((d) => feb27 + d * 24),
+      "hours since 1990-01-01",
+      "365_day",
+    );
     expect(file.dates.map((d) => `${d.month}-${d.day}`)).toEqual(["2-27", "2-28", "3-1", "3-2"]);
     expect(locateRegion(file, archive, "f.nc")).toEqual([
       { archiveStart: 31 + 26, sourceStart: 0, count: 4 },
@@ -152,7 +163,12 @@ describe("locateRegion: refusals", () => {
   });
 
   it("treats a microsecond off the grid as off the grid (equality is exact)", () => {
-    const file = axis([1_000_000, 86_400_000_001], "microseconds since 2020-01-01", undefined, false);
+    const file = axis(
+      [1_000_000, 86_400_000_001],
+      "microseconds since 2020-01-01",
+      undefined,
+      false,
+    );
     const err = thrown(() => locateRegion(file, archive2020, "f.nc"));
     expect(err.message).toContain("2 time step(s) are not on the archive's time grid");
     expect(err.message).toContain("2020-01-02T00:00:00.000001");
@@ -171,8 +187,32 @@ describe("locateRegion: refusals", () => {
   });
 
   it("refuses a repeat spelled in other units", () => {
-    const file = timeAxisOf(Float64Array.from([48, 72, 3 * 24]), { units: "hours since 2020-01-01" }, "f");
+    const file = timeAxisOf(
+      Float64Array.from([48, 72, 3 * 24]),
+      { units: "hours since 2020-01-01" },
+      "f",
+    );
     expect(() => locateRegion(file, archive2020, "f.nc")).toThrow(/repeats/);
+  });
+
+  it("keeps the first of repeated times when asked to", () => {
+    const file = axis([3, 4, 4, 5, 3, 6], "days since 2020-01-01");
+    expect(locateRegion(file, archive2020, "f.nc", { duplicates: "first" })).toEqual([
+      { archiveStart: 3, sourceStart: 0, count: 2 },
+      { archiveStart: 5, sourceStart: 3, count: 1 },
+      { archiveStart: 6, sourceStart: 5, count: 1 },
+    ]);
+    expect(() => locateRegion(file, archive2020, "f.nc", { duplicates: "error" })).toThrow(
+      /repeats 2020-01-05T00:00:00 at step 2/,
+    );
+  });
+
+  it("still refuses times that go back when it skips repeats", () => {
+    // The repeat of day 3 is skipped; day 4 after day 5 must not slip through behind it.
+    const file = axis([3, 5, 3, 4], "days since 2020-01-01");
+    expect(() => locateRegion(file, archive2020, "f.nc", { duplicates: "first" })).toThrow(
+      /goes back to 2020-01-05T00:00:00 at step 3/,
+    );
   });
 
   it("says the archive is empty when it has no steps", () => {

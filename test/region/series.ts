@@ -72,7 +72,10 @@ export function cliProcess(args: string[]): Promise<ProcessResult> {
 }
 
 /** compare_xarray.py: xarray opening the archive equals xarray concatenating the files. */
-export function compareConcat(files: string[], archive: string): { ok: boolean; differences: string[] } {
+export function compareConcat(
+  files: string[],
+  archive: string,
+): { ok: boolean; differences: string[] } {
   const out = execFileSync(
     python,
     [join(repoRoot, "test/interop/compare_xarray.py"), ...files, archive, "--concat-dim", "time"],

@@ -90,19 +90,27 @@ describe("template record", () => {
     ["a record without timeDim", '{"kind": "zarrify-template", "regionArrays": []}'],
     ["a record without timeVariable", JSON.stringify({ ...info, timeVariable: undefined })],
     ["a record without steps", JSON.stringify({ ...info, steps: "8760" })],
-    ["a record whose regionArrays is not a list", '{"kind": "zarrify-template", "timeDim": "t", "regionArrays": "t2m"}'],
+    [
+      "a record whose regionArrays is not a list",
+      '{"kind": "zarrify-template", "timeDim": "t", "regionArrays": "t2m"}',
+    ],
   ])("refuses %s", async (_, json) => {
     const store = new MemoryStore();
     await store.set(TEMPLATE_KEY, text(json));
     const err = await refusal(store);
-    expect(err.message).toBe(`/data/archive.zarr: ${TEMPLATE_KEY} is not a zarrify template record`);
+    expect(err.message).toBe(
+      `/data/archive.zarr: ${TEMPLATE_KEY} is not a zarrify template record`,
+    );
   });
 });
 
 describe("template record versions", () => {
   it("refuses a record from a newer zarrify", async () => {
     const store = new MemoryStore();
-    await store.set(TEMPLATE_KEY, text(JSON.stringify({ ...info, version: 2, createdBy: "9.0.0" })));
+    await store.set(
+      TEMPLATE_KEY,
+      text(JSON.stringify({ ...info, version: 2, createdBy: "9.0.0" })),
+    );
     const err = await refusal(store);
     expect(err.message).toContain("template record version 2 is not one this zarrify reads");
     expect(err.hint).toContain("9.0.0");

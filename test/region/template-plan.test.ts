@@ -35,9 +35,14 @@ function templateFile(): Dataset {
     variable("lat", "float32", ["lat"], [181], { units: "degrees_north" }),
     variable("lon", "float32", ["lon"], [360], { units: "degrees_east" }),
     variable("time_bnds", "int32", ["time", "nv"], [24, 2]),
-    variable("t2m", "float32", ["time", "lat", "lon"], [24, 181, 360], { _FillValue: -9999 }, [
-      1, 181, 360,
-    ]),
+    variable(
+      "t2m",
+      "float32",
+      ["time", "lat", "lon"],
+      [24, 181, 360],
+      { _FillValue: -9999 },
+      [1, 181, 360],
+    ),
     variable("orography", "float32", ["lat", "lon"], [181, 360]),
   ];
   return {

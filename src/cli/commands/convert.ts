@@ -1,6 +1,7 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { configFromEnv } from "../../config/load.js";
 import { resolveConfig } from "../../config/schema.js";
+import { ConfigError } from "../../errors.js";
 import { convertToZarr } from "../../ops/convert.js";
 import {
   addChunkingAdviceOptions,
@@ -15,9 +16,19 @@ import type { CliContext } from "../context.js";
 
 export function convertCommand(ctx: CliContext): Command {
   const cmd = new Command("convert")
-    .description("convert a NetCDF file into a new Zarr archive")
-    .argument("<input>", "NetCDF-3 or NetCDF-4/HDF5 file")
-    .argument("<output>", "path of the Zarr archive to create (a directory)")
+    .description(
+      "convert NetCDF files into a new Zarr archive (several files: concatenated along time, in time order)",
+    )
+    .argument(
+      "<paths...>",
+      "NetCDF-3 or NetCDF-4/HDF5 files or quoted glob patterns, then the archive to create",
+    )
+    .addOption(
+      new Option(
+        "--on-overlap <policy>",
+        "a time in two files: skip (keep the earlier file's, default), overwrite (keep the later), error",
+      ).choices(["skip", "overwrite", "error"]),
+    )
     .option("--overwrite", "replace the output archive if it exists");
   addEncodingOptions(cmd);
   addPackingOptions(cmd);
@@ -29,26 +40,32 @@ export function convertCommand(ctx: CliContext): Command {
 Examples:
   zarrify convert era5.nc era5.zarr
   zarrify convert era5.nc era5.zarr --zarr-format 2 --chunking time:24,latitude:180 --compression blosc:zstd:3
-  zarrify convert model.nc out.zarr --variables tas,pr --attrs '{"project": "demo"}'`,
+  zarrify convert model.nc out.zarr --variables tas,pr --attrs '{"project": "demo"}'
+  zarrify convert 2020.nc 2021.nc 'more/*.nc' all.zarr --on-overlap error`,
   );
-  cmd.action(
-    async (input: string, output: string, flags: CommonFlags & Record<string, unknown>) => {
-      const logger = ctx.logger(flags.verbose);
-      const config = resolveConfig({
-        cli: encodingFlagsToConfig(flags),
-        env: configFromEnv(process.env),
-        file: await fileConfig(flags),
+  cmd.action(async (paths: string[], flags: CommonFlags & Record<string, unknown>) => {
+    if (paths.length < 2) {
+      throw new ConfigError("convert needs at least one input and the output archive", {
+        hint: "zarrify convert INPUT.nc [MORE.nc ...] OUTPUT.zarr",
       });
-      const result = await convertToZarr(input, output, {
-        ...config,
-        overwrite: flags.overwrite === true,
-        logger,
-        progress: flags.progress,
-      });
-      ctx.out(
-        `converted ${input} → ${output}: ${result.variables.length} variables, ${result.chunks} chunks, ${(result.bytesWritten / 2 ** 20).toFixed(1)} MiB written in ${result.seconds.toFixed(2)} s`,
-      );
-    },
-  );
+    }
+    const output = paths[paths.length - 1];
+    const inputs = paths.slice(0, -1);
+    const logger = ctx.logger(flags.verbose);
+    const config = resolveConfig({
+      cli: encodingFlagsToConfig(flags),
+      env: configFromEnv(process.env),
+      file: await fileConfig(flags),
+    });
+    const result = await convertToZarr(inputs, output, {
+      ...config,
+      overwrite: flags.overwrite === true,
+      logger,
+      progress: flags.progress,
+    });
+    ctx.out(
+      `converted ${inputs.join(" ")} → ${output}: ${result.variables.length} variables, ${result.chunks} chunks, ${(result.bytesWritten / 2 ** 20).toFixed(1)} MiB written in ${result.seconds.toFixed(2)} s`,
+    );
+  });
   return cmd;
 }

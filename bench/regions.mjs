@@ -1,0 +1,762 @@
+#!/usr/bin/env node
+// Parallel region writing, zarrify vs xarray, in the same run: a template over the full time
+// range, then 64 NetCDF-4 files written into their regions by 1 and by 2 worker processes
+// (`zarrify run --jobs J` vs xarray's documented `to_zarr(compute=False)` +
+// `to_zarr(region=...)` from a multiprocessing.Pool(J)). Time chunks equal the steps per file,
+// so xarray's region writes are safe. Both: Zarr v2, Blosc zstd 3 + byte shuffle. Timed as child
+// processes (template + writes + process start), outputs verified against the inputs.
+//
+// Then "the race": 40 one-step files into time chunks of 10 by 8 concurrent writers (zarrify
+// `run --jobs 8` vs xarray `safe_chunks=False` from a Pool(8)), counting the steps lost.
+//
+//   npm run bench:regions -- [--repeat N] [--only xarray|zarrify] [--no-goals] [--no-race] ...
+//
+// Writes bench/results-regions.md (overwritten) and prints it. Exit 1 when a tool fails, a
+// verification fails, zarrify loses data in the race, or (unless --no-goals) a goal is missed.
+import { spawn, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "..");
+const OUT = path.join(HERE, "out");
+const PY = "/usr/bin/python3";
+const GNU_TIME = "/usr/bin/time";
+// ZARRIFY_BENCH_CLI benchmarks another build (e.g. an installed package's bin.js).
+const CLI = process.env.ZARRIFY_BENCH_CLI
+  ? path.resolve(process.env.ZARRIFY_BENCH_CLI)
+  : path.join(ROOT, "dist", "cli", "bin.js");
+const START = "2020-01-01";
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const GOAL_SPEEDUP = 1.7;
+const GOAL_VS_XARRAY = 2;
+const RACE = { files: 40, steps: 1, nlat: 91, nlon: 180, timeChunk: 10, jobs: 8 };
+// USER_HZ of /proc/stat; 100 on every Linux this runs on.
+const CLK_TCK = 100;
+
+const USAGE = `usage: npm run bench:regions -- [options]
+  --repeat N        runs per tool and job count (default 3); the median wall time is reported
+  --only TOOL       xarray | zarrify: run one tool only (goals that need both are skipped)
+  --jobs LIST       job counts to run (default 1,2)
+  --files N         input files (default 64)
+  --steps N         time steps per file = the time chunk (default 4; 6-hourly, a file per day)
+  --nlat N --nlon N grid (default 721 x 1440, ERA5's 0.25 degrees); spatial chunks 181 x 360
+  --no-race         skip the race test
+  --race-rounds N   rounds of the race test (default 3)
+  --no-goals        report goals as PASS/MISS but exit 0 when only a goal is missed
+  -h, --help        this text`;
+
+function parseArgs(argv) {
+  const o = {
+    repeat: 3,
+    only: null,
+    jobs: [1, 2],
+    files: 64,
+    steps: 4,
+    nlat: 721,
+    nlon: 1440,
+    race: true,
+    raceRounds: 3,
+    goals: true,
+  };
+  const int = (flag, v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) die(`${flag} needs a positive integer, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) die(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === "--repeat") o.repeat = int(a, next());
+    else if (a === "--only") {
+      o.only = next();
+      if (!["xarray", "zarrify"].includes(o.only)) die("--only must be xarray or zarrify");
+    } else if (a === "--jobs") o.jobs = [...new Set(next().split(",").map((s) => int(a, s)))];
+    else if (a === "--files") o.files = int(a, next());
+    else if (a === "--steps") o.steps = int(a, next());
+    else if (a === "--nlat") o.nlat = int(a, next());
+    else if (a === "--nlon") o.nlon = int(a, next());
+    else if (a === "--no-race") o.race = false;
+    else if (a === "--race-rounds") o.raceRounds = int(a, next());
+    else if (a === "--no-goals") o.goals = false;
+    else if (a === "-h" || a === "--help") {
+      console.log(USAGE);
+      process.exit(0);
+    } else die(`unknown option ${a}\n${USAGE}`);
+  }
+  if (24 % o.steps !== 0) die("--steps must divide 24 (a file holds one day)");
+  return o;
+}
+
+function die(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------- preflight
+
+function preflight(opts) {
+  if (!existsSync(GNU_TIME)) die(`${GNU_TIME} is missing: apt-get install time`);
+  const probe = spawnSync(PY, ["-c", "import xarray, dask, zarr, numcodecs, netCDF4, pandas"], {
+    encoding: "utf8",
+  });
+  if (probe.status !== 0) {
+    die(
+      `${PY} lacks xarray/dask/zarr/numcodecs/netCDF4 (apt-get install python3-xarray python3-dask python3-zarr python3-netcdf4):\n${probe.stderr}`,
+    );
+  }
+  if (opts.only !== "xarray" && !existsSync(CLI)) {
+    die(
+      `the zarrify CLI is not built (${path.relative(ROOT, CLI)} is missing): run \`npm run build\` first, or use --only xarray`,
+    );
+  }
+}
+
+function versions() {
+  const py = spawnSync(
+    PY,
+    [
+      "-c",
+      "import sys, xarray, dask, zarr, numcodecs, netCDF4, numpy; print(f'python {sys.version.split()[0]}, xarray {xarray.__version__}, dask {dask.__version__}, zarr {zarr.__version__}, numcodecs {numcodecs.__version__}, netCDF4 {netCDF4.__version__}, numpy {numpy.__version__}')",
+    ],
+    { encoding: "utf8" },
+  );
+  let zarrify = "not run";
+  if (existsSync(CLI)) {
+    const v = spawnSync(process.execPath, [CLI, "--version"], { encoding: "utf8" });
+    zarrify = v.status === 0 ? v.stdout.trim() : "unknown (--version failed)";
+  }
+  // Debian's python3-xarray reports __version__ "999"; ask dpkg instead.
+  const deb = spawnSync("dpkg-query", ["-W", "python3-xarray"], { encoding: "utf8" });
+  const debVersion = deb.status === 0 ? deb.stdout.trim().split("\t")[1] : undefined;
+  const python = py.stdout
+    .trim()
+    .replace("xarray 999", debVersion ? `xarray ${debVersion} (Debian)` : "xarray 999");
+  return { python, zarrify };
+}
+
+// ---------------------------------------------------------------- workloads
+
+/** A series of files plus the time axis and chunking both tools get. */
+function workload(files, steps, nlat, nlon, timeChunk, spatialChunk) {
+  const stepHours = 24 / steps;
+  const nt = files * steps;
+  const end = new Date(Date.parse(`${START}T00:00:00Z`) + (nt - 1) * stepHours * 3600e3);
+  const clat = Math.min(nlat, spatialChunk[0]);
+  const clon = Math.min(nlon, spatialChunk[1]);
+  return {
+    files,
+    steps,
+    nlat,
+    nlon,
+    nt,
+    stepHours,
+    freq: stepHours === 24 ? "1D" : `${stepHours}H`,
+    end: end.toISOString().slice(0, 16),
+    chunks: [timeChunk, clat, clon],
+    chunking: `time:${timeChunk},lat:${clat},lon:${clon}`,
+    expectedChunkFiles:
+      Math.ceil(nt / timeChunk) * Math.ceil(nlat / clat) * Math.ceil(nlon / clon),
+    bytes: nt * nlat * nlon * 4,
+    dir: path.join(OUT, `series-${files}x${steps}-${nlat}x${nlon}`),
+  };
+}
+
+function ensureSeries(w) {
+  mkdirSync(OUT, { recursive: true });
+  const paths = Array.from({ length: w.files }, (_, i) =>
+    path.join(w.dir, `part_${String(i).padStart(4, "0")}.nc`),
+  );
+  if (paths.every((p) => existsSync(p))) {
+    console.error(`bench: reusing ${path.relative(ROOT, w.dir)}`);
+  } else {
+    console.error(
+      `bench: generating ${path.relative(ROOT, w.dir)} (${w.files} files, ${fmtMB(w.bytes)} MB uncompressed)...`,
+    );
+    const r = spawnSync(
+      PY,
+      [
+        path.join(HERE, "make_series.py"),
+        w.dir,
+        "--files",
+        String(w.files),
+        "--steps",
+        String(w.steps),
+        "--nlat",
+        String(w.nlat),
+        "--nlon",
+        String(w.nlon),
+        "--step-hours",
+        String(w.stepHours),
+        "--start",
+        START,
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    if (r.status !== 0) die(`make_series.py failed for ${w.dir}`);
+  }
+  return { paths, diskBytes: paths.reduce((n, p) => n + statSync(p).size, 0) };
+}
+
+// Every run starts with the inputs in the page cache, whatever ran before.
+function warmCache(files) {
+  const buf = Buffer.allocUnsafe(8 * MiB);
+  for (const file of files) {
+    const fd = openSync(file, "r");
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- commands
+
+function zarrifyRun(w, inputs, output, jobs) {
+  return [
+    process.execPath,
+    CLI,
+    "run",
+    ...inputs,
+    output,
+    "--global-start",
+    START,
+    "--global-end",
+    w.end,
+    "--freq",
+    w.freq,
+    "--chunking",
+    w.chunking,
+    "--compression",
+    "blosc:zstd:3",
+    "--zarr-format",
+    "2",
+    "--jobs",
+    String(jobs),
+    "--no-progress",
+  ];
+}
+
+function xarrayRun(w, inputs, output, jobs, unsafe = false) {
+  return [
+    PY,
+    path.join(HERE, "xarray_regions.py"),
+    "write",
+    output,
+    ...inputs,
+    "--start",
+    START,
+    "--end",
+    w.end,
+    "--freq",
+    w.freq,
+    "--chunking",
+    w.chunking,
+    "--jobs",
+    String(jobs),
+    ...(unsafe ? ["--unsafe"] : []),
+  ];
+}
+
+const TOOLS = { xarray: xarrayRun, zarrify: zarrifyRun };
+
+/** What the tool says it did; undefined when it did not claim to write every file. */
+function claimed(tool, stdout, nFiles) {
+  if (tool === "zarrify") {
+    const m = /(\d+) of (\d+) files written \((\d+) steps\), (\d+) skipped, (\d+) failed/.exec(
+      stdout,
+    );
+    if (!m) return { problem: `no summary line in its output: ${stdout.trim().slice(-200)}` };
+    const [written, files, steps, , failed] = m.slice(1).map(Number);
+    if (written !== nFiles || files !== nFiles || failed !== 0)
+      return { problem: `reported ${written} of ${files} files written, ${failed} failed` };
+    return { steps };
+  }
+  try {
+    const j = JSON.parse(stdout.trim().split("\n").pop());
+    if (j.files !== nFiles) return { problem: `reported ${j.files} files` };
+    return { steps: j.steps, templateS: j.template_s, writeS: j.write_s };
+  } catch {
+    return { problem: `no JSON summary in its output: ${stdout.trim().slice(-200)}` };
+  }
+}
+
+function chunkFiles(archive, name) {
+  const dir = path.join(archive, name);
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).filter((f) => !f.startsWith(".")).length;
+}
+
+// ---------------------------------------------------------------- measuring
+
+function cpuBusyTicks() {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1);
+  const t = f.map(Number);
+  // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
+  const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
+  return total - t[3] - t[4];
+}
+
+// GNU time reports wall, peak RSS of the process it waits for and the CPU time of it and its
+// reaped children (the worker processes of both tools). Child processes' RSS is not summed by
+// %M, so the tree's RSS is also sampled from /proc every 100 ms and the larger is reported.
+// The machine's busy time minus ours, over the wall time, is what else ran meanwhile ("others").
+async function measure(cmd) {
+  const timeFile = path.join(OUT, `.time-${process.pid}.txt`);
+  rmSync(timeFile, { force: true });
+  const busy0 = cpuBusyTicks();
+  const child = spawn(GNU_TIME, ["-f", "%e %M %U %S", "-o", timeFile, ...cmd], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stdout.on("data", (d) => {
+    stdout = (stdout + d).slice(-8000);
+  });
+  child.stderr.on("data", (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  let treePeak = 0;
+  let maxProcs = 0;
+  const timer = setInterval(() => {
+    const { rss, procs } = treeRss(child.pid);
+    treePeak = Math.max(treePeak, rss);
+    maxProcs = Math.max(maxProcs, procs);
+  }, 100);
+  const code = await new Promise((resolve) => child.on("close", resolve));
+  clearInterval(timer);
+  const busy = (cpuBusyTicks() - busy0) / CLK_TCK;
+  const timing = existsSync(timeFile) ? readFileSync(timeFile, "utf8") : "";
+  rmSync(timeFile, { force: true });
+  if (code !== 0) return { ok: false, code, stderr, stdout };
+  // The last line; GNU time puts "Command exited with non-zero status" lines before it.
+  const [wall, maxKb, user, sys] = timing.trim().split(/\s+/).slice(-4).map(Number);
+  const timeRss = maxKb * 1024;
+  const cpu = user + sys;
+  return {
+    ok: true,
+    wall,
+    cpu,
+    others: wall > 0 ? Math.max(0, busy - cpu) / wall : 0,
+    rss: Math.max(timeRss, treePeak),
+    rssFromTree: treePeak > timeRss && maxProcs > 1,
+    stdout,
+    stderr,
+  };
+}
+
+// Sum of VmRSS over the descendants of pid (GNU time itself excluded).
+function treeRss(pid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let rss = 0;
+  let procs = 0;
+  const stack = [...(children.get(pid) ?? [])];
+  while (stack.length) {
+    const p = stack.pop();
+    stack.push(...(children.get(p) ?? []));
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+      if (m) {
+        rss += Number(m[1]) * 1024;
+        procs++;
+      }
+    } catch {
+      // gone
+    }
+  }
+  return { rss, procs };
+}
+
+// What two processes can get out of this machine right now: the same CPU-bound loop run once,
+// then twice at the same time. 2.0 on two idle cores; less when something else is running.
+const SPIN =
+  "let x=0;for(let i=0;i<2e8;i++)x=(x*1664525+1013904223)|0;if(x===42)console.log(x)";
+
+async function parallelCeiling() {
+  const one = await measure([process.execPath, "-e", SPIN]);
+  const two = await measure(["/bin/sh", "-c", `"$0" -e '${SPIN}' & "$0" -e '${SPIN}' & wait`, process.execPath]);
+  if (!one.ok || !two.ok) return undefined;
+  return (2 * one.wall) / two.wall;
+}
+
+// ---------------------------------------------------------------- verifying
+
+function runJson(args) {
+  const r = spawnSync(PY, args, { encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.status !== 0)
+    return {
+      ok: false,
+      differences: [`${path.basename(args[0])} crashed: ${r.stderr.trim().split("\n").pop()}`],
+    };
+  return JSON.parse(r.stdout);
+}
+
+// xarray opening the archive must equal xarray concatenating the input files along time.
+function verifyAgainstInputs(inputs, output) {
+  return runJson([
+    path.join(ROOT, "test", "interop", "compare_xarray.py"),
+    ...inputs,
+    output,
+    "--concat-dim",
+    "time",
+  ]);
+}
+
+function verifyEncoding(output, w) {
+  const r = spawnSync(PY, [path.join(ROOT, "test", "interop", "zarr_v2_info.py"), output], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) return [`zarr_v2_info.py failed: ${r.stderr.trim()}`];
+  const a = JSON.parse(r.stdout).arrays.t2m;
+  if (!a) return ["no t2m array in .zmetadata"];
+  const problems = [];
+  if (JSON.stringify(a.chunks) !== JSON.stringify(w.chunks))
+    problems.push(`chunks ${JSON.stringify(a.chunks)}`);
+  const c = a.compressor ?? {};
+  if (c.id !== "blosc" || c.cname !== "zstd" || c.clevel !== 3 || c.shuffle !== 1) {
+    problems.push(`compressor ${JSON.stringify(a.compressor)}`);
+  }
+  if (a.dtype !== "<f4") problems.push(`dtype ${a.dtype}`);
+  return problems;
+}
+
+/** Steps holding no data (all NaN) and steps differing from the inputs, read with xarray. */
+function lostSteps(archive, inputs) {
+  return runJson([path.join(HERE, "xarray_regions.py"), "lost", archive, ...inputs]);
+}
+
+function zarrifyValidate(archive) {
+  const r = spawnSync(process.execPath, [CLI, "validate", archive, "--json"], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) return { problem: `validate exited ${r.status}: ${r.stderr.trim()}` };
+  try {
+    const j = JSON.parse(r.stdout);
+    return { missingSteps: j.missingSteps, complete: j.complete };
+  } catch {
+    return { problem: `validate printed no JSON: ${r.stdout.slice(0, 200)}` };
+  }
+}
+
+// ---------------------------------------------------------------- the fill benchmark
+
+async function runFill(opts, tools) {
+  const w = workload(opts.files, opts.steps, opts.nlat, opts.nlon, opts.steps, [181, 360]);
+  const { paths: inputs, diskBytes } = ensureSeries(w);
+  const res = { w, diskBytes, ceilings: [], configs: [] };
+  for (const jobs of opts.jobs) {
+    for (const tool of tools) {
+      res.configs.push({
+        tool,
+        jobs,
+        runs: [],
+        failed: null,
+        output: path.join(OUT, `regions-${tool}-j${jobs}.zarr`),
+      });
+    }
+  }
+  // Interleave tools and job counts so slow drift (noisy neighbours) hits all alike.
+  for (let i = 0; i < opts.repeat; i++) {
+    const ceiling = await parallelCeiling();
+    if (ceiling !== undefined) res.ceilings.push(ceiling);
+    console.error(`bench: round ${i + 1}/${opts.repeat}: 2-process ceiling ${fmtX(ceiling)}`);
+    for (const c of res.configs) {
+      if (c.failed) continue;
+      rmSync(c.output, { recursive: true, force: true });
+      warmCache(inputs);
+      console.error(`bench: ${c.tool} --jobs ${c.jobs} run ${i + 1}/${opts.repeat}...`);
+      const m = await measure(TOOLS[c.tool](w, inputs, c.output, c.jobs));
+      if (!m.ok) {
+        c.failed = `exit ${m.code}: ${(m.stderr || m.stdout).trim().split("\n").slice(-5).join(" | ")}`;
+        console.error(`bench: ${c.tool} failed: ${c.failed}`);
+        continue;
+      }
+      const said = claimed(c.tool, m.stdout, inputs.length);
+      const onDisk = chunkFiles(c.output, "t2m");
+      if (said.problem || said.steps !== w.nt || onDisk !== w.expectedChunkFiles) {
+        // Cheap per-run check; the last run of each is verified value by value below.
+        c.failed = `run ${i + 1}: ${said.problem ?? `${said.steps} steps`}, ${onDisk} of ${w.expectedChunkFiles} t2m chunks on disk`;
+        console.error(`bench: ${c.tool} wrong: ${c.failed}`);
+        continue;
+      }
+      m.inner = said;
+      console.error(
+        `bench:   ${m.wall.toFixed(2)} s, CPU ${m.cpu.toFixed(1)} s, ${(m.rss / MiB).toFixed(0)} MiB, others ${m.others.toFixed(2)} cores`,
+      );
+      c.runs.push(m);
+    }
+  }
+  for (const c of res.configs) {
+    if (c.failed || !c.runs.length) continue;
+    c.wall = median(c.runs.map((m) => m.wall));
+    c.cpu = median(c.runs.map((m) => m.cpu));
+    c.others = median(c.runs.map((m) => m.others));
+    c.rss = Math.max(...c.runs.map((m) => m.rss));
+    c.rssFromTree = c.runs.some((m) => m.rssFromTree);
+    console.error(`bench: verifying ${c.tool} --jobs ${c.jobs} against the inputs...`);
+    c.verify = verifyAgainstInputs(inputs, c.output);
+    c.encodingProblems = verifyEncoding(c.output, w);
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- the race
+
+async function runRace(opts, tools) {
+  const w = workload(RACE.files, RACE.steps, RACE.nlat, RACE.nlon, RACE.timeChunk, [
+    RACE.nlat,
+    RACE.nlon,
+  ]);
+  const { paths: inputs } = ensureSeries(w);
+  const rounds = [];
+  for (let i = 0; i < opts.raceRounds; i++) {
+    const round = {};
+    for (const tool of tools) {
+      const output = path.join(OUT, `race-${tool}.zarr`);
+      rmSync(output, { recursive: true, force: true });
+      console.error(`bench: race round ${i + 1}/${opts.raceRounds}: ${tool}, ${RACE.jobs} writers...`);
+      const cmd =
+        tool === "zarrify"
+          ? zarrifyRun(w, inputs, output, RACE.jobs)
+          : xarrayRun(w, inputs, output, RACE.jobs, true);
+      const m = await measure(cmd);
+      if (!m.ok) {
+        round[tool] = {
+          failed: `exit ${m.code}: ${(m.stderr || m.stdout).trim().split("\n").slice(-3).join(" | ")}`,
+        };
+        continue;
+      }
+      const lost = lostSteps(output, inputs);
+      const r = { wall: m.wall, lost };
+      if (tool === "zarrify") r.validate = zarrifyValidate(output);
+      console.error(
+        `bench:   ${m.wall.toFixed(2)} s, ${lost.all_nan ?? "?"} of ${w.nt} steps without data, ${lost.differ ?? "?"} differ from the inputs`,
+      );
+      round[tool] = r;
+    }
+    rounds.push(round);
+  }
+  return { w, rounds };
+}
+
+// ---------------------------------------------------------------- report
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmtMB = (b) => (b / 1e6).toFixed(0);
+const fmtX = (x) => (x === undefined ? "?" : `${x.toFixed(2)}×`);
+
+function report(fill, race, info, opts) {
+  const lines = [];
+  const checks = [];
+  const check = (ok, text) => checks.push(`${ok === null ? "SKIP" : ok ? "PASS" : "FAIL"}: ${text}`);
+  const goal = (ok, text) => checks.push(`${ok === null ? "SKIP" : ok ? "PASS" : "MISS"}: ${text}`);
+  const { w } = fill;
+  lines.push("# zarrify region-writing benchmark");
+  lines.push("");
+  lines.push(
+    `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? "?"} (${cpus().length} cores), ${(totalmem() / GiB).toFixed(1)} GiB RAM; load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}; the bench took ${info.seconds.toFixed(0)} s.`,
+  );
+  lines.push(`Node ${process.version}; zarrify ${info.zarrify}; ${info.python}.`);
+  lines.push("");
+  lines.push(
+    `Task: fill a Zarr v2 template from ${w.files} NetCDF-4 files (\`bench/make_series.py\`), each ${w.steps} step(s) of float32 \`t2m(time, lat=${w.nlat}, lon=${w.nlon})\` every ${w.stepHours} h (deflate 4 + shuffle, chunks 1×${w.nlat}×${w.nlon}; ${fmtMB(w.bytes / w.files)} MB per file uncompressed, ${fmtMB(fill.diskBytes / w.files)} MB on disk), ${w.nt} steps ${START} .. ${w.end}. Archive chunks ${w.chunks.join("×")} (time chunk = steps per file, so every region is whole chunks), Blosc zstd 3 + byte shuffle, consolidated metadata.`,
+  );
+  lines.push(
+    `zarrify: \`zarrify run FILES OUT --global-start ${START} --global-end ${w.end} --freq ${w.freq} --chunking ${w.chunking} --compression blosc:zstd:3 --zarr-format 2 --jobs J\` (template from the first file, then J worker processes). xarray: \`bench/xarray_regions.py\`: template \`to_zarr(compute=False)\` over the full time axis, then per file \`open_dataset(f).drop_vars(lat, lon).to_zarr(region={"time": slice(a, b)})\` from a \`multiprocessing.Pool(J)\`.`,
+  );
+  lines.push(
+    "Wall time, CPU time (user + sys, workers included) and peak RSS from GNU `time` around each whole command (process start, template and writes; inputs in the page cache); wall and CPU are medians of the runs, RSS the maximum. MB/s = uncompressed MB (10^6 B) of t2m / wall s. *others* = CPU cores busy with other processes during the run (from /proc/stat): this machine is shared, and a busy neighbour takes away what a second job could gain.",
+  );
+  lines.push("");
+  lines.push("| tool | jobs | wall s (median) | files/s | MB/s | peak RSS MiB | CPU s | others (cores) |");
+  lines.push("|---|---|---|---|---|---|---|---|");
+  for (const c of fill.configs) {
+    if (c.failed || c.wall === undefined) {
+      lines.push(`| ${c.tool} | ${c.jobs} | failed | | | | | |`);
+      continue;
+    }
+    lines.push(
+      `| ${c.tool} | ${c.jobs} | ${c.wall.toFixed(2)} | ${(w.files / c.wall).toFixed(1)} | ${(w.bytes / 1e6 / c.wall).toFixed(0)} | ${(c.rss / MiB).toFixed(0)}${c.rssFromTree ? "*" : ""} | ${c.cpu.toFixed(1)} | ${c.others.toFixed(2)} |`,
+    );
+  }
+  if (fill.configs.some((c) => c.rssFromTree)) {
+    lines.push("");
+    lines.push(
+      "\\* summed over the worker processes (sampled from /proc), larger than any single process's peak.",
+    );
+  }
+  const get = (tool, jobs) =>
+    fill.configs.find((c) => c.tool === tool && c.jobs === jobs && c.wall !== undefined);
+  const ceiling = fill.ceilings.length ? median(fill.ceilings) : undefined;
+  lines.push("");
+  const [j1, j2] = [Math.min(...opts.jobs), Math.max(...opts.jobs)];
+  const speedups = [];
+  for (const tool of ["zarrify", "xarray"]) {
+    const a = get(tool, j1);
+    const b = get(tool, j2);
+    if (a && b && j1 !== j2) {
+      speedups.push({ tool, x: a.wall / b.wall });
+      lines.push(`- ${tool}: speed-up ${j1} → ${j2} jobs ${fmtX(a.wall / b.wall)}`);
+    }
+  }
+  for (const j of opts.jobs) {
+    const z = get("zarrify", j);
+    const x = get("xarray", j);
+    if (z && x) lines.push(`- ${j} job(s): zarrify ${fmtX(x.wall / z.wall)} as fast as xarray`);
+  }
+  lines.push(
+    `- what 2 processes could get from this machine (a CPU-bound loop, 2 copies vs 1, before each round): ${fill.ceilings.map(fmtX).join(", ") || "?"} (median ${fmtX(ceiling)})`,
+  );
+
+  if (race) {
+    lines.push("");
+    lines.push("## The race: regions that share chunks");
+    lines.push("");
+    lines.push(
+      `${race.w.files} files of one daily step each (${race.w.nlat}×${race.w.nlon}), archive time chunks of ${RACE.timeChunk}: every chunk is shared by ${RACE.timeChunk} files. ${RACE.jobs} concurrent writers: \`zarrify run --jobs ${RACE.jobs}\` (shared chunks merged under compare-and-swap) vs xarray \`to_zarr(region=..., safe_chunks=False)\` from a \`Pool(${RACE.jobs})\` (zarr-python read-modify-write, no lock). Lost = time steps holding no data afterwards (all NaN, read with xarray); zarrify's own \`validate --json\` must agree.`,
+    );
+    lines.push("");
+    lines.push("| round | zarrify steps lost | xarray steps lost | zarrify wall s | xarray wall s |");
+    lines.push("|---|---|---|---|---|");
+    race.rounds.forEach((r, i) => {
+      const cell = (t) =>
+        !r[t] ? "–" : r[t].failed ? "failed" : `${r[t].lost.all_nan ?? "?"} of ${race.w.nt}`;
+      const wall = (t) => (!r[t] || r[t].failed ? "–" : r[t].wall.toFixed(2));
+      lines.push(`| ${i + 1} | ${cell("zarrify")} | ${cell("xarray")} | ${wall("zarrify")} | ${wall("xarray")} |`);
+    });
+  }
+
+  lines.push("");
+  lines.push("## Runs");
+  lines.push(
+    `- inputs: ${path.relative(ROOT, w.dir)}/, ${w.files} files, ${fmtMB(fill.diskBytes)} MB on disk, ${fmtMB(w.bytes)} MB uncompressed`,
+  );
+  for (const c of fill.configs) {
+    if (c.failed) {
+      lines.push(`- ${c.tool} --jobs ${c.jobs}: FAILED ${c.failed}`);
+      continue;
+    }
+    const runs = c.runs
+      .map((m) => {
+        const inner =
+          m.inner?.templateS !== undefined
+            ? ` (template ${m.inner.templateS.toFixed(2)} + writes ${m.inner.writeS.toFixed(2)})`
+            : "";
+        return `${m.wall.toFixed(2)} s${inner}/CPU ${m.cpu.toFixed(1)} s/${(m.rss / MiB).toFixed(0)} MiB/others ${m.others.toFixed(2)}`;
+      })
+      .join(", ");
+    lines.push(`- ${c.tool} --jobs ${c.jobs}: ${runs}`);
+  }
+
+  // checks: correctness first (FAIL), then goals (MISS)
+  for (const c of fill.configs) {
+    const name = `${c.tool} --jobs ${c.jobs}`;
+    if (c.failed) {
+      check(false, `${name} ran and wrote every file (${c.failed})`);
+      continue;
+    }
+    const v = c.verify;
+    check(
+      v.ok,
+      `${name}: archive opens in xarray equal to the ${w.files} inputs concatenated${v.ok ? "" : `: ${v.differences.slice(0, 3).join("; ")}`}`,
+    );
+    check(
+      !c.encodingProblems.length,
+      `${name}: chunks ${w.chunks.join("×")}, blosc zstd 3 shuffle, <f4${c.encodingProblems.length ? `: ${c.encodingProblems.join(", ")}` : ""}`,
+    );
+  }
+  if (race) {
+    race.rounds.forEach((r, i) => {
+      const z = r.zarrify;
+      if (z) {
+        if (z.failed) check(false, `race round ${i + 1}: zarrify ran (${z.failed})`);
+        else {
+          const vOk = z.validate && !z.validate.problem && z.validate.missingSteps === 0;
+          check(
+            z.lost.all_nan === 0 && z.lost.differ === 0 && vOk,
+            `race round ${i + 1}: zarrify lost no step (${z.lost.all_nan ?? "?"} without data, ${z.lost.differ ?? "?"} differing from the inputs; validate: ${z.validate.problem ?? `${z.validate.missingSteps} missing`})`,
+          );
+        }
+      }
+      const x = r.xarray;
+      if (x?.failed) check(false, `race round ${i + 1}: xarray ran (${x.failed})`);
+    });
+  }
+  const zs = speedups.find((s) => s.tool === "zarrify");
+  goal(
+    zs ? zs.x >= GOAL_SPEEDUP : null,
+    `zarrify speed-up ${j1} → ${j2} jobs ≥ ${GOAL_SPEEDUP}× (${zs ? fmtX(zs.x) : "needs zarrify at both job counts"}; machine's 2-process ceiling ${fmtX(ceiling)})`,
+  );
+  for (const j of opts.jobs) {
+    const z = get("zarrify", j);
+    const x = get("xarray", j);
+    goal(
+      z && x ? x.wall / z.wall >= GOAL_VS_XARRAY : null,
+      `zarrify ≥ ${GOAL_VS_XARRAY}× as fast as xarray at ${j} job(s) (${z && x ? `${fmtX(x.wall / z.wall)}: ${z.wall.toFixed(2)} s vs ${x.wall.toFixed(2)} s` : "needs both tools"})`,
+    );
+  }
+  lines.push("");
+  lines.push("## Checks");
+  lines.push("");
+  for (const c of checks) lines.push(`    ${c}`);
+  lines.push("");
+  return {
+    text: lines.join("\n"),
+    failed: checks.some((c) => c.startsWith("FAIL")),
+    missed: checks.some((c) => c.startsWith("MISS")),
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const started = performance.now();
+  const opts = parseArgs(process.argv.slice(2));
+  preflight(opts);
+  const tools = opts.only ? [opts.only] : ["xarray", "zarrify"];
+  const fill = await runFill(opts, tools);
+  const race = opts.race ? await runRace(opts, tools) : undefined;
+  const info = { ...versions(), seconds: (performance.now() - started) / 1000 };
+  const { text, failed, missed } = report(fill, race, info, opts);
+  writeFileSync(path.join(HERE, "results-regions.md"), text);
+  console.log(text);
+  process.exitCode = failed || (missed && opts.goals) ? 1 : 0;
+}
+
+await main();

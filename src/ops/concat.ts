@@ -1,0 +1,172 @@
+/**
+ * Multi-file `convert`: many files concatenated along time into one new archive, in time order
+ * (files sorted by their first time, not their names). Built from the same parts as the parallel
+ * workflow: an archive laid out over the union of the files' times, then each file written into
+ * its steps as a region.
+ *
+ * Overlaps (a time in two files) follow `onOverlap`: "skip" (default) keeps the earlier file's
+ * values, "overwrite" the later file's, "error" refuses before anything is written. Files are
+ * written in the order that makes the winner write last. A time repeated inside one file keeps
+ * its first occurrence.
+ */
+import { resolve } from "node:path";
+import type { ZarrifyConfig } from "../config/schema.js";
+import { type CFDatetime, formatDate, inferFrequency, ordinalToDate } from "../dataset/cftime.js";
+import { ConfigError, InputError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { openDataset } from "../readers/index.js";
+import { sameCalendar, type TimeAxis } from "../region/time-axis.js";
+import { FsStore } from "../zarr/store/fs.js";
+import type { ConvertResult, RunOptions } from "./convert.js";
+import { stageOutput } from "./output.js";
+import { writeRegion } from "./region.js";
+import { buildArchive, templateTime } from "./template.js";
+
+interface FileAxis {
+  path: string;
+  axis: TimeAxis;
+}
+
+async function readAxes(files: string[], config: ZarrifyConfig): Promise<FileAxis[]> {
+  const out: FileAxis[] = [];
+  for (const path of files) {
+    const ds = await openDataset(path, { group: config.group });
+    try {
+      const { axis } = await templateTime(ds, config.timeDim);
+      if (axis.instants.length === 0) {
+        throw new InputError(`${path}: has no time steps to concatenate`, {
+          path,
+          hint: "leave empty files out of the input list",
+        });
+      }
+      out.push({ path, axis });
+    } finally {
+      await ds.close();
+    }
+  }
+  return out;
+}
+
+function firstInstant(f: FileAxis): bigint {
+  return f.axis.instants.reduce((a, b) => (b < a ? b : a));
+}
+
+/** Instants claimed by more than one file, reported per pair for the "error" policy. */
+function findOverlaps(files: FileAxis[]): { a: string; b: string; dates: CFDatetime[] }[] {
+  const owner = new Map<bigint, number>();
+  const pairs = new Map<string, { a: string; b: string; dates: CFDatetime[] }>();
+  files.forEach((f, i) => {
+    const own = new Set<bigint>();
+    f.axis.instants.forEach((t, k) => {
+      if (own.has(t)) return;
+      own.add(t);
+      const prev = owner.get(t);
+      if (prev === undefined) {
+        owner.set(t, i);
+        return;
+      }
+      const key = `${prev}:${i}`;
+      const entry = pairs.get(key) ?? { a: files[prev].path, b: f.path, dates: [] };
+      entry.dates.push(f.axis.dates[k]);
+      pairs.set(key, entry);
+    });
+  });
+  return [...pairs.values()];
+}
+
+export async function convertMany(
+  inputs: string[],
+  output: string,
+  config: ZarrifyConfig,
+  run: RunOptions,
+  logger: Logger,
+): Promise<ConvertResult> {
+  const started = performance.now();
+  const axes = await readAxes(inputs, config);
+  axes.sort((x, y) => {
+    const a = firstInstant(x);
+    const b = firstInstant(y);
+    return a < b ? -1 : a > b ? 1 : x.path.localeCompare(y.path);
+  });
+  const calendar = axes[0].axis.calendar;
+  const other = axes.find((f) => !sameCalendar(f.axis.calendar, calendar));
+  if (other) {
+    throw new InputError(
+      `${other.path}: time is in the ${other.axis.calendar} calendar, ${axes[0].path}'s in ${calendar}`,
+      { path: other.path, hint: "files concatenated into one archive must share a calendar" },
+    );
+  }
+  const overlaps = findOverlaps(axes);
+  if (overlaps.length > 0) {
+    const o = overlaps[0];
+    const what = `${o.dates.length} time step(s) of ${o.b} are also in ${o.a} (${o.dates.slice(0, 3).map(formatDate).join(", ")}${o.dates.length > 3 ? ", ..." : ""})`;
+    if (config.onOverlap === "error") {
+      throw new ConfigError(`convert: ${what}`, {
+        hint: "remove the duplicate files, or pass --on-overlap skip (keep the earlier file) or overwrite (keep the later)",
+      });
+    }
+    logger.warn(
+      `convert: ${what}; ${config.onOverlap === "skip" ? "keeping the earlier file's" : "the later file overwrites them"}${overlaps.length > 1 ? ` (and ${overlaps.length - 1} more overlapping pair(s))` : ""}`,
+    );
+  }
+  const union = [...new Set(axes.flatMap((f) => f.axis.instants))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const dates = union.map((t) => ordinalToDate(t, calendar));
+  const freq = inferFrequency(dates, calendar) ?? "irregular";
+  logger.info(
+    `convert: ${axes.length} files in time order, ${dates.length} steps from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])}${freq === "irregular" ? " (irregular steps)" : ` every ${freq}`}`,
+  );
+
+  const staged = run.store ? undefined : await stageOutput(resolve(output), run.overwrite ?? false);
+  const store = run.store ?? new FsStore(staged?.staging ?? output);
+  const archive = staged?.staging ?? output;
+  try {
+    const first = await openDataset(axes[0].path, { group: config.group });
+    let built: Awaited<ReturnType<typeof buildArchive>>;
+    try {
+      const { timeVar, axis } = await templateTime(first, config.timeDim);
+      built = await buildArchive(first, store, {
+        timeVar,
+        axis,
+        dates,
+        freq,
+        config,
+        logger,
+        output,
+        verb: "convert",
+      });
+    } finally {
+      await first.close();
+    }
+    // The winner of an overlap writes last.
+    const order = config.onOverlap === "overwrite" ? axes : [...axes].reverse();
+    let chunks = 0;
+    let bytesWritten = 0;
+    for (const [i, f] of order.entries()) {
+      logger.info(`convert: [${i + 1}/${order.length}] ${f.path}`);
+      const r = await writeRegion(
+        f.path,
+        archive,
+        { ...config, store, logger },
+        { layout: built.info, duplicates: "first", marker: false, verb: "convert" },
+      );
+      chunks += r.chunks;
+      bytesWritten += r.bytesWritten;
+    }
+    await staged?.commit();
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      output,
+      variables: built.variables,
+      chunks,
+      bytesRead: 0,
+      bytesWritten,
+      seconds,
+      workers: 1,
+    };
+  } catch (err) {
+    await staged?.abort();
+    throw err;
+  }
+}
