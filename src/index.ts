@@ -18,6 +18,16 @@ export {
   ZarrifyError,
 } from "./errors.js";
 export { createLogger, type Logger } from "./log.js";
+export {
+  type AnalyzeOptions,
+  type AnalyzeReport,
+  analyzeFile,
+  type ConfigAnswers,
+  configFromAnswers,
+  configYaml,
+  defaultAnswers,
+  formatAnalyzeReport,
+} from "./ops/analyze.js";
 export { type AppendOptions, type AppendResult, appendToZarr } from "./ops/append.js";
 export { type ConvertOptions, type ConvertResult, convertToZarr } from "./ops/convert.js";
 export {

@@ -1,6 +1,7 @@
 /** The `zarrify` command line. Commands are thin: flags → config → an op from src/ops. */
 import { Command, CommanderError } from "commander";
 import { version } from "../version.js";
+import { analyzeCommand } from "./commands/analyze.js";
 import { appendCommand } from "./commands/append.js";
 import { convertCommand } from "./commands/convert.js";
 import { createTemplateCommand } from "./commands/create-template.js";
@@ -22,6 +23,7 @@ export function buildProgram(ctx = processContext()): Command {
   program.addCommand(runCommand(ctx));
   program.addCommand(appendCommand(ctx));
   program.addCommand(validateCommand(ctx));
+  program.addCommand(analyzeCommand(ctx));
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -433,7 +433,6 @@ export async function writeRegion(
       internal.duplicates ?? "error",
       internal.archiveAxis,
     );
-    await internal.beforeWrite?.();
     const runs = internal.keepStep ? filterRuns(placed, internal.keepStep) : placed;
     const axisMeta = md.arrays.get(info.timeVariable);
     const steps = runs.reduce((n, r) => n + r.count, 0);
@@ -451,6 +450,27 @@ export async function writeRegion(
     logger.info(
       `${verb}: ${inputName}: region ${info.timeDim} ${runs.map((r) => `${r.archiveStart}:${r.archiveStart + r.count}`).join(",")} (${steps} steps, ${first} .. ${last})`,
     );
+
+    const rangeAction = config.packing.checkRangeExceeded
+      ? config.packing.rangeExceededAction
+      : "ignore";
+    if (rangeAction === "error" && targets.some((t) => t.dst.scale !== 1 || t.dst.offset !== 0)) {
+      // Refuse before the first chunk: a dry pass through the conversion only.
+      const outside = new Map<string, number>();
+      await forEachBlock(targets, runs, info, spec, async (t, _s, _c, converted) => {
+        if (converted.clipped > 0)
+          outside.set(t.name, (outside.get(t.name) ?? 0) + converted.clipped);
+      });
+      if (outside.size > 0) {
+        throw new RegionError(
+          `${inputName}: values outside the archive's packing range (${[...outside].map(([n, k]) => `${n}: ${k}`).join(", ")})`,
+          {
+            hint: "the template fixed the packing range; recreate it with a wider packing.manualRanges, or set --packing-range-exceeded-action warn to clip",
+          },
+        );
+      }
+    }
+    await internal.beforeWrite?.();
 
     const checked = checkTargets(targets, config);
     let totals: Totals = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0, clipped: 0 };
@@ -483,7 +503,7 @@ export async function writeRegion(
         `${verb}: ${inputName}: missing data after writing (${what}); rewrite ${retries} of ${config.retriesOnMissing}`,
       );
     }
-    if (totals.clipped > 0) {
+    if (totals.clipped > 0 && rangeAction === "warn") {
       logger.warn(
         `${verb}: ${inputName}: ${totals.clipped} values outside the archive's range were clipped`,
       );

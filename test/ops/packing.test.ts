@@ -157,3 +157,75 @@ describe("packing round trip through xarray", () => {
     }, 60_000);
   });
 });
+
+describe("packing in a template archive", () => {
+  it("is fixed at template time; region writes use it, and out-of-range files follow the action", async () => {
+    const { makeSeries, compareConcat, treeHashes } = await import("../region/series.js");
+    const files = makeSeries(join(dir, "series"), [4, 4], { nan: true });
+    const archive = join(dir, "packed-template.zarr");
+    const ranges = JSON.stringify({ t2m: { min: 200, max: 320 } });
+    const t = await cliProcess([
+      "create-template",
+      files[0],
+      archive,
+      "--global-start",
+      "2020-01-01",
+      "--global-end",
+      "2020-01-08",
+      "--zarr-format",
+      "2",
+      "--chunking",
+      "time:3",
+      "--packing-manual-ranges",
+      ranges,
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    for (const f of files) {
+      const r = await cliProcess(["write-region", f, archive]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    // Packed values differ from the float source by up to scale/2: the comparator reports
+    // value differences only, with packing attributes on the archive side.
+    const cmp = compareConcat(files, archive);
+    expect(
+      cmp.differences.every((d) => /t2m|scale_factor|add_offset|dtype|_FillValue/.test(d)),
+    ).toBe(true);
+    const out = execFileSync(
+      python,
+      [
+        "-c",
+        `import xarray as xr, numpy as np, json
+a = xr.open_mfdataset(${JSON.stringify(files)}, combine="nested", concat_dim="time").t2m.values.astype("f8")
+z = xr.open_zarr(${JSON.stringify(archive)})
+b = z.t2m.values.astype("f8")
+print(json.dumps({"err": float(np.nanmax(np.abs(a - b))), "scale": float(z.t2m.encoding["scale_factor"]), "nan": int((np.isnan(a) != np.isnan(b)).sum()), "dtype": str(z.t2m.encoding["dtype"])}))`,
+      ],
+      { encoding: "utf8" },
+    );
+    const r = JSON.parse(out);
+    expect(r.dtype).toBe("int16");
+    expect(r.nan).toBe(0);
+    expect(r.err).toBeLessThanOrEqual(r.scale / 2 + 2 * 3.0517578125e-5);
+
+    // A file hotter than the template's range: error writes nothing; warn clips and says so.
+    const hot = makeSeries(join(dir, "hot"), [2], { start: "2020-01-07", prefix: "hot" })[0];
+    execFileSync(python, [
+      "-c",
+      `import netCDF4; d = netCDF4.Dataset(${JSON.stringify(hot)}, "a"); d["t2m"][0, 0, 0] = 400.0; d.close()`,
+    ]);
+    const before = treeHashes(archive);
+    const refused = await cliProcess([
+      "write-region",
+      hot,
+      archive,
+      "--packing-range-exceeded-action",
+      "error",
+    ]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/values outside the archive's packing range \(t2m: 1\)/);
+    expect(treeHashes(archive)).toEqual(before);
+    const clipped = await cliProcess(["write-region", hot, archive]);
+    expect(clipped.code, clipped.stderr).toBe(0);
+    expect(clipped.stderr).toMatch(/1 values outside the archive's range were clipped/);
+  }, 120_000);
+});

@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { configFromEnv } from "../../config/load.js";
 import { resolveConfig } from "../../config/schema.js";
 import { writeRegion } from "../../ops/region.js";
@@ -22,7 +22,13 @@ export function writeRegionCommand(ctx: CliContext): Command {
       "--region <spec>",
       "place the file by hand: dim:start:stop[,...] in archive indices, e.g. time:0:100",
     )
-    .option("--group <path>", "NetCDF-4 group to read instead of the root group");
+    .option("--group <path>", "NetCDF-4 group to read instead of the root group")
+    .addOption(
+      new Option(
+        "--packing-range-exceeded-action <action>",
+        "values outside a packed archive's range: warn and clip (default), error (write nothing), ignore",
+      ).choices(["warn", "error", "ignore"]),
+    );
   addMissingCheckOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
