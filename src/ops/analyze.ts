@@ -44,6 +44,7 @@ import {
   type PackingParams,
   packedMax,
   packValues,
+  widenRange,
 } from "../plan/packing.js";
 import {
   declaredRange,
@@ -153,6 +154,8 @@ export interface PackingAdvice {
   /** The range found (data ranges are widened by packing.autoBufferFactor before packing). */
   range: { min: number; max: number } | null;
   rangeSource: PackingRangeSource | null;
+  /** The range values are packed into: a data range widened by packing.autoBufferFactor. */
+  packedRange: { min: number; max: number } | null;
   /** Data ranges scanned from a sample: which steps of which dimension were read. */
   sampled?: { dim: string; read: number; of: number };
   /** 8 and 16 bits; empty when the variable cannot be packed (see notes). */
@@ -559,6 +562,7 @@ async function adviseOnPacking(
       bytes,
       range: null,
       rangeSource: null,
+      packedRange: null,
       options: [],
       notes: [],
     };
@@ -580,6 +584,12 @@ async function adviseOnPacking(
     }
     const range = advice.range;
     const source = advice.rangeSource === "data-sample" ? "data" : (advice.rangeSource ?? "data");
+    try {
+      advice.packedRange =
+        source === "data" ? widenRange(range.min, range.max, enabled.autoBufferFactor) : range;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+    }
     for (const bits of [8, 16] as const) {
       try {
         const p = packingFor(v, { ...enabled, bits }, { ...range, source }).params;
@@ -680,21 +690,9 @@ async function adviseOnCompression(
       .find((p) => p.variable === v.name)
       ?.options.find((o) => o.bits === 16);
     if (pack && (data instanceof Float32Array || data instanceof Float64Array)) {
-      const packing = packingFor(
-        v,
-        { ...config.packing, enabled: true, bits: 16 },
-        { min: -1, max: 1, source: "manual" },
-      );
-      // The scale and offset of the advice, so the trial packs exactly as the advice would.
-      const params = {
-        ...packing.params,
-        scaleFactor: pack.scaleFactor,
-        addOffset: pack.addOffset,
-      };
-      const h = 32767;
-      params.min = pack.addOffset - h * pack.scaleFactor;
-      params.max = pack.addOffset + h * pack.scaleFactor;
-      const { packed } = packValues(data, params, undefined, { missing: missingValues(v) });
+      const { packed } = packValues(data, paramsOf(pack), undefined, {
+        missing: missingValues(v),
+      });
       const size = compressBytes(parseCompression(configured), numericToBytes(packed), 2).length;
       advice.trials.push({
         codec: configured,
@@ -724,7 +722,7 @@ async function adviseOnCompression(
     const packedTrial = advice.trials.find((t) => t.packed);
     if (packedTrial && pack) {
       advice.advice.push(
-        `Packed to int16 first (step ${sig(pack.scaleFactor)}), the same sample shrinks ${sig(packedTrial.ratio)}x against its ${v.dtype} size with ${packedTrial.codec}.`,
+        `Packed to int16 first (step ${formatNumber(pack.scaleFactor)}), the same sample shrinks ${sig(packedTrial.ratio)}x against its ${v.dtype} size with ${packedTrial.codec}.`,
       );
     }
   }
@@ -967,7 +965,7 @@ function chunkText(chunks: Record<string, number>): string {
 
 function formatNumber(x: number): string {
   if (x === 0) return "0";
-  return Math.abs(x) >= 1e6 || Math.abs(x) < 1e-3 ? x.toExponential(3) : sig(x);
+  return Math.abs(x) >= 1e6 || Math.abs(x) < 1e-3 ? x.toExponential(2) : sig(x);
 }
 
 function ms(x: number): string {
@@ -1023,12 +1021,12 @@ export function formatAnalyzeReport(r: AnalyzeReport): string {
     const prow = [head];
     for (const p of ACCESS_PATTERNS) {
       const pa = a.patterns[p];
-      const row = [p, chunkText(pa.chunks), sig(pa.chunkMb), String(pa.totalChunks)];
+      const row = [p, chunkText(pa.chunks), formatNumber(pa.chunkMb), String(pa.totalChunks)];
       if (pa.estimate) {
         const ts = pa.estimate.timeSeries;
         row.push(
-          ts ? `${ts.chunks} (${sig(ts.mb)})` : "-",
-          `${pa.estimate.map.chunks} (${sig(pa.estimate.map.mb)})`,
+          ts ? `${ts.chunks} (${formatNumber(ts.mb)})` : "-",
+          `${pa.estimate.map.chunks} (${formatNumber(pa.estimate.map.mb)})`,
         );
       }
       prow.push(row);
@@ -1042,9 +1040,13 @@ export function formatAnalyzeReport(r: AnalyzeReport): string {
   lines.push("", "packing (float data variables as scaled integers; lossy):");
   if (r.packing.length === 0) lines.push("  none: no float data variable to pack");
   for (const p of r.packing) {
-    const range = p.range
-      ? `[${formatNumber(p.range.min)}, ${formatNumber(p.range.max)}] from ${p.rangeSource}`
-      : "no range";
+    const interval = (x: { min: number; max: number }) =>
+      `[${formatNumber(x.min)}, ${formatNumber(x.max)}]`;
+    const widened =
+      p.packedRange && p.range && p.packedRange !== p.range
+        ? `, packed into ${interval(p.packedRange)}`
+        : "";
+    const range = p.range ? `${interval(p.range)} from ${p.rangeSource}${widened}` : "no range";
     const opts = p.options.map(
       (o) =>
         `${o.bits}-bit: saves ${formatBytes(o.savedBytes)} (${o.savedPercent.toFixed(0)}%), step ${formatNumber(o.scaleFactor)}`,
@@ -1144,11 +1146,9 @@ export function configFromAnswers(r: AnalyzeReport, a: ConfigAnswers): Record<st
     if (a.packing.fixRanges) {
       const ranges: Record<string, { min: number; max: number }> = {};
       for (const p of r.packing) {
-        const option = p.options.find((o) => o.bits === 16) ?? p.options[0];
-        if (!option || (p.rangeSource !== "data" && p.rangeSource !== "data-sample")) continue;
-        // The range convert would use: the data's, widened by auto_buffer_factor.
-        const { min, max } = paramsOf(option);
-        ranges[p.variable] = roundOutward(min, max);
+        const fromData = p.rangeSource === "data" || p.rangeSource === "data-sample";
+        if (!fromData || !p.packedRange || p.options.length === 0) continue;
+        ranges[p.variable] = roundOutward(p.packedRange.min, p.packedRange.max);
       }
       if (Object.keys(ranges).length > 0) packing.manual_ranges = ranges;
     }

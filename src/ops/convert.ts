@@ -85,7 +85,11 @@ function refuseNotYetSupported(config: ZarrifyConfig): void {
   }
 }
 
-export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
+export function planForDataset(
+  ds: Dataset,
+  config: ZarrifyConfig,
+  warn: (message: string) => void = () => {},
+): WritePlan {
   refuseNotYetSupported(config);
   const variables = selectVariables(
     ds,
@@ -104,27 +108,23 @@ export function planForDataset(ds: Dataset, config: ZarrifyConfig): WritePlan {
     timeDim,
   });
   if (!config.intelligentChunking) return plan;
-  return {
-    ...plan,
-    arrays: plan.arrays.map((a) =>
-      a.dims.length === 0
-        ? a
-        : {
-            ...a,
-            chunks: chunksWithOverrides(
-              {
-                dims: a.dims,
-                shape: a.shape,
-                itemSize: DTYPE_SIZE[a.dtype],
-                timeDim,
-                pattern: config.accessPattern,
-                targetChunkSizeMb: config.targetChunkSizeMb,
-              },
-              config.chunking ?? {},
-            ).chunks,
-          },
-    ),
-  };
+  const arrays = plan.arrays.map((a) => {
+    if (a.dims.length === 0) return a;
+    const rec = chunksWithOverrides(
+      {
+        dims: a.dims,
+        shape: a.shape,
+        itemSize: DTYPE_SIZE[a.dtype],
+        timeDim,
+        pattern: config.accessPattern,
+        targetChunkSizeMb: config.targetChunkSizeMb,
+      },
+      config.chunking ?? {},
+    );
+    for (const w of rec.warnings) warn(`${a.name}: ${w}`);
+    return { ...a, chunks: rec.chunks };
+  });
+  return { ...plan, arrays };
 }
 
 export async function convertToZarr(
@@ -143,7 +143,12 @@ export async function convertToZarr(
   logger.info(`convert: opening ${source}`);
   const ds = await openDataset(source, { group: config.group });
   try {
-    const plan = await packPlan(ds, planForDataset(ds, config), config, logger);
+    const plan = await packPlan(
+      ds,
+      planForDataset(ds, config, (w) => logger.warn(w)),
+      config,
+      logger,
+    );
     logger.info(
       `convert: ${plan.arrays.length} variables → Zarr v${plan.zarrFormat} ${output} (${config.compression ?? "default"} compression)`,
     );
