@@ -14,11 +14,13 @@ import type { ZarrifyConfig } from "../config/schema.js";
 import { type CFDatetime, formatDate, inferFrequency, ordinalToDate } from "../dataset/cftime.js";
 import { ConfigError, InputError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { declaredRange, packableVariables } from "../plan/packing-plan.js";
 import { openDataset } from "../readers/index.js";
 import { sameCalendar, type TimeAxis } from "../region/time-axis.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { ConvertResult, RunOptions } from "./convert.js";
 import { stageOutput } from "./output.js";
+import { scanRange } from "./packing.js";
 import { writeRegion } from "./region.js";
 import { buildArchive, templateTime } from "./template.js";
 
@@ -27,11 +29,28 @@ interface FileAxis {
   axis: TimeAxis;
 }
 
-async function readAxes(files: string[], config: ZarrifyConfig): Promise<FileAxis[]> {
+/**
+ * Every file's time axis; with packing, also the data range of each variable to pack that has no
+ * declared range, over all files (a range from the first file alone would clip the others).
+ */
+async function readAxes(
+  files: string[],
+  config: ZarrifyConfig,
+  ranges: Record<string, { min: number; max: number }>,
+): Promise<FileAxis[]> {
   const out: FileAxis[] = [];
   for (const path of files) {
     const ds = await openDataset(path, { group: config.group });
     try {
+      for (const v of packableVariables(ds, ds.variables, config.packing)) {
+        if (declaredRange(v, config.packing)) continue;
+        const r = await scanRange(v);
+        if (!r) continue;
+        const seen = ranges[v.name];
+        ranges[v.name] = seen
+          ? { min: Math.min(seen.min, r.min), max: Math.max(seen.max, r.max) }
+          : r;
+      }
       const { axis } = await templateTime(ds, config.timeDim);
       if (axis.instants.length === 0) {
         throw new InputError(`${path}: has no time steps to concatenate`, {
@@ -82,7 +101,8 @@ export async function convertMany(
   logger: Logger,
 ): Promise<ConvertResult> {
   const started = performance.now();
-  const axes = await readAxes(inputs, config);
+  const ranges: Record<string, { min: number; max: number }> = {};
+  const axes = await readAxes(inputs, config, ranges);
   axes.sort((x, y) => {
     const a = firstInstant(x);
     const b = firstInstant(y);
@@ -135,6 +155,7 @@ export async function convertMany(
         logger,
         output,
         verb: "convert",
+        knownRanges: ranges,
       });
     } finally {
       await first.close();

@@ -54,6 +54,8 @@ export async function packPlan(
   config: ZarrifyConfig,
   logger: Logger,
   regionArchive = false,
+  /** Data ranges already known (multi-file convert scans every file), by variable name. */
+  known: Record<string, { min: number; max: number }> = {},
 ): Promise<WritePlan> {
   const packable = packableVariables(
     ds,
@@ -75,7 +77,7 @@ export async function packPlan(
     }
     let range = declaredRange(v, config.packing);
     if (!range) {
-      const scanned = await scanRange(v);
+      const scanned = known[v.name] ?? (await scanRange(v));
       if (!scanned) {
         logger.warn(`packing: '${v.name}' holds no valid value; left unpacked`);
         arrays.push(array);

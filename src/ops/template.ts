@@ -117,6 +117,8 @@ export interface BuildArchiveOptions {
   /** For log lines. */
   output: string;
   verb?: string;
+  /** Data ranges for packing, when the caller scanned more than the template file. */
+  knownRanges?: Record<string, { min: number; max: number }>;
 }
 
 /**
@@ -160,7 +162,14 @@ export async function buildArchive(
   });
   const { regionArrays, warnings } = planned;
   for (const w of warnings) logger.warn(w);
-  const plan = await packPlan(ds, planned.plan, config, logger, verb === "create-template");
+  const plan = await packPlan(
+    ds,
+    planned.plan,
+    config,
+    logger,
+    verb === "create-template",
+    o.knownRanges,
+  );
   logger.info(
     `${verb}: ${o.output}: ${dates.length} steps${freq ? ` of ${o.freq}` : ""} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,
   );
