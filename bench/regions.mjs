@@ -56,6 +56,7 @@ const USAGE = `usage: npm run bench:regions -- [options]
   --steps N         time steps per file = the time chunk (default 4; 6-hourly, a file per day)
   --nlat N --nlon N grid (default 721 x 1440, ERA5's 0.25 degrees); spatial chunks 181 x 360
   --no-race         skip the race test
+  --no-breakdown    skip the in-process timing of zarrify's per-file phases
   --race-rounds N   rounds of the race test (default 3)
   --no-goals        report goals as PASS/MISS but exit 0 when only a goal is missed
   -h, --help        this text`;
@@ -70,6 +71,7 @@ function parseArgs(argv) {
     nlat: 721,
     nlon: 1440,
     race: true,
+    breakdown: true,
     raceRounds: 3,
     goals: true,
   };
@@ -88,12 +90,20 @@ function parseArgs(argv) {
     else if (a === "--only") {
       o.only = next();
       if (!["xarray", "zarrify"].includes(o.only)) die("--only must be xarray or zarrify");
-    } else if (a === "--jobs") o.jobs = [...new Set(next().split(",").map((s) => int(a, s)))];
+    } else if (a === "--jobs")
+      o.jobs = [
+        ...new Set(
+          next()
+            .split(",")
+            .map((s) => int(a, s)),
+        ),
+      ];
     else if (a === "--files") o.files = int(a, next());
     else if (a === "--steps") o.steps = int(a, next());
     else if (a === "--nlat") o.nlat = int(a, next());
     else if (a === "--nlon") o.nlon = int(a, next());
     else if (a === "--no-race") o.race = false;
+    else if (a === "--no-breakdown") o.breakdown = false;
     else if (a === "--race-rounds") o.raceRounds = int(a, next());
     else if (a === "--no-goals") o.goals = false;
     else if (a === "-h" || a === "--help") {
@@ -172,8 +182,7 @@ function workload(files, steps, nlat, nlon, timeChunk, spatialChunk) {
     end: end.toISOString().slice(0, 16),
     chunks: [timeChunk, clat, clon],
     chunking: `time:${timeChunk},lat:${clat},lon:${clon}`,
-    expectedChunkFiles:
-      Math.ceil(nt / timeChunk) * Math.ceil(nlat / clat) * Math.ceil(nlon / clon),
+    expectedChunkFiles: Math.ceil(nt / timeChunk) * Math.ceil(nlat / clat) * Math.ceil(nlon / clon),
     bytes: nt * nlat * nlon * 4,
     dir: path.join(OUT, `series-${files}x${steps}-${nlat}x${nlon}`),
   };
@@ -281,14 +290,15 @@ const TOOLS = { xarray: xarrayRun, zarrify: zarrifyRun };
 /** What the tool says it did; undefined when it did not claim to write every file. */
 function claimed(tool, stdout, nFiles) {
   if (tool === "zarrify") {
-    const m = /(\d+) of (\d+) files written \((\d+) steps\), (\d+) skipped, (\d+) failed/.exec(
-      stdout,
-    );
+    const m =
+      /(\d+) of (\d+) files written \((\d+) steps\), (\d+) skipped, (\d+) failed in ([\d.]+) s/.exec(
+        stdout,
+      );
     if (!m) return { problem: `no summary line in its output: ${stdout.trim().slice(-200)}` };
-    const [written, files, steps, , failed] = m.slice(1).map(Number);
+    const [written, files, steps, , failed, seconds] = m.slice(1).map(Number);
     if (written !== nFiles || files !== nFiles || failed !== 0)
       return { problem: `reported ${written} of ${files} files written, ${failed} failed` };
-    return { steps };
+    return { steps, runS: seconds };
   }
   try {
     const j = JSON.parse(stdout.trim().split("\n").pop());
@@ -398,12 +408,16 @@ function treeRss(pid) {
 
 // What two processes can get out of this machine right now: the same CPU-bound loop run once,
 // then twice at the same time. 2.0 on two idle cores; less when something else is running.
-const SPIN =
-  "let x=0;for(let i=0;i<2e8;i++)x=(x*1664525+1013904223)|0;if(x===42)console.log(x)";
+const SPIN = "let x=0;for(let i=0;i<2e8;i++)x=(x*1664525+1013904223)|0;if(x===42)console.log(x)";
 
 async function parallelCeiling() {
   const one = await measure([process.execPath, "-e", SPIN]);
-  const two = await measure(["/bin/sh", "-c", `"$0" -e '${SPIN}' & "$0" -e '${SPIN}' & wait`, process.execPath]);
+  const two = await measure([
+    "/bin/sh",
+    "-c",
+    `"$0" -e '${SPIN}' & "$0" -e '${SPIN}' & wait`,
+    process.execPath,
+  ]);
   if (!one.ok || !two.ok) return undefined;
   return (2 * one.wall) / two.wall;
 }
@@ -473,7 +487,7 @@ function zarrifyValidate(archive) {
 async function runFill(opts, tools) {
   const w = workload(opts.files, opts.steps, opts.nlat, opts.nlon, opts.steps, [181, 360]);
   const { paths: inputs, diskBytes } = ensureSeries(w);
-  const res = { w, diskBytes, ceilings: [], configs: [] };
+  const res = { w, inputs, diskBytes, ceilings: [], configs: [] };
   for (const jobs of opts.jobs) {
     for (const tool of tools) {
       res.configs.push({
@@ -544,7 +558,9 @@ async function runRace(opts, tools) {
     for (const tool of tools) {
       const output = path.join(OUT, `race-${tool}.zarr`);
       rmSync(output, { recursive: true, force: true });
-      console.error(`bench: race round ${i + 1}/${opts.raceRounds}: ${tool}, ${RACE.jobs} writers...`);
+      console.error(
+        `bench: race round ${i + 1}/${opts.raceRounds}: ${tool}, ${RACE.jobs} writers...`,
+      );
       const cmd =
         tool === "zarrify"
           ? zarrifyRun(w, inputs, output, RACE.jobs)
@@ -569,6 +585,239 @@ async function runRace(opts, tools) {
   return { w, rounds };
 }
 
+// ---------------------------------------------------------------- where zarrify's time goes
+
+// The steps of writeRegion (src/ops/region.ts), timed one by one in a single process with the
+// same modules of the build under test: archive metadata, opening the file (h5wasm), the grid
+// and time-axis checks, reading the data (h5wasm inflate), converting, encoding (shuffle +
+// zstd), putting the chunks, the marker. Then writeRegion itself over the same files, so the sum
+// of the steps can be checked against the real thing. The first file is reported apart: it pays
+// for WebAssembly compilation and JIT warm-up, once per worker process.
+const PHASES = [
+  "archive metadata",
+  "open NetCDF (h5wasm)",
+  "grid check",
+  "time axes + placing",
+  "read t2m (h5wasm)",
+  "convert",
+  "encode (shuffle + zstd)",
+  "put chunks",
+  "marker",
+  "close",
+];
+
+async function breakdownChild(spec) {
+  const bootMs = performance.now();
+  const dist = spec.dist;
+  const t0 = performance.now();
+  const mod = async (p) => import(path.join(dist, p));
+  const [
+    { writeRegion },
+    { createTemplate },
+    { openDataset },
+    state,
+    archive,
+    read,
+    values,
+    array,
+    keys,
+    box,
+    blocks,
+    timeAxis,
+    locate,
+    fs,
+    convert,
+    types,
+  ] = await Promise.all(
+    [
+      "ops/region.js",
+      "ops/template.js",
+      "readers/index.js",
+      "region/state.js",
+      "zarr/archive.js",
+      "zarr/read.js",
+      "region/values.js",
+      "zarr/array.js",
+      "zarr/keys.js",
+      "engine/box.js",
+      "region/blocks.js",
+      "region/time-axis.js",
+      "region/locate.js",
+      "zarr/store/fs.js",
+      "ops/convert.js",
+      "dataset/types.js",
+    ].map(mod),
+  );
+  const importMs = performance.now() - t0;
+  const cfg = { chunking: spec.chunking, compression: "blosc:zstd:3", zarrFormat: 2 };
+  const tOpen = performance.now();
+  await (await openDataset(spec.inputs[0], {})).close();
+  const firstOpenMs = performance.now() - tOpen;
+  const template = async (out) => {
+    rmSync(out, { recursive: true, force: true });
+    const t = performance.now();
+    await createTemplate({
+      ...cfg,
+      templateDataset: spec.inputs[0],
+      outputPath: out,
+      globalStart: START,
+      globalEnd: spec.end,
+      freq: spec.freq,
+    });
+    return performance.now() - t;
+  };
+  const templateMs = await template(spec.archive);
+  const store = new fs.FsStore(spec.archive);
+  const perFile = [];
+  for (const f of spec.inputs) {
+    const ms = {};
+    let t = performance.now();
+    const lap = (k) => {
+      const n = performance.now();
+      ms[k] = (ms[k] ?? 0) + n - t;
+      t = n;
+    };
+    await archive.detectFormat(store);
+    const info = await state.readTemplateInfo(store, spec.archive);
+    const md = await archive.readArchiveMetadata(store);
+    lap(PHASES[0]);
+    const ds = await openDataset(f, {});
+    lap(PHASES[1]);
+    for (const [name, meta] of md.arrays) {
+      if (meta.dimensionNames.length !== 1 || meta.dimensionNames[0] !== name) continue;
+      if (name === info.timeDim) continue;
+      const v = ds.variables.find((x) => x.name === name);
+      await v.read([0], [v.shape[0]]);
+      await read.readBox(store, meta, [0], [v.shape[0]]);
+    }
+    lap(PHASES[2]);
+    const tm = md.arrays.get(info.timeVariable);
+    const ours = timeAxis.timeAxisOf(
+      await read.readBox(store, tm, [0], [tm.shape[0]]),
+      tm.attrs,
+      "",
+    );
+    const tv = ds.variables.find((x) => x.name === info.timeVariable);
+    const theirs = timeAxis.timeAxisOf(await tv.read([0], [tv.shape[0]]), tv.attrs, f);
+    const [run] = locate.locateRegion(theirs, ours, f);
+    await read.readBox(store, tm, [run.archiveStart], [1]);
+    await read.readBox(store, tm, [run.archiveStart + run.count - 1], [1]);
+    lap(PHASES[3]);
+    for (const name of info.regionArrays) {
+      const meta = md.arrays.get(name);
+      const v = ds.variables.find((x) => x.name === name);
+      const src = values.storedForm(v.dtype, v.attrs);
+      const dst = values.archiveForm(meta);
+      const start = meta.dimensionNames.map((d) => (d === info.timeDim ? run.archiveStart : 0));
+      const count = v.dims.map((d, i) => (d === info.timeDim ? run.count : v.shape[i]));
+      const bs = blocks.regionBlocks(
+        meta.chunks,
+        start,
+        count,
+        types.DTYPE_SIZE[meta.dtype],
+        convert.DEFAULT_MAX_BLOCK_MB * MiB,
+      );
+      for (const b of bs) {
+        const from = b.start.map((s, d) =>
+          meta.dimensionNames[d] === info.timeDim ? s - run.archiveStart + run.sourceStart : s,
+        );
+        const raw = await v.read(from, b.count);
+        lap(PHASES[4]);
+        const conv = values.toArchive(raw, src, dst, name);
+        lap(PHASES[5]);
+        const parts = [];
+        read.forEachChunkIn(meta.chunks, b.start, b.count, (p) => parts.push(p));
+        const encoded = parts.map((p) => [
+          keys.chunkKey(meta.zarrFormat, meta.path, p.index),
+          array.encodeChunk(meta, box.extractBox(conv.data, b.count, p.inBox, p.count), p.count),
+        ]);
+        lap(PHASES[6]);
+        await Promise.all(encoded.map(([k, e]) => store.set(k, e)));
+        lap(PHASES[7]);
+      }
+    }
+    const st = statSync(f);
+    await state.writeMarker(store, {
+      input: path.resolve(f),
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      runs: [[run.archiveStart, run.archiveStart + run.count]],
+      written: new Date().toISOString(),
+    });
+    lap(PHASES[8]);
+    await ds.close();
+    lap(PHASES[9]);
+    perFile.push(ms);
+  }
+  await template(spec.archive);
+  const real = [];
+  for (const f of spec.inputs) {
+    const t = performance.now();
+    await writeRegion(f, spec.archive, cfg);
+    real.push(performance.now() - t);
+  }
+  rmSync(spec.archive, { recursive: true, force: true });
+  return { bootMs, importMs, firstOpenMs, templateMs, perFile, writeRegionMs: real };
+}
+
+async function runBreakdown(fill) {
+  const { w } = fill;
+  const spec = {
+    dist: path.resolve(path.dirname(CLI), ".."),
+    inputs: fill.inputs,
+    archive: path.join(OUT, "breakdown.zarr"),
+    chunking: w.chunking,
+    end: w.end,
+    freq: w.freq,
+  };
+  console.error("bench: timing zarrify's per-file steps in one process...");
+  warmCache(fill.inputs);
+  const r = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), "--breakdown-child", JSON.stringify(spec)],
+    { encoding: "utf8", maxBuffer: 1 << 26 },
+  );
+  if (r.status !== 0) return { problem: r.stderr.trim().split("\n").slice(-3).join(" | ") };
+  return JSON.parse(r.stdout);
+}
+
+function breakdownLines(b, w) {
+  const lines = ["", "## Where zarrify's time goes", ""];
+  if (b.problem) {
+    lines.push(`(the breakdown failed: ${b.problem})`);
+    return lines;
+  }
+  const steady = b.perFile.slice(1);
+  const first = b.perFile[0];
+  const total = (ms) => PHASES.reduce((n, k) => n + (ms[k] ?? 0), 0);
+  const steadyMedian = median(steady.map(total));
+  lines.push(
+    `The steps of \`writeRegion\` timed one by one in one process (same build, same modules; \`--no-breakdown\` skips this), over the ${w.files} files. Steady state = files 2..${w.files}; the first file pays for WebAssembly compilation and JIT warm-up, once per worker process.`,
+  );
+  lines.push("");
+  lines.push("| step | first file ms | steady median ms | steady min ms | share of steady |");
+  lines.push("|---|---|---|---|---|");
+  for (const k of PHASES) {
+    const xs = steady.map((ms) => ms[k] ?? 0);
+    const med = median(xs);
+    lines.push(
+      `| ${k} | ${(first[k] ?? 0).toFixed(1)} | ${med.toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${((100 * med) / steadyMedian).toFixed(0)} % |`,
+    );
+  }
+  lines.push(
+    `| **per file** | ${total(first).toFixed(0)} | ${steadyMedian.toFixed(1)} | ${Math.min(...steady.map(total)).toFixed(1)} | ${fmtMB(w.bytes / w.files / (steadyMedian / 1000))} MB/s per process |`,
+  );
+  const real = b.writeRegionMs;
+  lines.push("");
+  lines.push(
+    `- \`writeRegion\` itself on the same files, same process: first ${real[0].toFixed(0)} ms, then median ${median(real.slice(1)).toFixed(1)} ms per file (the steps above sum to ${steadyMedian.toFixed(1)}).`,
+  );
+  lines.push(
+    `- once per process: Node start ${b.bootMs.toFixed(0)} ms, importing zarrify's modules ${b.importMs.toFixed(0)} ms, first HDF5 open (h5wasm instantiation) ${b.firstOpenMs.toFixed(0)} ms, then the first file ${(total(first) - steadyMedian).toFixed(0)} ms slower than the steady state. \`run\` pays this in its own process (for the template: ${b.templateMs.toFixed(0)} ms with h5wasm warm) and again in every worker.`,
+  );
+  return lines;
+}
+
 // ---------------------------------------------------------------- report
 
 const median = (xs) => {
@@ -579,10 +828,11 @@ const median = (xs) => {
 const fmtMB = (b) => (b / 1e6).toFixed(0);
 const fmtX = (x) => (x === undefined ? "?" : `${x.toFixed(2)}×`);
 
-function report(fill, race, info, opts) {
+function report(fill, race, breakdown, info, opts) {
   const lines = [];
   const checks = [];
-  const check = (ok, text) => checks.push(`${ok === null ? "SKIP" : ok ? "PASS" : "FAIL"}: ${text}`);
+  const check = (ok, text) =>
+    checks.push(`${ok === null ? "SKIP" : ok ? "PASS" : "FAIL"}: ${text}`);
   const goal = (ok, text) => checks.push(`${ok === null ? "SKIP" : ok ? "PASS" : "MISS"}: ${text}`);
   const { w } = fill;
   lines.push("# zarrify region-writing benchmark");
@@ -604,7 +854,9 @@ function report(fill, race, info, opts) {
     "Wall time, CPU time (user + sys, workers included) and peak RSS from GNU `time` around each whole command (process start, template and writes; inputs in the page cache); wall and CPU are medians of the runs, RSS the maximum. MB/s = uncompressed MB (10^6 B) of t2m / wall s. *others* = CPU cores busy with other processes during the run (from /proc/stat): this machine is shared, and a busy neighbour takes away what a second job could gain.",
   );
   lines.push("");
-  lines.push("| tool | jobs | wall s (median) | files/s | MB/s | peak RSS MiB | CPU s | others (cores) |");
+  lines.push(
+    "| tool | jobs | wall s (median) | files/s | MB/s | peak RSS MiB | CPU s | others (cores) |",
+  );
   lines.push("|---|---|---|---|---|---|---|---|");
   for (const c of fill.configs) {
     if (c.failed || c.wall === undefined) {
@@ -652,15 +904,21 @@ function report(fill, race, info, opts) {
       `${race.w.files} files of one daily step each (${race.w.nlat}×${race.w.nlon}), archive time chunks of ${RACE.timeChunk}: every chunk is shared by ${RACE.timeChunk} files. ${RACE.jobs} concurrent writers: \`zarrify run --jobs ${RACE.jobs}\` (shared chunks merged under compare-and-swap) vs xarray \`to_zarr(region=..., safe_chunks=False)\` from a \`Pool(${RACE.jobs})\` (zarr-python read-modify-write, no lock). Lost = time steps holding no data afterwards (all NaN, read with xarray); zarrify's own \`validate --json\` must agree.`,
     );
     lines.push("");
-    lines.push("| round | zarrify steps lost | xarray steps lost | zarrify wall s | xarray wall s |");
+    lines.push(
+      "| round | zarrify steps lost | xarray steps lost | zarrify wall s | xarray wall s |",
+    );
     lines.push("|---|---|---|---|---|");
     race.rounds.forEach((r, i) => {
       const cell = (t) =>
         !r[t] ? "–" : r[t].failed ? "failed" : `${r[t].lost.all_nan ?? "?"} of ${race.w.nt}`;
       const wall = (t) => (!r[t] || r[t].failed ? "–" : r[t].wall.toFixed(2));
-      lines.push(`| ${i + 1} | ${cell("zarrify")} | ${cell("xarray")} | ${wall("zarrify")} | ${wall("xarray")} |`);
+      lines.push(
+        `| ${i + 1} | ${cell("zarrify")} | ${cell("xarray")} | ${wall("zarrify")} | ${wall("xarray")} |`,
+      );
     });
   }
+
+  if (breakdown) lines.push(...breakdownLines(breakdown, w));
 
   lines.push("");
   lines.push("## Runs");
@@ -677,7 +935,9 @@ function report(fill, race, info, opts) {
         const inner =
           m.inner?.templateS !== undefined
             ? ` (template ${m.inner.templateS.toFixed(2)} + writes ${m.inner.writeS.toFixed(2)})`
-            : "";
+            : m.inner?.runS !== undefined
+              ? ` (${m.inner.runS.toFixed(1)} by its own clock)`
+              : "";
         return `${m.wall.toFixed(2)} s${inner}/CPU ${m.cpu.toFixed(1)} s/${(m.rss / MiB).toFixed(0)} MiB/others ${m.others.toFixed(2)}`;
       })
       .join(", ");
@@ -746,14 +1006,20 @@ function report(fill, race, info, opts) {
 // ---------------------------------------------------------------- main
 
 async function main() {
+  if (process.argv[2] === "--breakdown-child") {
+    console.log(JSON.stringify(await breakdownChild(JSON.parse(process.argv[3]))));
+    return;
+  }
   const started = performance.now();
   const opts = parseArgs(process.argv.slice(2));
   preflight(opts);
   const tools = opts.only ? [opts.only] : ["xarray", "zarrify"];
   const fill = await runFill(opts, tools);
   const race = opts.race ? await runRace(opts, tools) : undefined;
+  const breakdown =
+    opts.breakdown && tools.includes("zarrify") ? await runBreakdown(fill) : undefined;
   const info = { ...versions(), seconds: (performance.now() - started) / 1000 };
-  const { text, failed, missed } = report(fill, race, info, opts);
+  const { text, failed, missed } = report(fill, race, breakdown, info, opts);
   writeFileSync(path.join(HERE, "results-regions.md"), text);
   console.log(text);
   process.exitCode = failed || (missed && opts.goals) ? 1 : 0;

@@ -5,8 +5,8 @@
  */
 import { type Command, Option } from "commander";
 import { parseChunking } from "../config/chunking.js";
-import { loadConfigFile } from "../config/load.js";
-import type { ConfigInput } from "../config/schema.js";
+import { configFromEnv, loadConfigFile } from "../config/load.js";
+import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 
 export interface CommonFlags {
@@ -187,4 +187,15 @@ export function encodingFlagsToConfig(o: Record<string, unknown>): ConfigInput {
 
 export async function fileConfig(flags: CommonFlags): Promise<ConfigInput | undefined> {
   return flags.config ? loadConfigFile(flags.config) : undefined;
+}
+
+/** A command's configuration: its flags over ZARRIFY_* variables over --config over defaults. */
+export async function commandConfig(
+  flags: CommonFlags & Record<string, unknown>,
+): Promise<ZarrifyConfig> {
+  return resolveConfig({
+    cli: encodingFlagsToConfig(flags),
+    env: configFromEnv(process.env),
+    file: await fileConfig(flags),
+  });
 }

@@ -120,3 +120,18 @@ export const DTYPE_SIZE: Record<DType, number> = {
   // Estimated bytes per element for sizing decisions only.
   string: 16,
 };
+
+/**
+ * Value ranges of the integer dtypes as numbers. The 64-bit ones stop at ±2^53 - 1, the integers
+ * a number holds exactly: enough for the values zarrify computes into them (times, packed data).
+ */
+export const INTEGER_RANGE: Readonly<Partial<Record<DType, readonly [number, number]>>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};

@@ -63,6 +63,10 @@ import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, planForDataset } from "./con
 import { scanRange } from "./packing.js";
 
 const MIB = 1024 * 1024;
+/** Per variable, for packing ranges: larger variables are sampled. */
+const DEFAULT_SCAN_MB = 64;
+/** The largest part of a variable --run-tests converts. */
+const DEFAULT_SAMPLE_MB = 256;
 
 // ---------------------------------------------------------------------------------------------
 // The report
@@ -179,7 +183,7 @@ export interface CompressionAdvice {
   /** The slab the trials compressed. */
   sample: { variable: string; start: number[]; shape: number[]; bytes: number } | null;
   trials: CompressionTrial[];
-  /** The codec to use: the default unless a trial beat it by more than 10 %. */
+  /** The codec to use: the configured one unless a trial beat it by over 10 % on at least 64 KB. */
   suggested: string;
   advice: string[];
 }
@@ -239,7 +243,7 @@ export interface AnalyzeRunOptions {
   runTests?: boolean;
   /** Largest part of the sample variable runTests converts, in MB (default 256). */
   sampleMb?: number;
-  /** Largest variable scanned whole for a packing range, in MB; larger ones are sampled (default 256). */
+  /** Largest variable scanned whole for a packing range, in MB; larger ones are sampled (default 64). */
   scanMb?: number;
   /** Reads per measurement; the median is reported (default 3). */
   repeats?: number;
@@ -477,37 +481,57 @@ function recommend(
 // Packing
 
 /**
- * Min/max from evenly spaced slabs along `dim` (whole source chunks along it, so HDF5 does not
- * decompress a chunk per step), reading at most about `budget` bytes.
+ * Evenly spaced runs of steps along a dimension of length n, about `budget` bytes in all. Runs
+ * are whole source chunks along it when one fits the budget, so HDF5 decompresses each chunk it
+ * touches once; otherwise a few shorter runs (each still decompresses its chunks only once).
  */
+export function sampleRuns(
+  n: number,
+  stepBytes: number,
+  sourceChunk: number,
+  budget: number,
+): { start: number; length: number }[] {
+  if (n === 0) return [];
+  const unit = Math.max(1, Math.min(n, sourceChunk));
+  if (unit * stepBytes <= budget) {
+    const units = Math.ceil(n / unit);
+    const take = Math.max(1, Math.min(units, Math.floor(budget / (unit * stepBytes))));
+    return Array.from({ length: take }, (_, i) => {
+      const start = Math.floor((i * units) / take) * unit;
+      return { start, length: Math.min(unit, n - start) };
+    });
+  }
+  const take = Math.max(1, Math.min(n, 8, Math.floor(budget / Math.max(1, stepBytes))));
+  const length = Math.max(1, Math.floor(budget / take / Math.max(1, stepBytes)));
+  return Array.from({ length: take }, (_, i) => {
+    const start = Math.floor((i * n) / take);
+    return { start, length: Math.min(length, n - start) };
+  });
+}
+
+/** Min/max over sampleRuns along `dim`, in blocks of at most 64 MB. */
 async function sampledRange(
   v: Variable,
   dim: number,
   budget: number,
 ): Promise<{ range: { min: number; max: number } | undefined; read: number; of: number }> {
   const n = v.shape[dim];
-  const stepBytes = bytesOf(v) / Math.max(1, n);
-  let unit = Math.max(1, Math.min(n, v.sourceChunks?.[dim] ?? 1));
-  if (unit * stepBytes > budget) unit = 1;
-  const units = Math.ceil(n / unit);
-  const take = Math.max(1, Math.min(units, Math.floor(budget / (unit * stepBytes))));
+  const runs = sampleRuns(n, bytesOf(v) / Math.max(1, n), v.sourceChunks?.[dim] ?? 1, budget);
   const missing = missingValues(v);
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let read = 0;
-  for (let i = 0; i < take; i++) {
-    const start0 = Math.floor((i * units) / take) * unit;
-    const length = Math.min(unit, n - start0);
-    const subShape = v.shape.map((s, d) => (d === dim ? length : s));
+  for (const run of runs) {
+    const subShape = v.shape.map((s, d) => (d === dim ? run.length : s));
     const blocks = planBlocks({
       shape: subShape,
-      chunks: v.sourceChunks?.map((c, d) => Math.min(c, subShape[d])) ?? subShape,
+      chunks: v.sourceChunks?.map((c, d) => Math.min(c, subShape[d])) ?? subShape.map(() => 1),
       itemSize: DTYPE_SIZE[v.dtype],
       sourceChunks: v.sourceChunks,
       maxBlockBytes: 64 * MIB,
     });
     for (const b of blocks) {
-      const start = b.start.map((s, d) => (d === dim ? s + start0 : s));
+      const start = b.start.map((s, d) => (d === dim ? s + run.start : s));
       const data = await v.read(start, b.count);
       if (!(data instanceof Float32Array || data instanceof Float64Array)) {
         return { range: undefined, read, of: n };
@@ -518,7 +542,7 @@ async function sampledRange(
         max = Math.max(max, r.max);
       }
     }
-    read += length;
+    read += run.length;
   }
   return { range: Number.isFinite(min) ? { min, max } : undefined, read, of: n };
 }
@@ -631,6 +655,8 @@ function paramsOf(o: PackingOption): PackingParams {
 // Compression
 
 const TRIAL_BYTES = 4 * MIB;
+/** Below this, ratios say more about block headers than about the data. */
+const MIN_TRIAL_BYTES = 64 * 1024;
 const ALTERNATIVES = ["blosc:zstd:3:bitshuffle", "blosc:lz4:5:shuffle", "zstd:3"];
 
 /** Whole maps around the middle step, at most TRIAL_BYTES: cut along time first, then outer dims. */
@@ -704,7 +730,12 @@ async function adviseOnCompression(
     const first = plain[0];
     const best = plain.reduce((a, b) => (b.ratio > a.ratio ? b : a), first);
     let line = `On a ${formatBytes(raw.length)} sample of ${v.name}, ${first.codec} compresses ${sig(first.ratio)}x`;
-    if (best !== first && best.ratio > 1.1 * first.ratio) {
+    if (raw.length < MIN_TRIAL_BYTES) {
+      line += ` (${plain
+        .slice(1)
+        .map((t) => `${t.codec} ${sig(t.ratio)}x`)
+        .join(", ")}); too little data to choose a codec by.`;
+    } else if (best !== first && best.ratio > 1.1 * first.ratio) {
       advice.suggested = best.codec;
       line += `; ${best.codec} does better (${sig(best.ratio)}x): consider --compression ${best.codec}.`;
     } else {
@@ -783,7 +814,7 @@ async function measure(
   const name = advice.variables[0];
   const source = ds.variables.find((v) => v.name === name) as Variable;
   const timeIndex = advice.timeDim === null ? -1 : advice.dims.indexOf(advice.timeDim);
-  const budget = (options.sampleMb ?? 256) * MIB;
+  const budget = (options.sampleMb ?? DEFAULT_SAMPLE_MB) * MIB;
   const notes: string[] = [];
   let sample = ds;
   let sampledSteps: number | null = null;
@@ -794,7 +825,7 @@ async function measure(
     if (sampledSteps < totalSteps) {
       sample = firstSteps(ds, advice.timeDim, sampledSteps);
       notes.push(
-        `converted the first ${sampledSteps} of ${totalSteps} steps (--sample-mb ${options.sampleMb ?? 256}); a series read covers those steps only`,
+        `converted the first ${sampledSteps} of ${totalSteps} steps (--sample-mb ${options.sampleMb ?? DEFAULT_SAMPLE_MB}); a series read covers those steps only`,
       );
     }
   } else if (bytesOf(source) > budget) {
@@ -915,7 +946,12 @@ export async function analyzeFile(
       config.targetChunkSizeMb,
       testPerformance === true || runTests === true,
     );
-    const packing = await adviseOnPacking(ds, config.packing, timeDim, (scanMb ?? 256) * MIB);
+    const packing = await adviseOnPacking(
+      ds,
+      config.packing,
+      timeDim,
+      (scanMb ?? DEFAULT_SCAN_MB) * MIB,
+    );
     const partial = { variables, recommendations, packing, sizeBytes, dataBytes };
     const report: AnalyzeReport = {
       file: input,

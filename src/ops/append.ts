@@ -135,7 +135,7 @@ export async function appendToZarr(
       });
     }
     const timeMeta = md.arrays.get(layout.timeVariable);
-    if (!timeMeta || timeMeta.dimensionNames.length !== 1 || timeMeta.dimensionNames[0] !== dim) {
+    if (timeMeta?.dimensionNames.length !== 1 || timeMeta.dimensionNames[0] !== dim) {
       throw new RegionError(`${archive}: no coordinate variable '${dim}' to append along`, {
         hint: "append extends an archive along a dimension with a CF time coordinate; see --append-dim",
       });

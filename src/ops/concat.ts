@@ -67,6 +67,7 @@ async function readAxes(
 }
 
 function firstInstant(f: FileAxis): bigint {
+  // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.min does not take
   return f.axis.instants.reduce((a, b) => (b < a ? b : a));
 }
 

@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { findTimeDim, selectVariables } from "../dataset/coords.js";
-import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
+import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { type ProgressListener, progressReporter } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
@@ -21,6 +21,7 @@ import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import { convertMany } from "./concat.js";
 import { collectInputs } from "./inputs.js";
+import { splitOptions } from "./options.js";
 import { stageOutput } from "./output.js";
 import { packPlan, reportOutOfRange } from "./packing.js";
 
@@ -52,13 +53,22 @@ export interface ConvertResult {
 
 export type ConvertOptions = ConfigInput & RunOptions;
 
-function splitOptions(options: ConvertOptions): { config: ConfigInput; run: RunOptions } {
-  const { overwrite, logger, progress, store, ...config } = options;
-  return { config, run: { overwrite, logger, progress, store } };
+const RUN_KEYS = ["overwrite", "logger", "progress", "store"] as const;
+
+/** Variables to write: the selection, refusing what the reader could not represent. */
+export function selectForWrite(ds: Dataset, config: ZarrifyConfig): Variable[] {
+  const variables = selectVariables(
+    ds,
+    config.variables,
+    config.dropVariables,
+    (ds.unsupported ?? []).map((u) => u.name),
+  );
+  refuseUnrepresentable(ds, config);
+  return variables;
 }
 
 /** Never drop data silently: an unrepresentable variable the selection includes is an error. */
-export function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
+function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
   const all = ds.unsupported ?? [];
   const included = config.variables?.length
     ? all.filter((u) => config.variables?.includes(u.name))
@@ -91,13 +101,7 @@ export function planForDataset(
   warn: (message: string) => void = () => {},
 ): WritePlan {
   refuseNotYetSupported(config);
-  const variables = selectVariables(
-    ds,
-    config.variables,
-    config.dropVariables,
-    (ds.unsupported ?? []).map((u) => u.name),
-  );
-  refuseUnrepresentable(ds, config);
+  const variables = selectForWrite(ds, config);
   const timeDim = findTimeDim(ds, config.timeDim);
   const plan = planConvert(ds, variables, {
     zarrFormat: config.zarrFormat,
@@ -132,7 +136,7 @@ export async function convertToZarr(
   output: string,
   options: ConvertOptions = {},
 ): Promise<ConvertResult> {
-  const { config: configInput, run } = splitOptions(options);
+  const { own: run, config: configInput } = splitOptions(options, RUN_KEYS);
   const config = resolveConfig({ cli: configInput });
   const logger = run.logger ?? silentLogger;
   const inputs = collectInputs({ patterns: Array.isArray(input) ? input : [input] });

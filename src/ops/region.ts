@@ -36,6 +36,7 @@ import { readBox } from "../zarr/read.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import { DEFAULT_MAX_BLOCK_MB } from "./convert.js";
+import { splitOptions } from "./options.js";
 
 export interface RegionOptions {
   /** Set the region by hand instead of from the file's times. */
@@ -101,10 +102,7 @@ interface Target {
   dst: StoredForm;
 }
 
-function splitOptions(options: WriteRegionOptions): { run: RegionOptions; config: ConfigInput } {
-  const { region, logger, store, ...config } = options;
-  return { run: { region, logger, store }, config };
-}
+const REGION_KEYS = ["region", "logger", "store"] as const;
 
 async function openTemplate(
   store: Store,
@@ -399,7 +397,7 @@ export async function writeRegion(
   options: WriteRegionOptions = {},
   internal: InternalRegionOptions = {},
 ): Promise<RegionWriteResult> {
-  const { run: runOptions, config: configInput } = splitOptions(options);
+  const { own: runOptions, config: configInput } = splitOptions(options, REGION_KEYS);
   const verb = internal.verb ?? "write-region";
   const config = resolveConfig({ cli: configInput });
   const logger = runOptions.logger ?? silentLogger;

@@ -16,6 +16,7 @@ import { type Logger, silentLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import { FsStore } from "../zarr/store/fs.js";
 import { collectInputs, parseShard, type Shard } from "./inputs.js";
+import { splitOptions } from "./options.js";
 import type { RegionWriteResult } from "./region.js";
 import type { WorkerMessage, WorkerReply } from "./run-protocol.js";
 import { createTemplate } from "./template.js";
@@ -59,40 +60,20 @@ export interface RunResult {
   workers: number;
 }
 
-function splitOptions(all: RunParallelOptions & ConfigInput) {
-  const {
-    inputs,
-    output,
-    template,
-    globalStart,
-    globalEnd,
-    freq,
-    filesFrom,
-    shard,
-    resume,
-    overwrite,
-    logger,
-    progress,
-    ...config
-  } = all;
-  return {
-    run: {
-      inputs,
-      output,
-      template,
-      globalStart,
-      globalEnd,
-      freq,
-      filesFrom,
-      shard,
-      resume,
-      overwrite,
-      logger,
-      progress,
-    },
-    config,
-  };
-}
+const RUN_KEYS = [
+  "inputs",
+  "output",
+  "template",
+  "globalStart",
+  "globalEnd",
+  "freq",
+  "filesFrom",
+  "shard",
+  "resume",
+  "overwrite",
+  "logger",
+  "progress",
+] as const;
 
 function workerEntry(): { url: URL; execArgv: string[] } {
   const here = import.meta.url;
@@ -103,7 +84,7 @@ function workerEntry(): { url: URL; execArgv: string[] } {
 }
 
 async function prepareArchive(
-  run: ReturnType<typeof splitOptions>["run"],
+  run: RunParallelOptions,
   config: ConfigInput,
   files: string[],
   logger: Logger,
@@ -161,7 +142,7 @@ async function alreadyWritten(store: FsStore, file: string): Promise<boolean> {
 }
 
 export async function runParallel(all: RunParallelOptions & ConfigInput): Promise<RunResult> {
-  const { run, config: configInput } = splitOptions(all);
+  const { own: run, config: configInput } = splitOptions(all, RUN_KEYS);
   const config = resolveConfig({ cli: configInput });
   const logger = run.logger ?? silentLogger;
   const started = performance.now();

@@ -18,7 +18,7 @@ import {
   parseFrequency,
   timeRange,
 } from "../dataset/cftime.js";
-import { findTimeDim, selectVariables } from "../dataset/coords.js";
+import { findTimeDim } from "../dataset/coords.js";
 import type { Dataset, Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { executePlan } from "../engine/run.js";
@@ -33,7 +33,8 @@ import { version } from "../version.js";
 import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
-import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, refuseUnrepresentable } from "./convert.js";
+import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, selectForWrite } from "./convert.js";
+import { splitOptions } from "./options.js";
 import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";
 import { type RegionWriteResult, writeRegion } from "./region.js";
@@ -142,13 +143,7 @@ export async function buildArchive(
     { units: axis.units, dtype: timeVar.dtype },
     freq ?? { n: 1, unit: "S" },
   );
-  refuseUnrepresentable(ds, config);
-  const variables = selectVariables(
-    ds,
-    config.variables,
-    config.dropVariables,
-    (ds.unsupported ?? []).map((u) => u.name),
-  );
+  const variables = selectForWrite(ds, config);
   const planned = planTemplate(ds, variables, {
     zarrFormat: config.zarrFormat,
     compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
@@ -208,33 +203,16 @@ export async function buildArchive(
   return { info, variables: plan.arrays.map((a) => a.name) };
 }
 
-function splitOptions(all: CreateTemplateOptions & ConfigInput): {
-  options: CreateTemplateOptions;
-  config: ConfigInput;
-} {
-  const {
-    templateDataset,
-    outputPath,
-    globalStart,
-    globalEnd,
-    freq,
-    compute,
-    overwrite,
-    logger,
-    ...config
-  } = all;
-  const options = {
-    templateDataset,
-    outputPath,
-    globalStart,
-    globalEnd,
-    freq,
-    compute,
-    overwrite,
-    logger,
-  };
-  return { options, config };
-}
+const TEMPLATE_KEYS = [
+  "templateDataset",
+  "outputPath",
+  "globalStart",
+  "globalEnd",
+  "freq",
+  "compute",
+  "overwrite",
+  "logger",
+] as const;
 
 /**
  * The seed's create_template: `templateDataset`, `outputPath`, `globalStart`, `globalEnd`,
@@ -244,7 +222,7 @@ function splitOptions(all: CreateTemplateOptions & ConfigInput): {
 export async function createTemplate(
   all: CreateTemplateOptions & ConfigInput,
 ): Promise<CreateTemplateResult> {
-  const { options, config: configInput } = splitOptions(all);
+  const { own: options, config: configInput } = splitOptions(all, TEMPLATE_KEYS);
   const config = resolveConfig({ cli: configInput });
   const logger = options.logger ?? silentLogger;
   const started = performance.now();

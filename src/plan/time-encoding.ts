@@ -13,7 +13,7 @@ import {
   type Frequency,
   formatDate,
 } from "../dataset/cftime.js";
-import type { DType } from "../dataset/types.js";
+import { type DType, INTEGER_RANGE } from "../dataset/types.js";
 
 export interface TimeEncoding {
   units: string;
@@ -21,24 +21,13 @@ export interface TimeEncoding {
   values: Float64Array | BigInt64Array | Int32Array | Float32Array;
 }
 
-const INT_LIMITS: Partial<Record<DType, [number, number]>> = {
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-2147483648, 2147483647],
-  int64: [-(2 ** 53), 2 ** 53],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 4294967295],
-  uint64: [0, 2 ** 53],
-};
-
 /** The values in `dtype`, or undefined when some value would not survive the cast exactly. */
 function exactly(values: number[], dtype: DType): TimeEncoding["values"] | undefined {
   if (dtype === "float64") return Float64Array.from(values);
   if (dtype === "float32") {
     return values.every((v) => Math.fround(v) === v) ? Float32Array.from(values) : undefined;
   }
-  const limits = INT_LIMITS[dtype];
+  const limits = INTEGER_RANGE[dtype];
   if (!limits || !values.every((v) => Number.isInteger(v) && v >= limits[0] && v <= limits[1])) {
     return undefined;
   }

@@ -17,6 +17,7 @@ import {
   type AttrValue,
   type DataArray,
   type DType,
+  INTEGER_RANGE,
 } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
 import { roundHalfEven } from "../plan/packing.js";
@@ -77,17 +78,6 @@ function passThrough(src: StoredForm, dst: StoredForm): boolean {
     (sameFill(src.fill, dst.fill) || src.fill === undefined)
   );
 }
-
-const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  uint64: [0, Number.MAX_SAFE_INTEGER],
-};
 
 export interface Converted {
   data: DataArray;

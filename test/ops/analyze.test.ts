@@ -16,11 +16,12 @@ import {
   configYaml,
   defaultAnswers,
   formatAnalyzeReport,
+  sampleRuns,
 } from "../../src/ops/analyze.js";
 import type { AccessPattern } from "../../src/plan/chunking.js";
 import { parseCompression } from "../../src/zarr/compression.js";
 import { runCli } from "../helpers/cli.js";
-import { cliBin, python, real, tempDir } from "../helpers/paths.js";
+import { cliBin, python, real, realDir, tempDir } from "../helpers/paths.js";
 
 /** NetCDF-4: chunked (7300, 6, 5), deflate(7) + shuffle, noleap daily time. */
 const NC4 = real("xclim-testdata_tas.sresb1.giss_model_e_r.run1.atm.da.nc");
@@ -34,7 +35,10 @@ const MIB = 2 ** 20;
 
 interface Truth {
   dims: Record<string, [number, boolean]>;
-  vars: Record<string, { dtype: string; shape: number[]; dims: string[]; min?: number; max?: number }>;
+  vars: Record<
+    string,
+    { dtype: string; shape: number[]; dims: string[]; min?: number; max?: number }
+  >;
   time: [string, string];
 }
 
@@ -113,7 +117,10 @@ function checkRecommendations(r: AnalyzeReport, names: string[], timeDim: string
     for (const p of PATTERNS) {
       const pa = a.patterns[p];
       const chunks = expectedChunks(p, a.dims, a.shape, itemSize, timeDim);
-      expect(a.dims.map((d) => pa.chunks[d]), p).toEqual(chunks);
+      expect(
+        a.dims.map((d) => pa.chunks[d]),
+        p,
+      ).toEqual(chunks);
       const bytes = chunks.reduce((x, y) => x * y, itemSize);
       expect(pa.chunkBytes).toBe(bytes);
       expect(pa.chunkMb).toBeCloseTo(bytes / MIB, 12);
@@ -228,15 +235,13 @@ describe("analyzeFile on a NetCDF-4 file (chunked, deflate + shuffle)", () => {
 
   it("derives compression advice from the data and the source filters", () => {
     checkCompression(r, "tas");
-    expect(r.compression.sourceFilters).toEqual(
-      expect.arrayContaining(["shuffle", "deflate(7)"]),
-    );
+    expect(r.compression.sourceFilters).toEqual(expect.arrayContaining(["shuffle", "deflate(7)"]));
     expect(r.compression.sourceRatio).toBeCloseTo(r.dataBytes / r.sizeBytes, 12);
   });
 
   it("prints every section in the readable report", () => {
     const text = formatAnalyzeReport(r);
-    const sections = text.split("\n").filter((l) => /^[a-z][a-z ]*:/.test(l));
+    const sections = text.split("\n").filter((l) => /^[a-z][^:]*:/.test(l));
     expect(sections.map((l) => l.slice(0, l.indexOf(":")))).toEqual([
       "file",
       "dimensions",
@@ -327,8 +332,59 @@ describe("analyzeFile on a NetCDF-3 file with a time dimension", () => {
     }
   });
 
+  it("samples the steps of a variable too big to scan for its range", async () => {
+    const sampled = await analyzeFile(NC3, { scanMb: 1 });
+    const steps = Math.floor(MIB / (73 * 144 * 4));
+    for (const p of sampled.packing) {
+      const t = truth[NC3].vars[p.variable];
+      expect(p.rangeSource).toBe("data-sample");
+      expect(p.sampled).toEqual({ dim: "TIME", read: steps, of: 132 });
+      expect(p.notes.length).toBe(1);
+      expect(p.range?.min).toBeGreaterThanOrEqual(t.min ?? Number.NaN);
+      expect(p.range?.max).toBeLessThanOrEqual(t.max ?? Number.NaN);
+      expect(p.options.map((o) => o.bits)).toEqual([8, 16]);
+    }
+  });
+
   it("names an unreadable input", async () => {
     await expect(analyzeFile(join(scratch, "absent.nc"))).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe("sampleRuns", () => {
+  const covered = (runs: { start: number; length: number }[]) =>
+    runs.reduce((n, r) => n + r.length, 0);
+
+  it("takes whole source chunks, evenly spaced, within the budget", () => {
+    // 100 steps of 1 KB in source chunks of 10 steps; 30 KB allows three chunks.
+    const runs = sampleRuns(100, 1024, 10, 30 * 1024);
+    expect(runs).toEqual([
+      { start: 0, length: 10 },
+      { start: 30, length: 10 },
+      { start: 60, length: 10 },
+    ]);
+  });
+
+  it("clips the last chunk and never takes more than there is", () => {
+    expect(sampleRuns(25, 1, 10, 1e9)).toEqual([
+      { start: 0, length: 10 },
+      { start: 10, length: 10 },
+      { start: 20, length: 5 },
+    ]);
+    expect(sampleRuns(0, 8, 1, 100)).toEqual([]);
+  });
+
+  it("falls back to a few short runs when one source chunk exceeds the budget", () => {
+    const runs = sampleRuns(7300, 120, 7300, 100 * 1024);
+    expect(runs).toHaveLength(8);
+    expect(covered(runs) * 120).toBeLessThanOrEqual(100 * 1024);
+    expect(runs.every((r, i) => i === 0 || r.start >= runs[i - 1].start + runs[i - 1].length)).toBe(
+      true,
+    );
+  });
+
+  it("reads at least one step even when a step exceeds the budget", () => {
+    expect(sampleRuns(10, 1e9, 1, 1e6)).toEqual([{ start: 0, length: 1 }]);
   });
 });
 
@@ -424,12 +480,8 @@ describe("zarrify analyze (built CLI)", () => {
   });
 
   it("fails with exit code 3 on a file that is not NetCDF", () => {
-    const cli = runCli(["analyze", join(realDirOf(NC3), "README.md")]);
+    const cli = runCli(["analyze", join(realDir, "README.md")]);
     expect(cli.code).toBe(3);
     expect(cli.stderr).toMatch(/not a NetCDF or HDF5 file/);
   });
 });
-
-function realDirOf(file: string): string {
-  return file.slice(0, file.lastIndexOf("/"));
-}

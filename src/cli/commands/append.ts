@@ -1,13 +1,6 @@
 import { Command, Option } from "commander";
-import { configFromEnv } from "../../config/load.js";
-import { resolveConfig } from "../../config/schema.js";
 import { appendToZarr } from "../../ops/append.js";
-import {
-  addCommonOptions,
-  type CommonFlags,
-  encodingFlagsToConfig,
-  fileConfig,
-} from "../common.js";
+import { addCommonOptions, type CommonFlags, commandConfig } from "../common.js";
 import type { CliContext } from "../context.js";
 
 export function appendCommand(ctx: CliContext): Command {
@@ -34,11 +27,7 @@ Examples:
   cmd.action(
     async (input: string, archive: string, flags: CommonFlags & Record<string, unknown>) => {
       const logger = ctx.logger(flags.verbose);
-      const config = resolveConfig({
-        cli: encodingFlagsToConfig(flags),
-        env: configFromEnv(process.env),
-        file: await fileConfig(flags),
-      });
+      const config = await commandConfig(flags);
       const r = await appendToZarr(input, archive, { ...config, logger });
       ctx.out(
         `appended ${input} → ${archive}: ${r.appended} new step(s), ${r.overlapping} already there (${r.overlapPolicy}); ${r.totalSteps} steps in the archive`,

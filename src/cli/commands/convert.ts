@@ -1,6 +1,4 @@
 import { Command, Option } from "commander";
-import { configFromEnv } from "../../config/load.js";
-import { resolveConfig } from "../../config/schema.js";
 import { ConfigError } from "../../errors.js";
 import { convertToZarr } from "../../ops/convert.js";
 import {
@@ -9,8 +7,7 @@ import {
   addEncodingOptions,
   addPackingOptions,
   type CommonFlags,
-  encodingFlagsToConfig,
-  fileConfig,
+  commandConfig,
 } from "../common.js";
 import type { CliContext } from "../context.js";
 
@@ -52,11 +49,7 @@ Examples:
     const output = paths[paths.length - 1];
     const inputs = paths.slice(0, -1);
     const logger = ctx.logger(flags.verbose);
-    const config = resolveConfig({
-      cli: encodingFlagsToConfig(flags),
-      env: configFromEnv(process.env),
-      file: await fileConfig(flags),
-    });
+    const config = await commandConfig(flags);
     const result = await convertToZarr(inputs, output, {
       ...config,
       overwrite: flags.overwrite === true,

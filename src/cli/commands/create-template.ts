@@ -1,6 +1,4 @@
 import { Command } from "commander";
-import { configFromEnv } from "../../config/load.js";
-import { resolveConfig } from "../../config/schema.js";
 import { createTemplate } from "../../ops/template.js";
 import {
   addChunkingAdviceOptions,
@@ -8,8 +6,7 @@ import {
   addEncodingOptions,
   addPackingOptions,
   type CommonFlags,
-  encodingFlagsToConfig,
-  fileConfig,
+  commandConfig,
 } from "../common.js";
 import type { CliContext } from "../context.js";
 
@@ -45,11 +42,7 @@ Then fill it, in as many processes as you like:
   cmd.action(
     async (template: string, output: string, flags: CommonFlags & Record<string, unknown>) => {
       const logger = ctx.logger(flags.verbose);
-      const config = resolveConfig({
-        cli: encodingFlagsToConfig(flags),
-        env: configFromEnv(process.env),
-        file: await fileConfig(flags),
-      });
+      const config = await commandConfig(flags);
       const result = await createTemplate({
         ...config,
         templateDataset: template,

@@ -1,6 +1,4 @@
 import { Command } from "commander";
-import { configFromEnv } from "../../config/load.js";
-import { resolveConfig } from "../../config/schema.js";
 import { runParallel } from "../../ops/run.js";
 import {
   addChunkingAdviceOptions,
@@ -9,8 +7,7 @@ import {
   addMissingCheckOptions,
   addPackingOptions,
   type CommonFlags,
-  encodingFlagsToConfig,
-  fileConfig,
+  commandConfig,
 } from "../common.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../report-error.js";
@@ -46,11 +43,7 @@ Examples:
   );
   cmd.action(async (paths: string[], flags: CommonFlags & Record<string, unknown>) => {
     const logger = ctx.logger(flags.verbose);
-    const config = resolveConfig({
-      cli: encodingFlagsToConfig(flags),
-      env: configFromEnv(process.env),
-      file: await fileConfig(flags),
-    });
+    const config = await commandConfig(flags);
     const output = paths[paths.length - 1];
     const result = await runParallel({
       ...config,

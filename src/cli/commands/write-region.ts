@@ -1,13 +1,10 @@
 import { Command, Option } from "commander";
-import { configFromEnv } from "../../config/load.js";
-import { resolveConfig } from "../../config/schema.js";
 import { writeRegion } from "../../ops/region.js";
 import {
   addCommonOptions,
   addMissingCheckOptions,
   type CommonFlags,
-  encodingFlagsToConfig,
-  fileConfig,
+  commandConfig,
 } from "../common.js";
 import type { CliContext } from "../context.js";
 
@@ -45,11 +42,7 @@ Examples:
   cmd.action(
     async (input: string, archive: string, flags: CommonFlags & Record<string, unknown>) => {
       const logger = ctx.logger(flags.verbose);
-      const config = resolveConfig({
-        cli: encodingFlagsToConfig(flags),
-        env: configFromEnv(process.env),
-        file: await fileConfig(flags),
-      });
+      const config = await commandConfig(flags);
       const result = await writeRegion(input, archive, {
         ...config,
         region: flags.region as string | undefined,
