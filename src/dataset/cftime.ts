@@ -688,12 +688,48 @@ export function decodeTimes(
         ? scaleInteger(v, factor)
         : scaleFloat(v as number, factor, snap);
     if (us === undefined) {
-      throw new InputError(
-        `time value ${v} at index ${i} ('${units}') cannot be decoded: ${Number.isFinite(Number(v)) ? "it is beyond ±292,000 years in microseconds" : "not a number"}`,
-        { hint: "mask _FillValue/missing_value before decoding times" },
-      );
+      throw undecodable(v, i, units);
     }
     out[i] = addMicroseconds(refDay, refTime, us, cal);
+  }
+  return out;
+}
+
+function undecodable(v: number | bigint, i: number, units: string): InputError {
+  return new InputError(
+    `time value ${v} at index ${i} ('${units}') cannot be decoded: ${Number.isFinite(Number(v)) ? "it is beyond ±292,000 years in microseconds" : "not a number"}`,
+    { hint: "mask _FillValue/missing_value before decoding times" },
+  );
+}
+
+/**
+ * The instants (dateToOrdinal: microseconds since 1970-01-01 of the calendar) of stored time
+ * values: decodeTimes without building a date per value, for comparing long axes (a ten-year
+ * hourly axis decodes in a few ms instead of hundreds). Same rules and errors as decodeTimes.
+ */
+export function decodeInstants(
+  values: ArrayLike<number> | NumericArray,
+  units: string,
+  calendar?: Calendar | string | null,
+): bigint[] {
+  const parsed = parseUnits(units, calendar);
+  const origin = BigInt(dayNumber(parsed.reference, parsed.calendar)) * US_PER_DAY_N;
+  const refTime = timeOfDayUs(parsed.reference);
+  const factor = UNIT_MICROSECONDS[parsed.unit];
+  const snap = parsed.unit !== "microseconds" && parsed.unit !== "milliseconds";
+  const integers = INTEGER_ARRAYS.some((type) => values instanceof type);
+  const source = values as ArrayLike<number | bigint>;
+  const out = new Array<bigint>(source.length);
+  for (let i = 0; i < source.length; i++) {
+    const v = source[i];
+    const us =
+      integers || typeof v === "bigint"
+        ? scaleInteger(v, factor)
+        : scaleFloat(v as number, factor, snap);
+    if (us === undefined) {
+      throw undecodable(v, i, units);
+    }
+    out[i] = origin + BigInt(refTime) + BigInt(us);
   }
   return out;
 }

@@ -828,10 +828,6 @@ async function measure(
         `converted the first ${sampledSteps} of ${totalSteps} steps (--sample-mb ${options.sampleMb ?? DEFAULT_SAMPLE_MB}); a series read covers those steps only`,
       );
     }
-  } else if (bytesOf(source) > budget) {
-    notes.push(
-      `${name} has no time dimension and holds ${formatBytes(bytesOf(source))}, more than --sample-mb; converted whole`,
-    );
   }
   const sampleVar = sample.variables.find((v) => v.name === name) as Variable;
   const boxes = accessBoxes(sampleVar.shape, timeIndex);
@@ -869,7 +865,6 @@ async function measure(
           zarrFormat: 3,
           jobs: 1,
           timeDim: advice.timeDim ?? undefined,
-          group: config.group,
         },
       });
       const plan = planForDataset(sample, runConfig);
@@ -973,8 +968,18 @@ export async function analyzeFile(
     if (recommendations.length === 0) {
       report.notes.push("no numeric data variable with dimensions: nothing to chunk");
     }
-    if (runTests && recommendations.length > 0) {
-      const main = recommendations.find((r) => r.timeDim !== null) ?? recommendations[0];
+    const main = recommendations.find((r) => r.timeDim !== null) ?? recommendations[0];
+    const budgetMb = sampleMb ?? DEFAULT_SAMPLE_MB;
+    if (
+      runTests &&
+      main?.timeDim === null &&
+      product(main.shape) * DTYPE_SIZE[main.dtype] > budgetMb * MIB
+    ) {
+      // Only a time dimension can be cut without changing what a map read means.
+      report.notes.push(
+        `--run-tests skipped: ${main.variables[0]} has no time dimension and is larger than --sample-mb ${budgetMb}`,
+      );
+    } else if (runTests && main) {
       report.measured = await measure(ds, main, config, { sampleMb, repeats, scratchDir }, logger);
     }
     return report;

@@ -6,10 +6,10 @@
 import {
   type Calendar,
   type CFDatetime,
-  dateToOrdinal,
-  decodeTimes,
+  decodeInstants,
   formatDate,
   normalizeCalendar,
+  ordinalToDate,
 } from "../dataset/cftime.js";
 import type { Attrs, DataArray } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
@@ -33,8 +33,18 @@ export function timeAxisOf(values: DataArray, attrs: Attrs, where: string): Time
   if (Array.isArray(values)) throw new RegionError(`${where} holds strings, not times`);
   const calendarAttr = attrs.calendar;
   const calendar = normalizeCalendar(typeof calendarAttr === "string" ? calendarAttr : undefined);
-  const dates = decodeTimes(values, units, calendar);
-  return { units, calendar, dates, instants: dates.map((d) => dateToOrdinal(d, calendar)) };
+  const instants = decodeInstants(values, units, calendar);
+  // Dates are for messages and new axes: built on first use, not for every step of a long axis.
+  let dates: CFDatetime[] | undefined;
+  return {
+    units,
+    calendar,
+    instants,
+    get dates() {
+      dates ??= instants.map((t) => ordinalToDate(t, calendar));
+      return dates;
+    },
+  };
 }
 
 /** Calendars that agree on every date a file can hold here (xarray treats these as one). */

@@ -11,6 +11,7 @@ import {
   dateToOrdinal,
   dayNumberToDate,
   daysInMonth,
+  decodeInstants,
   decodeTimes,
   encodeTimes,
   formatDate,
@@ -665,5 +666,28 @@ describe("parseDate and formatDate", () => {
     expect(formatDate(date([33, 2, 3, 4, 5, 6, 7]))).toBe("0033-02-03T04:05:06.000007");
     expect(formatDate(date([-44, 3, 15]))).toBe("-0044-03-15T00:00:00");
     expect(formatDate(date([12345, 1, 1]))).toBe("12345-01-01T00:00:00");
+  });
+});
+
+describe("decodeInstants", () => {
+  const cases: [string, string, ArrayLike<number> | BigInt64Array][] = [
+    ["hours since 1990-01-01 06:00", "standard", Float64Array.from([0, 1.5, -30000.25, 87_599])],
+    ["days since 0001-01-01", "noleap", Float64Array.from([0, 365, 738_000.125])],
+    ["minutes since 2000-02-30", "360_day", Int32Array.from([0, -1, 43_200, 1_000_000])],
+    ["seconds since 1582-10-15", "standard", BigInt64Array.from([0n, -86_400n, 10n ** 11n])],
+    [
+      "milliseconds since 1970-01-01T00:00:00+05:30",
+      "proleptic_gregorian",
+      Float64Array.from([0.5, 1e12]),
+    ],
+  ];
+  for (const [units, calendar, values] of cases) {
+    it(`equals dateToOrdinal of decodeTimes: '${units}' (${calendar})`, () => {
+      const expected = decodeTimes(values, units, calendar).map((d) => dateToOrdinal(d, calendar));
+      expect(decodeInstants(values, units, calendar)).toEqual(expected);
+    });
+  }
+  it("refuses what decodeTimes refuses", () => {
+    expect(() => decodeInstants([Number.NaN], "days since 2000-01-01")).toThrow(InputError);
   });
 });

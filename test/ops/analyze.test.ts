@@ -4,9 +4,9 @@
  * chunk sizes are re-derived here from the SPEC §5 formulas. Wording is not tested, structure is.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfigFile, parseConfigText } from "../../src/config/load.js";
 import { resolveConfig } from "../../src/config/schema.js";
 import { InputError } from "../../src/errors.js";
@@ -263,6 +263,7 @@ describe("analyzeFile on a NetCDF-3 file with a time dimension", () => {
     // 1 MB of a 5.3 MB variable: the first 24 of 132 steps are converted.
     r = await analyzeFile(NC3, { runTests: true, sampleMb: 1, repeats: 2, scratchDir: scratch });
   });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it("describes dimensions, record variables and time", () => {
     checkStructure(r, NC3, truth[NC3]);
@@ -446,7 +447,8 @@ describe("zarrify analyze (built CLI)", () => {
   });
 
   it("--interactive builds a config from piped answers and writes it", async () => {
-    const out = join(tempDir(), "zarrify.yaml");
+    const dir = tempDir();
+    const out = join(dir, "zarrify.yaml");
     // pattern, MB, compression (invalid, then valid), pack, bits, fix ranges, format, path
     const answers = ["temporal", "25", "blosc:snappy", "blosc:lz4", "y", "8", "y", "2", out];
     const cli = runCliWithInput(["analyze", NC3, "--interactive"], `${answers.join("\n")}\n`);
@@ -464,6 +466,7 @@ describe("zarrify analyze (built CLI)", () => {
       packing: { enabled: true, bits: 8 },
     });
     expect(Object.keys(config.packing.manualRanges).sort()).toEqual(["UWND", "VWND"]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("--interactive takes the defaults when stdin ends", () => {
