@@ -119,6 +119,7 @@ function sizeWarnings(
   shape: readonly number[],
   chunkMb: number,
   targetMb: number,
+  timeIndex: number,
 ): string[] {
   const warnings: string[] = [];
   if (targetMb < MIN_GOOD_MB || targetMb > MAX_GOOD_MB) {
@@ -128,9 +129,14 @@ function sizeWarnings(
   }
   // A chunk that already holds the whole array cannot grow: its smallness is the array's, not advice.
   const wholeArray = chunks.every((c, d) => c >= shape[d]);
+  // Whole maps already: only a longer time chunk than the pattern's rule gives makes them bigger.
+  const wholeMaps = chunks.every((c, d) => d === timeIndex || c >= shape[d]);
   if (chunkMb < MIN_GOOD_MB && !wholeArray) {
+    const advice = wholeMaps
+      ? "each chunk already holds whole maps; give a longer time chunk by hand (--chunking <time dim>:N)"
+      : "raise the target chunk size";
     warnings.push(
-      `${pattern} chunks of ${formatMb(chunkMb)} MB are below ${MIN_GOOD_MB} MB: many small reads and many objects in the store; raise the target chunk size`,
+      `${pattern} chunks of ${formatMb(chunkMb)} MB are below ${MIN_GOOD_MB} MB: many small reads and many objects in the store; ${advice}`,
     );
   } else if (chunkMb > MAX_GOOD_MB) {
     warnings.push(
@@ -162,7 +168,7 @@ export function recommendChunks(req: ChunkRecommendationRequest): ChunkRecommend
     chunks,
     chunkBytes,
     chunkMb,
-    warnings: sizeWarnings(pattern, chunks, shape, chunkMb, req.targetChunkSizeMb),
+    warnings: sizeWarnings(pattern, chunks, shape, chunkMb, req.targetChunkSizeMb, timeIndex),
   };
 }
 

@@ -283,3 +283,30 @@ describe("integerRoot", () => {
     }
   });
 });
+
+describe("small-chunk advice", () => {
+  it("says to lengthen the time chunk when the chunks already hold whole maps", () => {
+    const rec = recommendChunks({
+      dims: ["time", "lat", "lon"],
+      shape: [10000, 90, 180],
+      itemSize: 4,
+      timeDim: "time",
+      pattern: "temporal",
+      targetChunkSizeMb: 50,
+    });
+    expect(rec.chunks).toEqual([100, 90, 180]);
+    expect(rec.warnings.join(" ")).toMatch(/already holds whole maps.*--chunking/);
+    expect(rec.warnings.join(" ")).not.toMatch(/raise the target/);
+  });
+  it("says to raise the target when the maps are cut", () => {
+    const rec = recommendChunks({
+      dims: ["time", "lat", "lon"],
+      shape: [10000, 721, 1440],
+      itemSize: 4,
+      timeDim: "time",
+      pattern: "temporal",
+      targetChunkSizeMb: 0.5,
+    });
+    expect(rec.warnings.join(" ")).toMatch(/raise the target chunk size/);
+  });
+});
