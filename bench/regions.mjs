@@ -44,6 +44,8 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const GOAL_SPEEDUP = 1.7;
 const GOAL_VS_XARRAY = 2;
+// Cores used by other processes above which a run is flagged as disturbed.
+const NOISY_CORES = 0.25;
 const RACE = { files: 40, steps: 1, nlat: 91, nlon: 180, timeChunk: 10, jobs: 8 };
 // USER_HZ of /proc/stat; 100 on every Linux this runs on.
 const CLK_TCK = 100;
@@ -891,6 +893,12 @@ function report(fill, race, breakdown, info, opts) {
     const z = get("zarrify", j);
     const x = get("xarray", j);
     if (z && x) lines.push(`- ${j} job(s): zarrify ${fmtX(x.wall / z.wall)} as fast as xarray`);
+  }
+  const busyRuns = fill.configs.flatMap((c) => c.runs).filter((m) => m.others > NOISY_CORES);
+  if (busyRuns.length) {
+    lines.push(
+      `- **noisy:** in ${busyRuns.length} of ${fill.configs.reduce((n, c) => n + c.runs.length, 0)} runs other processes kept more than ${NOISY_CORES} of the 2 cores busy (see *Runs*); those runs measure the neighbours as much as the tools`,
+    );
   }
   lines.push(
     `- what 2 processes could get from this machine (a CPU-bound loop, 2 copies vs 1, before each round): ${fill.ceilings.map(fmtX).join(", ") || "?"} (median ${fmtX(ceiling)})`,

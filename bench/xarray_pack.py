@@ -22,7 +22,8 @@
         2023.01 packs float32 data in float32 arithmetic ((v - o) / s in
         float32, then numpy.around); zarrify in float64. Both round half to
         even, so they can only disagree where the quotient lies within float32
-        rounding error of a half-integer; anywhere else is a bug.
+        rounding error of a half-integer; anywhere else is a bug. Also sums the
+        chunk bytes of both, and of A's chunks recompressed by B's compressor.
 
 check and compare print ONE JSON object on stdout and exit 0; exit 2 when this
 script itself crashes. pack exits 0 on success.
@@ -225,6 +226,7 @@ def compare(src: str, a_path: str, b_path: str, var: str) -> dict:
         not_near_tie += int(np.count_nonzero(frac[d] > tol))
     if max_diff > 1:
         diffs.append(f"packed integers differ by up to {max_diff}")
+    sizes = chunk_bytes(a_path, b_path, var)
     if not_near_tie:
         diffs.append(f"{not_near_tie} differing values are not at a rounding tie")
     return {
@@ -236,7 +238,36 @@ def compare(src: str, a_path: str, b_path: str, var: str) -> dict:
         "exact_ties_float64": exact_ties64,
         "differing_at_exact_ties_float64": ties_differing,
         "differing_not_near_tie": not_near_tie,
+        **sizes,
     }
+
+
+def chunk_bytes(a_path: str, b_path: str, var: str) -> dict:
+    """Compressed bytes of the variable's chunks in A and in B, and of A's chunks decoded and
+    compressed again by numcodecs' Blosc (B's compressor): separates what the integers cost from
+    what the Blosc/zstd implementation costs (zarrify bundles its own zstd, numcodecs links the
+    system's)."""
+    import os
+
+    import zarr
+
+    b_compressor = zarr.open_consolidated(b_path, mode="r")[var].compressor
+    a_array = zarr.open_consolidated(a_path, mode="r")[var]
+    a_compressor, dtype = a_array.compressor, a_array.dtype
+    out = {"chunk_bytes_a": 0, "chunk_bytes_b": 0, "chunk_bytes_a_recompressed": 0}
+    for key, root in (("chunk_bytes_a", a_path), ("chunk_bytes_b", b_path)):
+        for f in os.listdir(os.path.join(root, var)):
+            if f.startswith("."):
+                continue
+            path = os.path.join(root, var, f)
+            out[key] += os.path.getsize(path)
+            if key == "chunk_bytes_a":
+                with open(path, "rb") as fh:
+                    raw = a_compressor.decode(fh.read())
+                # Typed, so Blosc shuffles by the element size, as it did when B was written.
+                typed = np.frombuffer(raw, dtype=dtype)
+                out["chunk_bytes_a_recompressed"] += len(b_compressor.encode(typed))
+    return out
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import { basename } from "node:path";
 import type { ConfigInput } from "../config/schema.js";
 import { serializeError } from "../engine/errors.js";
 import { createLogger, type LogLevel } from "../log.js";
+import { h5module } from "../readers/hdf5/runtime.js";
 import { writeRegion } from "./region.js";
 import type { WorkerMessage, WorkerReply } from "./run-protocol.js";
 
@@ -17,6 +18,11 @@ let level: LogLevel = "warn";
 function send(reply: WorkerReply): void {
   process.send?.(reply);
 }
+
+// Instantiate the HDF5 WebAssembly module while the orchestrator is still making the template.
+void h5module().catch(() => {
+  // opening the first file reports it properly
+});
 
 let queue = Promise.resolve();
 process.on("message", (message: WorkerMessage) => {

@@ -159,7 +159,19 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   logger.info(
     `run: ${files.length} file(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""} → ${run.output}`,
   );
-  const templateCreated = await prepareArchive(run, configInput, files, logger);
+  // Workers start now: Node, zarrify's modules and the HDF5 WebAssembly instance load (about a
+  // second each) while the template is being made, not after it.
+  const { url, execArgv } = workerEntry();
+  const spawnWorker = (): ChildProcess =>
+    fork(url, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const early = Array.from({ length: Math.min(config.jobs, files.length) }, spawnWorker);
+  let templateCreated: boolean;
+  try {
+    templateCreated = await prepareArchive(run, configInput, files, logger);
+  } catch (err) {
+    for (const child of early) child.kill();
+    throw err;
+  }
 
   const store = new FsStore(archive);
   const todo: string[] = [];
@@ -192,7 +204,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   report();
 
   const workers = Math.max(0, Math.min(config.jobs, todo.length));
-  const { url, execArgv } = workerEntry();
+  for (const child of early.splice(workers)) child.kill();
   let next = 0;
   const onResult = (id: number, result?: RegionWriteResult, error?: ZarrifyError | Error) => {
     done++;
@@ -207,13 +219,10 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
     report();
   };
 
-  const runWorker = () =>
+  const runWorker = (started?: ChildProcess) =>
     new Promise<void>((resolveWorker) => {
       let current: number | undefined;
-      const child: ChildProcess = fork(url, [], {
-        execArgv,
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-      });
+      const child = started ?? spawnWorker();
       const send = (m: WorkerMessage) => child.send(m);
       const feed = () => {
         if (next < todo.length) {
@@ -252,7 +261,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
     });
 
   try {
-    await Promise.all(Array.from({ length: workers }, () => runWorker()));
+    await Promise.all(early.map((child) => runWorker(child)));
   } finally {
     reporter?.stop();
   }
