@@ -123,10 +123,13 @@ describe("convertToZarr", () => {
     );
   });
 
-  it("refuses options of verbs that are not built yet instead of ignoring them", async () => {
+  it("refuses options of features that are not built yet instead of ignoring them", async () => {
     await expect(
-      convertToZarr(fixture("nc4_chunked.nc"), "mem", { store: new MemoryStore(), packing: true }),
-    ).rejects.toThrow(/does not support packing/);
+      convertToZarr(fixture("nc4_chunked.nc"), "mem", {
+        store: new MemoryStore(),
+        shards: { x: 2 },
+      }),
+    ).rejects.toThrow(/does not support shards/);
   });
 });
 
