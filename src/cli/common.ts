@@ -63,6 +63,7 @@ export function addPackingOptions(cmd: Command): Command {
       "widening of ranges computed from the data, as a fraction (default 0.01)",
     )
     .option("--packing-exclude <names>", "comma-separated variables never packed")
+    .option("--packing-check-range-exceeded", "check data against the packing range (default)")
     .option("--no-packing-check-range-exceeded", "do not check data against the packing range")
     .addOption(
       new Option(
@@ -79,7 +80,8 @@ function packingFlags(o: Record<string, unknown>): Record<string, unknown> | und
     autoBufferFactor:
       o.packingAutoBufferFactor === undefined ? undefined : Number(o.packingAutoBufferFactor),
     exclude: list(o.packingExclude),
-    checkRangeExceeded: o.packingCheckRangeExceeded === false ? false : undefined,
+    checkRangeExceeded:
+      typeof o.packingCheckRangeExceeded === "boolean" ? o.packingCheckRangeExceeded : undefined,
     rangeExceededAction: o.packingRangeExceededAction,
   };
   for (const key of Object.keys(packing)) if (packing[key] === undefined) delete packing[key];
