@@ -201,3 +201,8 @@ export async function commandConfig(
     file: await fileConfig(flags),
   });
 }
+
+/** Everything that shapes a new archive's encoding (convert, create-template, run). */
+export function addArchiveOptions(cmd: Command): Command {
+  return addChunkingAdviceOptions(addPackingOptions(addEncodingOptions(cmd)));
+}

@@ -672,34 +672,11 @@ export function decodeTimes(
   units: string,
   calendar?: Calendar | string | null,
 ): CFDatetime[] {
-  const parsed = parseUnits(units, calendar);
+  const { parsed, offsets } = decodeOffsets(values, units, calendar);
   const cal = parsed.calendar;
   const refDay = dayNumber(parsed.reference, cal);
   const refTime = timeOfDayUs(parsed.reference);
-  const factor = UNIT_MICROSECONDS[parsed.unit];
-  const snap = parsed.unit !== "microseconds" && parsed.unit !== "milliseconds";
-  const integers = INTEGER_ARRAYS.some((type) => values instanceof type);
-  const source = values as ArrayLike<number | bigint>;
-  const out = new Array<CFDatetime>(source.length);
-  for (let i = 0; i < source.length; i++) {
-    const v = source[i];
-    const us =
-      integers || typeof v === "bigint"
-        ? scaleInteger(v, factor)
-        : scaleFloat(v as number, factor, snap);
-    if (us === undefined) {
-      throw undecodable(v, i, units);
-    }
-    out[i] = addMicroseconds(refDay, refTime, us, cal);
-  }
-  return out;
-}
-
-function undecodable(v: number | bigint, i: number, units: string): InputError {
-  return new InputError(
-    `time value ${v} at index ${i} ('${units}') cannot be decoded: ${Number.isFinite(Number(v)) ? "it is beyond ±292,000 years in microseconds" : "not a number"}`,
-    { hint: "mask _FillValue/missing_value before decoding times" },
-  );
+  return offsets.map((us) => addMicroseconds(refDay, refTime, us, cal));
 }
 
 /**
@@ -712,14 +689,25 @@ export function decodeInstants(
   units: string,
   calendar?: Calendar | string | null,
 ): bigint[] {
+  const { parsed, offsets } = decodeOffsets(values, units, calendar);
+  const origin =
+    BigInt(dayNumber(parsed.reference, parsed.calendar)) * US_PER_DAY_N +
+    BigInt(timeOfDayUs(parsed.reference));
+  return offsets.map((us) => origin + BigInt(us));
+}
+
+/** Each value's offset from the reference in microseconds, by cftime's rules. */
+function decodeOffsets(
+  values: ArrayLike<number> | NumericArray,
+  units: string,
+  calendar?: Calendar | string | null,
+): { parsed: CFTimeUnits; offsets: (number | bigint)[] } {
   const parsed = parseUnits(units, calendar);
-  const origin = BigInt(dayNumber(parsed.reference, parsed.calendar)) * US_PER_DAY_N;
-  const refTime = timeOfDayUs(parsed.reference);
   const factor = UNIT_MICROSECONDS[parsed.unit];
   const snap = parsed.unit !== "microseconds" && parsed.unit !== "milliseconds";
   const integers = INTEGER_ARRAYS.some((type) => values instanceof type);
   const source = values as ArrayLike<number | bigint>;
-  const out = new Array<bigint>(source.length);
+  const offsets = new Array<number | bigint>(source.length);
   for (let i = 0; i < source.length; i++) {
     const v = source[i];
     const us =
@@ -727,11 +715,14 @@ export function decodeInstants(
         ? scaleInteger(v, factor)
         : scaleFloat(v as number, factor, snap);
     if (us === undefined) {
-      throw undecodable(v, i, units);
+      throw new InputError(
+        `time value ${v} at index ${i} ('${units}') cannot be decoded: ${Number.isFinite(Number(v)) ? "it is beyond ±292,000 years in microseconds" : "not a number"}`,
+        { hint: "mask _FillValue/missing_value before decoding times" },
+      );
     }
-    out[i] = origin + BigInt(refTime) + BigInt(us);
+    offsets[i] = us;
   }
-  return out;
+  return { parsed, offsets };
 }
 
 /** Correctly rounded a / b (Python's int / int), for b > 0. */

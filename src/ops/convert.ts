@@ -13,7 +13,7 @@ import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
-import { planConvert } from "../plan/convert-plan.js";
+import { type ConvertPlanOptions, planConvert } from "../plan/convert-plan.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
 import { parseCompression } from "../zarr/compression.js";
@@ -95,6 +95,21 @@ function refuseNotYetSupported(config: ZarrifyConfig): void {
   }
 }
 
+/** The encoding part of the plan options, from the configuration. */
+export function encodingOptions(
+  config: ZarrifyConfig,
+  timeDim: string | undefined,
+): ConvertPlanOptions {
+  return {
+    zarrFormat: config.zarrFormat,
+    compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
+    chunking: config.chunking ?? {},
+    targetChunkSizeMb: config.targetChunkSizeMb,
+    extraAttrs: config.attrs,
+    timeDim,
+  };
+}
+
 export function planForDataset(
   ds: Dataset,
   config: ZarrifyConfig,
@@ -103,14 +118,7 @@ export function planForDataset(
   refuseNotYetSupported(config);
   const variables = selectForWrite(ds, config);
   const timeDim = findTimeDim(ds, config.timeDim);
-  const plan = planConvert(ds, variables, {
-    zarrFormat: config.zarrFormat,
-    compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
-    chunking: config.chunking ?? {},
-    targetChunkSizeMb: config.targetChunkSizeMb,
-    extraAttrs: config.attrs,
-    timeDim,
-  });
+  const plan = planConvert(ds, variables, encodingOptions(config, timeDim));
   if (!config.intelligentChunking) return plan;
   const arrays = plan.arrays.map((a) => {
     if (a.dims.length === 0) return a;

@@ -30,10 +30,9 @@ import { openDataset } from "../readers/index.js";
 import { TEMPLATE_KEY, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
 import { type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import { version } from "../version.js";
-import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
-import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, selectForWrite } from "./convert.js";
+import { DEFAULT_MAX_BLOCK_MB, encodingOptions, selectForWrite } from "./convert.js";
 import { splitOptions } from "./options.js";
 import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";
@@ -145,11 +144,7 @@ export async function buildArchive(
   );
   const variables = selectForWrite(ds, config);
   const planned = planTemplate(ds, variables, {
-    zarrFormat: config.zarrFormat,
-    compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
-    chunking: config.chunking ?? {},
-    targetChunkSizeMb: config.targetChunkSizeMb,
-    extraAttrs: config.attrs,
+    ...encodingOptions(config, timeDim),
     timeDim,
     steps: dates.length,
     time: { variable: timeVar.name, dtype: encoding.dtype, units: encoding.units },

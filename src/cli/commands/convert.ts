@@ -1,14 +1,7 @@
 import { Command, Option } from "commander";
 import { ConfigError } from "../../errors.js";
 import { convertToZarr } from "../../ops/convert.js";
-import {
-  addChunkingAdviceOptions,
-  addCommonOptions,
-  addEncodingOptions,
-  addPackingOptions,
-  type CommonFlags,
-  commandConfig,
-} from "../common.js";
+import { addArchiveOptions, addCommonOptions, type CommonFlags, commandConfig } from "../common.js";
 import type { CliContext } from "../context.js";
 
 export function convertCommand(ctx: CliContext): Command {
@@ -27,9 +20,7 @@ export function convertCommand(ctx: CliContext): Command {
       ).choices(["skip", "overwrite", "error"]),
     )
     .option("--overwrite", "replace the output archive if it exists");
-  addEncodingOptions(cmd);
-  addPackingOptions(cmd);
-  addChunkingAdviceOptions(cmd);
+  addArchiveOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",

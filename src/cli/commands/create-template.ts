@@ -1,13 +1,6 @@
 import { Command } from "commander";
 import { createTemplate } from "../../ops/template.js";
-import {
-  addChunkingAdviceOptions,
-  addCommonOptions,
-  addEncodingOptions,
-  addPackingOptions,
-  type CommonFlags,
-  commandConfig,
-} from "../common.js";
+import { addArchiveOptions, addCommonOptions, type CommonFlags, commandConfig } from "../common.js";
 import type { CliContext } from "../context.js";
 
 export function createTemplateCommand(ctx: CliContext): Command {
@@ -25,9 +18,7 @@ export function createTemplateCommand(ctx: CliContext): Command {
     )
     .option("--compute", "also write the template file's own data into its region")
     .option("--overwrite", "replace the output archive if it exists");
-  addEncodingOptions(cmd);
-  addPackingOptions(cmd);
-  addChunkingAdviceOptions(cmd);
+  addArchiveOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",

@@ -1,11 +1,9 @@
 import { Command } from "commander";
 import { runParallel } from "../../ops/run.js";
 import {
-  addChunkingAdviceOptions,
+  addArchiveOptions,
   addCommonOptions,
-  addEncodingOptions,
   addMissingCheckOptions,
-  addPackingOptions,
   type CommonFlags,
   commandConfig,
 } from "../common.js";
@@ -26,9 +24,7 @@ export function runCommand(ctx: CliContext): Command {
     .option("--shard <i/n>", "take every n-th input starting at the i-th (0-based), for job arrays")
     .option("--resume", "continue an existing archive, skipping files already written")
     .option("--overwrite", "replace an existing archive with a new template");
-  addEncodingOptions(cmd);
-  addPackingOptions(cmd);
-  addChunkingAdviceOptions(cmd);
+  addArchiveOptions(cmd);
   addMissingCheckOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
