@@ -14,40 +14,46 @@
 //
 // Writes bench/results-packing.md (overwritten) and prints it. Exit 1 when a run fails or a
 // verification fails.
-import { spawn, spawnSync } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  CHUNKING,
+  CLI,
+  checklist,
+  compareXarray,
+  die,
+  duBytes,
+  EXPECTED_CHUNKS,
+  encodingProblems,
+  ensureInput,
+  fmtMB,
+  fmtRss,
+  fmtRun,
+  HERE,
+  MiB,
+  machineLine,
+  NLAT,
+  NLON,
+  OUT,
+  PY,
+  parseOptions,
+  positiveInt,
+  preflight,
+  publish,
+  ROOT,
+  rawBytes,
+  rssFootnote,
+  runJson,
+  summarize,
+  timedRun,
+  versionLine,
+  versions,
+} from "./lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..");
-const OUT = path.join(HERE, "out");
-const PY = "/usr/bin/python3";
-const GNU_TIME = "/usr/bin/time";
-// ZARRIFY_BENCH_CLI benchmarks another build (e.g. an installed package's bin.js).
-const CLI = process.env.ZARRIFY_BENCH_CLI
-  ? path.resolve(process.env.ZARRIFY_BENCH_CLI)
-  : path.join(ROOT, "dist", "cli", "bin.js");
 const VAR = "t2m";
-const NLAT = 721;
-const NLON = 1440;
-const CHUNKING = "time:24,lat:180,lon:360";
-const EXPECTED_CHUNKS = [24, 180, 360];
 const BITS = 16;
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
 
 const USAGE = `usage: npm run bench:packing -- [options]
   --repeat N        runs of each configuration (default 3); the median wall time is reported
@@ -56,78 +62,21 @@ const USAGE = `usage: npm run bench:packing -- [options]
   --no-xarray-f32   skip xarray's unpacked float32 run
   -h, --help        this text`;
 
+function parseRange(v) {
+  const [min, max] = v.split(":").map(Number);
+  if (!(Number.isFinite(min) && Number.isFinite(max) && min < max))
+    die(`--range needs MIN:MAX with MIN < MAX, got ${v}`);
+  return { min, max };
+}
+
 function parseArgs(argv) {
-  const o = { repeat: 3, nt: 48, range: { min: 180, max: 340 }, xarrayF32: true };
-  const int = (flag, v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) die(`${flag} needs a positive integer, got ${v}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) die(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--repeat") o.repeat = int(a, next());
-    else if (a === "--nt") o.nt = int(a, next());
-    else if (a === "--range") {
-      const v = next();
-      const [min, max] = v.split(":").map(Number);
-      if (!(Number.isFinite(min) && Number.isFinite(max) && min < max))
-        die(`--range needs MIN:MAX with MIN < MAX, got ${v}`);
-      o.range = { min, max };
-    } else if (a === "--no-xarray-f32") o.xarrayF32 = false;
-    else if (a === "-h" || a === "--help") {
-      console.log(USAGE);
-      process.exit(0);
-    } else die(`unknown option ${a}\n${USAGE}`);
-  }
-  return o;
-}
-
-function die(msg) {
-  console.error(`bench: ${msg}`);
-  process.exit(1);
-}
-
-// ---------------------------------------------------------------- preflight
-
-function preflight() {
-  if (!existsSync(GNU_TIME)) die(`${GNU_TIME} is missing: apt-get install time`);
-  const probe = spawnSync(PY, ["-c", "import xarray, dask, zarr, numcodecs, netCDF4"], {
-    encoding: "utf8",
+  const defaults = { repeat: 3, nt: 48, range: { min: 180, max: 340 }, xarrayF32: true };
+  return parseOptions(argv, USAGE, defaults, {
+    "--repeat": ["repeat", positiveInt],
+    "--nt": ["nt", positiveInt],
+    "--range": ["range", parseRange],
+    "--no-xarray-f32": ["xarrayF32", false],
   });
-  if (probe.status !== 0) {
-    die(
-      `${PY} lacks xarray/dask/zarr/numcodecs/netCDF4 (apt-get install python3-xarray python3-dask python3-zarr python3-netcdf4):\n${probe.stderr}`,
-    );
-  }
-  if (!existsSync(CLI)) {
-    die(
-      `the zarrify CLI is not built (${path.relative(ROOT, CLI)} is missing): run \`npm run build\` first`,
-    );
-  }
-}
-
-function versions() {
-  const py = spawnSync(
-    PY,
-    [
-      "-c",
-      "import sys, xarray, dask, zarr, numcodecs, numpy; print(f'python {sys.version.split()[0]}, xarray {xarray.__version__}, dask {dask.__version__}, zarr {zarr.__version__}, numcodecs {numcodecs.__version__}, numpy {numpy.__version__}')",
-    ],
-    { encoding: "utf8" },
-  );
-  const v = spawnSync(process.execPath, [CLI, "--version"], { encoding: "utf8" });
-  const zarrify = v.status === 0 ? v.stdout.trim() : "unknown (--version failed)";
-  // Debian's python3-xarray reports __version__ "999"; ask dpkg instead.
-  const deb = spawnSync("dpkg-query", ["-W", "python3-xarray"], { encoding: "utf8" });
-  const debVersion = deb.status === 0 ? deb.stdout.trim().split("\t")[1] : undefined;
-  const python = py.stdout
-    .trim()
-    .replace("xarray 999", debVersion ? `xarray ${debVersion} (Debian)` : "xarray 999");
-  return { python, zarrify, zstd: zstdVersions() };
 }
 
 // The zstd each side compresses with: it, not the packing, decides the last few % of size.
@@ -153,39 +102,6 @@ function zstdVersions() {
   );
   const system = r.status === 0 ? r.stdout.trim() : "?";
   return `zstd ${bundled} (zstd-napi, zarrify) / ${system} (system libzstd, numcodecs)`;
-}
-
-// ---------------------------------------------------------------- input
-
-const rawBytes = (nt) => nt * NLAT * NLON * 4;
-
-function ensureInput(nt) {
-  mkdirSync(OUT, { recursive: true });
-  const file = path.join(OUT, `t2m_nt${nt}.nc`);
-  if (existsSync(file)) {
-    console.error(`bench: reusing ${path.relative(ROOT, file)}`);
-    return file;
-  }
-  console.error(
-    `bench: generating ${path.relative(ROOT, file)} (${fmtMB(rawBytes(nt))} MB uncompressed)...`,
-  );
-  const r = spawnSync(PY, [path.join(HERE, "make_input.py"), file, "--nt", String(nt)], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  if (r.status !== 0) die(`make_input.py failed for --nt ${nt}`);
-  return file;
-}
-
-// Every run starts with the input in the page cache, whatever ran before.
-function warmCache(file) {
-  if (statSync(file).size > totalmem() / 2) return;
-  const fd = openSync(file, "r");
-  const buf = Buffer.allocUnsafe(8 * MiB);
-  try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 // ---------------------------------------------------------------- the runs
@@ -283,106 +199,7 @@ function zarray(archive) {
   return JSON.parse(readFileSync(path.join(archive, VAR, ".zarray"), "utf8"));
 }
 
-// ---------------------------------------------------------------- measuring
-
-// GNU time's %M is the peak RSS of the process it waits for (threads included: dask's threaded
-// scheduler, Node worker_threads). Child processes would not be summed, so the process tree's
-// RSS is also sampled from /proc every 100 ms and the larger is reported (marked * in the table).
-async function measure(cmd) {
-  const timeFile = path.join(OUT, `.time-${process.pid}.txt`);
-  rmSync(timeFile, { force: true });
-  const child = spawn(GNU_TIME, ["-f", "%e %M", "-o", timeFile, ...cmd], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  let stdout = "";
-  child.stdout.on("data", (d) => {
-    stdout = (stdout + d).slice(-4000);
-  });
-  child.stderr.on("data", (d) => {
-    stderr = (stderr + d).slice(-4000);
-  });
-  let treePeak = 0;
-  let maxProcs = 0;
-  const timer = setInterval(() => {
-    const { rss, procs } = treeRss(child.pid);
-    treePeak = Math.max(treePeak, rss);
-    maxProcs = Math.max(maxProcs, procs);
-  }, 100);
-  const code = await new Promise((resolve) => child.on("close", resolve));
-  clearInterval(timer);
-  const timing = existsSync(timeFile) ? readFileSync(timeFile, "utf8") : "";
-  rmSync(timeFile, { force: true });
-  if (code !== 0) return { ok: false, code, stderr, stdout };
-  // The last line; GNU time puts "Command exited with non-zero status" lines before it.
-  const [wall, maxKb] = timing.trim().split(/\s+/).slice(-2).map(Number);
-  const timeRss = maxKb * 1024;
-  return {
-    ok: true,
-    wall,
-    rss: Math.max(timeRss, treePeak),
-    rssFromTree: treePeak > timeRss && maxProcs > 1,
-  };
-}
-
-// Sum of VmRSS over the descendants of pid (GNU time itself excluded).
-function treeRss(pid) {
-  const children = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let rss = 0;
-  let procs = 0;
-  const stack = [...(children.get(pid) ?? [])];
-  while (stack.length) {
-    const p = stack.pop();
-    stack.push(...(children.get(p) ?? []));
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
-      if (m) {
-        rss += Number(m[1]) * 1024;
-        procs++;
-      }
-    } catch {
-      // gone
-    }
-  }
-  return { rss, procs };
-}
-
-function duBytes(dir) {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    total += e.isDirectory() ? duBytes(p) : statSync(p).size;
-  }
-  return total;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 // ---------------------------------------------------------------- verifying
-
-function runJson(args) {
-  const r = spawnSync(PY, args, { encoding: "utf8", maxBuffer: 1 << 26 });
-  if (r.status !== 0) {
-    const last = r.stderr.trim().split("\n").pop();
-    return { ok: false, differences: [`${path.basename(args[0])} crashed: ${last}`] };
-  }
-  return JSON.parse(r.stdout);
-}
 
 function verify(input, conf) {
   if (conf.packed) {
@@ -398,35 +215,26 @@ function verify(input, conf) {
     ]);
   }
   // Unpacked: xarray must read the archive exactly as the source (values, attributes, encoding).
-  const v = runJson([path.join(ROOT, "test", "interop", "compare_xarray.py"), input, conf.output]);
-  const z = zarray(conf.output);
-  const c = z.compressor ?? {};
-  const problems = [];
-  if (z.dtype !== "<f4") problems.push(`dtype ${z.dtype}`);
-  if (JSON.stringify(z.chunks) !== JSON.stringify(EXPECTED_CHUNKS))
-    problems.push(`chunks ${JSON.stringify(z.chunks)}`);
-  if (c.id !== "blosc" || c.cname !== "zstd" || c.clevel !== 3 || c.shuffle !== 1)
-    problems.push(`compressor ${JSON.stringify(z.compressor)}`);
+  const v = compareXarray(input, conf.output);
+  const problems = encodingProblems(zarray(conf.output), EXPECTED_CHUNKS);
   return { ...v, ok: v.ok && !problems.length, differences: [...v.differences, ...problems] };
 }
 
 // ---------------------------------------------------------------- report
 
-const fmtMB = (b) => (b / 1e6).toFixed(0);
 const fmtMB1 = (b) => (b / 1e6).toFixed(1);
 
 function report(ctx) {
   const { opts, input, confs, res, info, cmp, elapsed } = ctx;
   const bytes = rawBytes(opts.nt);
   const lines = [];
-  const checks = [];
-  const check = (ok, text) => checks.push(`${ok ? "PASS" : "FAIL"}: ${text}`);
+  const { check, finish } = checklist();
   lines.push("# zarrify packing benchmark");
   lines.push("");
   lines.push(
-    `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? "?"} (${cpus().length} cores), ${(totalmem() / GiB).toFixed(1)} GiB RAM; load average ${ctx.load.toFixed(2)} before the runs, ${ctx.loadAfter.toFixed(2)} after (1-minute; other work on the machine skews wall times); the whole bench took ${elapsed.toFixed(0)} s.`,
+    `${machineLine()}; load average ${ctx.load.toFixed(2)} before the runs, ${ctx.loadAfter.toFixed(2)} after (1-minute; other work on the machine skews wall times); the whole bench took ${elapsed.toFixed(0)} s.`,
   );
-  lines.push(`Node ${process.version}; zarrify ${info.zarrify}; ${info.python}; ${info.zstd}.`);
+  lines.push(versionLine(info, info.zstd));
   lines.push("");
   lines.push(
     `Input: NetCDF-4 float32 \`${VAR}(time=${opts.nt}, lat=${NLAT}, lon=${NLON})\`, ${fmtMB(bytes)} MB uncompressed (\`bench/make_input.py\`, shared with \`npm run bench\`), values ${ctx.dataRange}. Every output: Zarr v2, chunks ${EXPECTED_CHUNKS.join("×")}, Blosc zstd level 3 + byte shuffle, consolidated metadata. Packed: int16, \`_FillValue\` -32768, float32 \`scale_factor\`/\`add_offset\`.`,
@@ -451,15 +259,10 @@ function report(ctx) {
     }
     const vsBase = base?.size ? `${(r.size / base.size).toFixed(3)}×` : "";
     lines.push(
-      `| ${c.tool} | ${c.what} | ${fmtMB1(r.size)} | ${vsBase} | ${r.wall.toFixed(2)} | ${(bytes / 1e6 / r.wall).toFixed(0)} | ${(r.rss / MiB).toFixed(0)}${r.rssFromTree ? "*" : ""} |`,
+      `| ${c.tool} | ${c.what} | ${fmtMB1(r.size)} | ${vsBase} | ${r.wall.toFixed(2)} | ${(bytes / 1e6 / r.wall).toFixed(0)} | ${fmtRss(r)} |`,
     );
   }
-  if (confs.some((c) => res[c.id].rssFromTree)) {
-    lines.push("");
-    lines.push(
-      "\\* summed over several processes (sampled from /proc), larger than any single process's peak.",
-    );
-  }
+  if (confs.some((c) => res[c.id].rssFromTree)) rssFootnote(lines);
 
   const zm = res["zarrify-int16-manual"];
   const zd = res["zarrify-int16-data"];
@@ -511,9 +314,7 @@ function report(ctx) {
       lines.push(`- ${c.tool}, ${c.what}: FAILED ${r.failed}`);
       continue;
     }
-    const runs = r.runs
-      .map((m) => `${m.wall.toFixed(2)} s/${(m.rss / MiB).toFixed(0)} MiB`)
-      .join(", ");
+    const runs = r.runs.map(fmtRun).join(", ");
     let extra = "";
     if (r.params) {
       const h = 2 ** (BITS - 1) - 1;
@@ -546,12 +347,7 @@ function report(ctx) {
       `zarrify-int16-manual and xarray-int16 hold the same integers except ±1 at rounding ties${cmp.ok ? ` (${cmp.differing} differ)` : `: ${cmp.differences.slice(0, 3).join("; ")}`}`,
     );
   }
-  lines.push("");
-  lines.push("## Checks");
-  lines.push("");
-  for (const c of checks) lines.push(`    ${c}`);
-  lines.push("");
-  return { text: lines.join("\n"), failed: checks.some((c) => c.startsWith("FAIL")) };
+  return finish(lines);
 }
 
 // ---------------------------------------------------------------- main
@@ -593,15 +389,9 @@ async function main() {
           continue;
         }
       }
-      rmSync(c.output, { recursive: true, force: true });
-      warmCache(input);
-      console.error(`bench: ${c.id} run ${i + 1}/${opts.repeat}...`);
-      const m = await measure(c.cmd(input, c.output, params));
-      if (!m.ok) {
-        r.failed = `exit ${m.code}: ${(m.stderr || m.stdout).trim().split("\n").slice(-5).join(" | ")}`;
-        console.error(`bench: ${c.id} failed: ${r.failed}`);
-        continue;
-      }
+      const cmd = c.cmd(input, c.output, params);
+      const m = await timedRun(r, c.id, `${i + 1}/${opts.repeat}`, cmd, c.output, input);
+      if (!m) continue;
       console.error(`bench:   ${m.wall.toFixed(2)} s, ${(m.rss / MiB).toFixed(0)} MiB`);
       r.runs.push(m);
       if (c.packed) {
@@ -619,9 +409,7 @@ async function main() {
   for (const c of confs) {
     const r = res[c.id];
     if (r.failed || !r.runs.length) continue;
-    r.wall = median(r.runs.map((m) => m.wall));
-    r.rss = Math.max(...r.runs.map((m) => m.rss));
-    r.rssFromTree = r.runs.some((m) => m.rssFromTree);
+    summarize(r);
     r.size = duBytes(c.output);
     console.error(`bench: verifying ${c.id} against the source...`);
     r.verify = verify(input, c);
@@ -649,15 +437,14 @@ async function main() {
     input,
     confs,
     res,
-    info: versions(),
+    info: { ...versions("xarray, dask, zarr, numcodecs"), zstd: zstdVersions() },
     cmp,
     elapsed,
     load,
     loadAfter,
     dataRange,
   });
-  writeFileSync(path.join(HERE, "results-packing.md"), text);
-  console.log(text);
+  publish("results-packing.md", text);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -13,42 +13,48 @@
 //
 // Writes bench/results-regions.md (overwritten) and prints it. Exit 1 when a tool fails, a
 // verification fails, zarrify loses data in the race, or (unless --no-goals) a goal is missed.
-import { spawn, spawnSync } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  CLI,
+  checklist,
+  compareXarray,
+  die,
+  failure,
+  fmtMB,
+  fmtRss,
+  HERE,
+  MiB,
+  machineLine,
+  measure,
+  median,
+  OUT,
+  oneTool,
+  PY,
+  parseOptions,
+  positiveInt,
+  preflight,
+  publish,
+  ROOT,
+  rssFootnote,
+  runJson,
+  summarize,
+  timedRun,
+  verifyEncoding,
+  versionLine,
+  versions,
+  warmCache,
+} from "./lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..");
-const OUT = path.join(HERE, "out");
-const PY = "/usr/bin/python3";
-const GNU_TIME = "/usr/bin/time";
-// ZARRIFY_BENCH_CLI benchmarks another build (e.g. an installed package's bin.js).
-const CLI = process.env.ZARRIFY_BENCH_CLI
-  ? path.resolve(process.env.ZARRIFY_BENCH_CLI)
-  : path.join(ROOT, "dist", "cli", "bin.js");
 const START = "2020-01-01";
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
 const GOAL_SPEEDUP = 1.7;
 const GOAL_VS_XARRAY = 2;
 // Cores used by other processes above which a run is flagged as disturbed.
 const NOISY_CORES = 0.25;
 const RACE = { files: 40, steps: 1, nlat: 91, nlon: 180, timeChunk: 10, jobs: 8 };
-// USER_HZ of /proc/stat; 100 on every Linux this runs on.
-const CLK_TCK = 100;
 
 const USAGE = `usage: npm run bench:regions -- [options]
   --repeat N        runs per tool and job count (default 3); the median wall time is reported
@@ -63,8 +69,10 @@ const USAGE = `usage: npm run bench:regions -- [options]
   --no-goals        report goals as PASS/MISS but exit 0 when only a goal is missed
   -h, --help        this text`;
 
+const jobList = (v, flag) => [...new Set(v.split(",").map((s) => positiveInt(s, flag)))];
+
 function parseArgs(argv) {
-  const o = {
+  const defaults = {
     repeat: 3,
     only: null,
     jobs: [1, 2],
@@ -77,91 +85,21 @@ function parseArgs(argv) {
     raceRounds: 3,
     goals: true,
   };
-  const int = (flag, v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) die(`${flag} needs a positive integer, got ${v}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) die(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--repeat") o.repeat = int(a, next());
-    else if (a === "--only") {
-      o.only = next();
-      if (!["xarray", "zarrify"].includes(o.only)) die("--only must be xarray or zarrify");
-    } else if (a === "--jobs")
-      o.jobs = [
-        ...new Set(
-          next()
-            .split(",")
-            .map((s) => int(a, s)),
-        ),
-      ];
-    else if (a === "--files") o.files = int(a, next());
-    else if (a === "--steps") o.steps = int(a, next());
-    else if (a === "--nlat") o.nlat = int(a, next());
-    else if (a === "--nlon") o.nlon = int(a, next());
-    else if (a === "--no-race") o.race = false;
-    else if (a === "--no-breakdown") o.breakdown = false;
-    else if (a === "--race-rounds") o.raceRounds = int(a, next());
-    else if (a === "--no-goals") o.goals = false;
-    else if (a === "-h" || a === "--help") {
-      console.log(USAGE);
-      process.exit(0);
-    } else die(`unknown option ${a}\n${USAGE}`);
-  }
+  const o = parseOptions(argv, USAGE, defaults, {
+    "--repeat": ["repeat", positiveInt],
+    "--only": ["only", oneTool],
+    "--jobs": ["jobs", jobList],
+    "--files": ["files", positiveInt],
+    "--steps": ["steps", positiveInt],
+    "--nlat": ["nlat", positiveInt],
+    "--nlon": ["nlon", positiveInt],
+    "--no-race": ["race", false],
+    "--no-breakdown": ["breakdown", false],
+    "--race-rounds": ["raceRounds", positiveInt],
+    "--no-goals": ["goals", false],
+  });
   if (24 % o.steps !== 0) die("--steps must divide 24 (a file holds one day)");
   return o;
-}
-
-function die(msg) {
-  console.error(`bench: ${msg}`);
-  process.exit(1);
-}
-
-// ---------------------------------------------------------------- preflight
-
-function preflight(opts) {
-  if (!existsSync(GNU_TIME)) die(`${GNU_TIME} is missing: apt-get install time`);
-  const probe = spawnSync(PY, ["-c", "import xarray, dask, zarr, numcodecs, netCDF4, pandas"], {
-    encoding: "utf8",
-  });
-  if (probe.status !== 0) {
-    die(
-      `${PY} lacks xarray/dask/zarr/numcodecs/netCDF4 (apt-get install python3-xarray python3-dask python3-zarr python3-netcdf4):\n${probe.stderr}`,
-    );
-  }
-  if (opts.only !== "xarray" && !existsSync(CLI)) {
-    die(
-      `the zarrify CLI is not built (${path.relative(ROOT, CLI)} is missing): run \`npm run build\` first, or use --only xarray`,
-    );
-  }
-}
-
-function versions() {
-  const py = spawnSync(
-    PY,
-    [
-      "-c",
-      "import sys, xarray, dask, zarr, numcodecs, netCDF4, numpy; print(f'python {sys.version.split()[0]}, xarray {xarray.__version__}, dask {dask.__version__}, zarr {zarr.__version__}, numcodecs {numcodecs.__version__}, netCDF4 {netCDF4.__version__}, numpy {numpy.__version__}')",
-    ],
-    { encoding: "utf8" },
-  );
-  let zarrify = "not run";
-  if (existsSync(CLI)) {
-    const v = spawnSync(process.execPath, [CLI, "--version"], { encoding: "utf8" });
-    zarrify = v.status === 0 ? v.stdout.trim() : "unknown (--version failed)";
-  }
-  // Debian's python3-xarray reports __version__ "999"; ask dpkg instead.
-  const deb = spawnSync("dpkg-query", ["-W", "python3-xarray"], { encoding: "utf8" });
-  const debVersion = deb.status === 0 ? deb.stdout.trim().split("\t")[1] : undefined;
-  const python = py.stdout
-    .trim()
-    .replace("xarray 999", debVersion ? `xarray ${debVersion} (Debian)` : "xarray 999");
-  return { python, zarrify };
 }
 
 // ---------------------------------------------------------------- workloads
@@ -224,19 +162,6 @@ function ensureSeries(w) {
     if (r.status !== 0) die(`make_series.py failed for ${w.dir}`);
   }
   return { paths, diskBytes: paths.reduce((n, p) => n + statSync(p).size, 0) };
-}
-
-// Every run starts with the inputs in the page cache, whatever ran before.
-function warmCache(files) {
-  const buf = Buffer.allocUnsafe(8 * MiB);
-  for (const file of files) {
-    const fd = openSync(file, "r");
-    try {
-      while (readSync(fd, buf, 0, buf.length, null) > 0);
-    } finally {
-      closeSync(fd);
-    }
-  }
 }
 
 // ---------------------------------------------------------------- commands
@@ -319,95 +244,6 @@ function chunkFiles(archive, name) {
 
 // ---------------------------------------------------------------- measuring
 
-function cpuBusyTicks() {
-  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1);
-  const t = f.map(Number);
-  // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
-  const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
-  return total - t[3] - t[4];
-}
-
-// GNU time reports wall, peak RSS of the process it waits for and the CPU time of it and its
-// reaped children (the worker processes of both tools). Child processes' RSS is not summed by
-// %M, so the tree's RSS is also sampled from /proc every 100 ms and the larger is reported.
-// The machine's busy time minus ours, over the wall time, is what else ran meanwhile ("others").
-async function measure(cmd) {
-  const timeFile = path.join(OUT, `.time-${process.pid}.txt`);
-  rmSync(timeFile, { force: true });
-  const busy0 = cpuBusyTicks();
-  const child = spawn(GNU_TIME, ["-f", "%e %M %U %S", "-o", timeFile, ...cmd], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  let stdout = "";
-  child.stdout.on("data", (d) => {
-    stdout = (stdout + d).slice(-8000);
-  });
-  child.stderr.on("data", (d) => {
-    stderr = (stderr + d).slice(-4000);
-  });
-  let treePeak = 0;
-  let maxProcs = 0;
-  const timer = setInterval(() => {
-    const { rss, procs } = treeRss(child.pid);
-    treePeak = Math.max(treePeak, rss);
-    maxProcs = Math.max(maxProcs, procs);
-  }, 100);
-  const code = await new Promise((resolve) => child.on("close", resolve));
-  clearInterval(timer);
-  const busy = (cpuBusyTicks() - busy0) / CLK_TCK;
-  const timing = existsSync(timeFile) ? readFileSync(timeFile, "utf8") : "";
-  rmSync(timeFile, { force: true });
-  if (code !== 0) return { ok: false, code, stderr, stdout };
-  // The last line; GNU time puts "Command exited with non-zero status" lines before it.
-  const [wall, maxKb, user, sys] = timing.trim().split(/\s+/).slice(-4).map(Number);
-  const timeRss = maxKb * 1024;
-  const cpu = user + sys;
-  return {
-    ok: true,
-    wall,
-    cpu,
-    others: wall > 0 ? Math.max(0, busy - cpu) / wall : 0,
-    rss: Math.max(timeRss, treePeak),
-    rssFromTree: treePeak > timeRss && maxProcs > 1,
-    stdout,
-    stderr,
-  };
-}
-
-// Sum of VmRSS over the descendants of pid (GNU time itself excluded).
-function treeRss(pid) {
-  const children = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let rss = 0;
-  let procs = 0;
-  const stack = [...(children.get(pid) ?? [])];
-  while (stack.length) {
-    const p = stack.pop();
-    stack.push(...(children.get(p) ?? []));
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
-      if (m) {
-        rss += Number(m[1]) * 1024;
-        procs++;
-      }
-    } catch {
-      // gone
-    }
-  }
-  return { rss, procs };
-}
-
 // What two processes can get out of this machine right now: the same CPU-bound loop run once,
 // then twice at the same time. 2.0 on two idle cores; less when something else is running.
 const SPIN = "let x=0;for(let i=0;i<2e8;i++)x=(x*1664525+1013904223)|0;if(x===42)console.log(x)";
@@ -426,43 +262,9 @@ async function parallelCeiling() {
 
 // ---------------------------------------------------------------- verifying
 
-function runJson(args) {
-  const r = spawnSync(PY, args, { encoding: "utf8", maxBuffer: 1 << 26 });
-  if (r.status !== 0)
-    return {
-      ok: false,
-      differences: [`${path.basename(args[0])} crashed: ${r.stderr.trim().split("\n").pop()}`],
-    };
-  return JSON.parse(r.stdout);
-}
-
 // xarray opening the archive must equal xarray concatenating the input files along time.
 function verifyAgainstInputs(inputs, output) {
-  return runJson([
-    path.join(ROOT, "test", "interop", "compare_xarray.py"),
-    ...inputs,
-    output,
-    "--concat-dim",
-    "time",
-  ]);
-}
-
-function verifyEncoding(output, w) {
-  const r = spawnSync(PY, [path.join(ROOT, "test", "interop", "zarr_v2_info.py"), output], {
-    encoding: "utf8",
-  });
-  if (r.status !== 0) return [`zarr_v2_info.py failed: ${r.stderr.trim()}`];
-  const a = JSON.parse(r.stdout).arrays.t2m;
-  if (!a) return ["no t2m array in .zmetadata"];
-  const problems = [];
-  if (JSON.stringify(a.chunks) !== JSON.stringify(w.chunks))
-    problems.push(`chunks ${JSON.stringify(a.chunks)}`);
-  const c = a.compressor ?? {};
-  if (c.id !== "blosc" || c.cname !== "zstd" || c.clevel !== 3 || c.shuffle !== 1) {
-    problems.push(`compressor ${JSON.stringify(a.compressor)}`);
-  }
-  if (a.dtype !== "<f4") problems.push(`dtype ${a.dtype}`);
-  return problems;
+  return compareXarray(inputs, output, "--concat-dim", "time");
 }
 
 /** Steps holding no data (all NaN) and steps differing from the inputs, read with xarray. */
@@ -508,15 +310,10 @@ async function runFill(opts, tools) {
     console.error(`bench: round ${i + 1}/${opts.repeat}: 2-process ceiling ${fmtX(ceiling)}`);
     for (const c of res.configs) {
       if (c.failed) continue;
-      rmSync(c.output, { recursive: true, force: true });
-      warmCache(inputs);
-      console.error(`bench: ${c.tool} --jobs ${c.jobs} run ${i + 1}/${opts.repeat}...`);
-      const m = await measure(TOOLS[c.tool](w, inputs, c.output, c.jobs));
-      if (!m.ok) {
-        c.failed = `exit ${m.code}: ${(m.stderr || m.stdout).trim().split("\n").slice(-5).join(" | ")}`;
-        console.error(`bench: ${c.tool} failed: ${c.failed}`);
-        continue;
-      }
+      const name = `${c.tool} --jobs ${c.jobs}`;
+      const cmd = TOOLS[c.tool](w, inputs, c.output, c.jobs);
+      const m = await timedRun(c, name, `${i + 1}/${opts.repeat}`, cmd, c.output, inputs);
+      if (!m) continue;
       const said = claimed(c.tool, m.stdout, inputs.length);
       const onDisk = chunkFiles(c.output, "t2m");
       if (said.problem || said.steps !== w.nt || onDisk !== w.expectedChunkFiles) {
@@ -534,14 +331,10 @@ async function runFill(opts, tools) {
   }
   for (const c of res.configs) {
     if (c.failed || !c.runs.length) continue;
-    c.wall = median(c.runs.map((m) => m.wall));
-    c.cpu = median(c.runs.map((m) => m.cpu));
-    c.others = median(c.runs.map((m) => m.others));
-    c.rss = Math.max(...c.runs.map((m) => m.rss));
-    c.rssFromTree = c.runs.some((m) => m.rssFromTree);
+    summarize(c);
     console.error(`bench: verifying ${c.tool} --jobs ${c.jobs} against the inputs...`);
     c.verify = verifyAgainstInputs(inputs, c.output);
-    c.encodingProblems = verifyEncoding(c.output, w);
+    c.encodingProblems = verifyEncoding(c.output, w.chunks);
   }
   return res;
 }
@@ -569,9 +362,7 @@ async function runRace(opts, tools) {
           : xarrayRun(w, inputs, output, RACE.jobs, true);
       const m = await measure(cmd);
       if (!m.ok) {
-        round[tool] = {
-          failed: `exit ${m.code}: ${(m.stderr || m.stdout).trim().split("\n").slice(-3).join(" | ")}`,
-        };
+        round[tool] = { failed: failure(m, 3) };
         continue;
       }
       const lost = lostSteps(output, inputs);
@@ -822,29 +613,20 @@ function breakdownLines(b, w) {
 
 // ---------------------------------------------------------------- report
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmtMB = (b) => (b / 1e6).toFixed(0);
 const fmtX = (x) => (x === undefined ? "?" : `${x.toFixed(2)}×`);
 
 function report(fill, race, breakdown, info, opts) {
   const lines = [];
-  const checks = [];
-  const check = (ok, text) =>
-    checks.push(`${ok === null ? "SKIP" : ok ? "PASS" : "FAIL"}: ${text}`);
-  const goal = (ok, text) => checks.push(`${ok === null ? "SKIP" : ok ? "PASS" : "MISS"}: ${text}`);
+  const { check, goal, finish } = checklist();
   const { w } = fill;
   lines.push("# zarrify region-writing benchmark");
   lines.push("");
   lines.push(
-    `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? "?"} (${cpus().length} cores), ${(totalmem() / GiB).toFixed(1)} GiB RAM; load average at the end ${loadavg()
+    `${machineLine()}; load average at the end ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}; the bench took ${info.seconds.toFixed(0)} s.`,
   );
-  lines.push(`Node ${process.version}; zarrify ${info.zarrify}; ${info.python}.`);
+  lines.push(versionLine(info));
   lines.push("");
   lines.push(
     `Task: fill a Zarr v2 template from ${w.files} NetCDF-4 files (\`bench/make_series.py\`), each ${w.steps} step(s) of float32 \`t2m(time, lat=${w.nlat}, lon=${w.nlon})\` every ${w.stepHours} h (deflate 4 + shuffle, chunks 1×${w.nlat}×${w.nlon}; ${fmtMB(w.bytes / w.files)} MB per file uncompressed, ${fmtMB(fill.diskBytes / w.files)} MB on disk), ${w.nt} steps ${START} .. ${w.end}. Archive chunks ${w.chunks.join("×")} (time chunk = steps per file, so every region is whole chunks), Blosc zstd 3 + byte shuffle, consolidated metadata.`,
@@ -866,15 +648,10 @@ function report(fill, race, breakdown, info, opts) {
       continue;
     }
     lines.push(
-      `| ${c.tool} | ${c.jobs} | ${c.wall.toFixed(2)} | ${(w.files / c.wall).toFixed(1)} | ${(w.bytes / 1e6 / c.wall).toFixed(0)} | ${(c.rss / MiB).toFixed(0)}${c.rssFromTree ? "*" : ""} | ${c.cpu.toFixed(1)} | ${c.others.toFixed(2)} |`,
+      `| ${c.tool} | ${c.jobs} | ${c.wall.toFixed(2)} | ${(w.files / c.wall).toFixed(1)} | ${(w.bytes / 1e6 / c.wall).toFixed(0)} | ${fmtRss(c)} | ${c.cpu.toFixed(1)} | ${c.others.toFixed(2)} |`,
     );
   }
-  if (fill.configs.some((c) => c.rssFromTree)) {
-    lines.push("");
-    lines.push(
-      "\\* summed over the worker processes (sampled from /proc), larger than any single process's peak.",
-    );
-  }
+  if (fill.configs.some((c) => c.rssFromTree)) rssFootnote(lines, "the worker processes");
   const get = (tool, jobs) =>
     fill.configs.find((c) => c.tool === tool && c.jobs === jobs && c.wall !== undefined);
   const ceiling = fill.ceilings.length ? median(fill.ceilings) : undefined;
@@ -999,16 +776,7 @@ function report(fill, race, breakdown, info, opts) {
       `zarrify ≥ ${GOAL_VS_XARRAY}× as fast as xarray at ${j} job(s) (${z && x ? `${fmtX(x.wall / z.wall)}: ${z.wall.toFixed(2)} s vs ${x.wall.toFixed(2)} s` : "needs both tools"})`,
     );
   }
-  lines.push("");
-  lines.push("## Checks");
-  lines.push("");
-  for (const c of checks) lines.push(`    ${c}`);
-  lines.push("");
-  return {
-    text: lines.join("\n"),
-    failed: checks.some((c) => c.startsWith("FAIL")),
-    missed: checks.some((c) => c.startsWith("MISS")),
-  };
+  return finish(lines);
 }
 
 // ---------------------------------------------------------------- main
@@ -1020,7 +788,11 @@ async function main() {
   }
   const started = performance.now();
   const opts = parseArgs(process.argv.slice(2));
-  preflight(opts);
+  preflight({
+    modules: "xarray, dask, zarr, numcodecs, netCDF4, pandas",
+    needCli: opts.only !== "xarray",
+    cliHint: ", or use --only xarray",
+  });
   const tools = opts.only ? [opts.only] : ["xarray", "zarrify"];
   const fill = await runFill(opts, tools);
   const race = opts.race ? await runRace(opts, tools) : undefined;
@@ -1028,8 +800,7 @@ async function main() {
     opts.breakdown && tools.includes("zarrify") ? await runBreakdown(fill) : undefined;
   const info = { ...versions(), seconds: (performance.now() - started) / 1000 };
   const { text, failed, missed } = report(fill, race, breakdown, info, opts);
-  writeFileSync(path.join(HERE, "results-regions.md"), text);
-  console.log(text);
+  publish("results-regions.md", text);
   process.exitCode = failed || (missed && opts.goals) ? 1 : 0;
 }
 
