@@ -135,3 +135,19 @@ export const INTEGER_RANGE: Readonly<Partial<Record<DType, readonly [number, num
   int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
   uint64: [0, Number.MAX_SAFE_INTEGER],
 };
+
+/** netCDF-C's default fill values (netcdf.h NC_FILL_*): what an unwritten value of a file holds. */
+export const NETCDF_DEFAULT_FILL: Readonly<Record<DType, number | bigint | string>> = {
+  int8: -127,
+  uint8: 255,
+  int16: -32767,
+  uint16: 65535,
+  int32: -2147483647,
+  uint32: 4294967295,
+  int64: -9223372036854775806n,
+  uint64: 18446744073709551614n,
+  float32: 9.969209968386869e36,
+  float64: 9.969209968386869e36,
+  char: 0,
+  string: "",
+};

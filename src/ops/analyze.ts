@@ -25,6 +25,7 @@ import {
   type Dataset,
   DTYPE_SIZE,
   type DType,
+  NETCDF_DEFAULT_FILL,
   type NumericArray,
   type SourceFormat,
   type Variable,
@@ -339,19 +340,12 @@ function describeVariables(ds: Dataset): AnalyzeVariable[] {
   });
 }
 
-/** netCDF-C's default fill values (netcdf.h NC_FILL_*), as numbers. */
-const NC_DEFAULT_FILL: Partial<Record<DType, number>> = {
-  int8: -127,
-  uint8: 255,
-  int16: -32767,
-  uint16: 65535,
-  int32: -2147483647,
-  uint32: 4294967295,
-  int64: Number(-9223372036854775806n),
-  uint64: Number(18446744073709551614n),
-  float32: Math.fround(9.969209968386869e36),
-  float64: 9.969209968386869e36,
-};
+/** The netCDF default fill as a number, float32 rounded as a float32 variable holds it. */
+function defaultFill(dtype: DType): number {
+  const fill = NETCDF_DEFAULT_FILL[dtype];
+  if (typeof fill === "string") return Number.NaN;
+  return dtype === "float32" ? Math.fround(Number(fill)) : Number(fill);
+}
 
 async function describeTime(ds: Dataset, timeDim: string | undefined): Promise<AnalyzeTime | null> {
   if (timeDim === undefined) return null;
@@ -382,9 +376,7 @@ async function describeTime(ds: Dataset, timeDim: string | undefined): Promise<A
     const raw = (await coord.read([0], [steps])) as NumericArray;
     const declared = missingValues(coord);
     // Without a _FillValue, netCDF-C marks unwritten values with its default fill; mask it too.
-    const missing = new Set(
-      declared.length > 0 ? declared : [NC_DEFAULT_FILL[coord.dtype] ?? Number.NaN],
-    );
+    const missing = new Set(declared.length > 0 ? declared : [defaultFill(coord.dtype)]);
     const values: number[] = [];
     for (const x of raw) {
       const n = Number(x);

@@ -31,7 +31,7 @@
  * for "none" (v2 only). `attrs._FillValue` keeps the model's own form (char: a 1-char string).
  */
 import type { Attrs, DType } from "../dataset/types.js";
-import { DTYPE_SIZE } from "../dataset/types.js";
+import { DTYPE_SIZE, INTEGER_RANGE } from "../dataset/types.js";
 import { ConfigError, InputError } from "../errors.js";
 import { v2Compressor, v3Codecs } from "./codecs/registry.js";
 import type { CompressionSpec } from "./compression.js";
@@ -81,13 +81,9 @@ export const V2_DTYPE: Record<DType, string> = {
   string: "|O",
 };
 
-const INT_RANGE: Partial<Record<DType, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
+// 64-bit types are checked against BIG_RANGE first; char fills are bytes.
+const INT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
+  ...INTEGER_RANGE,
   char: [0, 255],
 };
 const BIG_RANGE: Partial<Record<DType, [bigint, bigint]>> = {
@@ -143,7 +139,7 @@ export function normalizeFillValue(path: string, dtype: DType, raw: unknown): Fi
     if (b < big[0] || b > big[1]) badFill(path, dtype, raw, "out of range");
     return b;
   }
-  const range = INT_RANGE[dtype] as [number, number];
+  const range = INT_RANGE[dtype] as readonly [number, number];
   const n = typeof value === "bigint" ? Number(value) : value;
   if (typeof n !== "number" || !Number.isInteger(n))
     return badFill(path, dtype, raw, "not an integer");

@@ -8,6 +8,7 @@ import {
   type AttrValue,
   type DataArray,
   type DType,
+  NETCDF_DEFAULT_FILL,
   type Variable,
 } from "../../dataset/types.js";
 import { InputError } from "../../errors.js";
@@ -17,22 +18,6 @@ import type { Encoding } from "./types.js";
 
 /** A Variable with the enum mapping kept when the HDF5 type was an enum. */
 export type Hdf5Variable = Variable & { enumMembers?: Record<string, number> };
-
-/** netCDF-C's default fill values (netcdf.h NC_FILL_*). */
-const DEFAULT_FILL: Record<DType, number | bigint | string> = {
-  int8: -127,
-  uint8: 255,
-  int16: -32767,
-  uint16: 65535,
-  int32: -2147483647,
-  uint32: 4294967295,
-  int64: -9223372036854775806n,
-  uint64: 18446744073709551614n,
-  float32: 9.969209968386869e36,
-  float64: 9.969209968386869e36,
-  char: 0,
-  string: "",
-};
 
 /** Filters HDF5 itself provides in h5wasm; anything else needs a plugin we do not ship. */
 const BUILTIN_FILTERS: Record<number, string> = {
@@ -127,7 +112,7 @@ function fillValue(spec: VariableSpec): number | bigint | string {
     return typeof fill === "string" && fill.length > 0 ? fill.charCodeAt(0) : 0;
   }
   if (typeof fill === "number" || typeof fill === "bigint" || typeof fill === "string") return fill;
-  return DEFAULT_FILL[spec.dtype];
+  return NETCDF_DEFAULT_FILL[spec.dtype];
 }
 
 function emptyArray(spec: VariableSpec, n: number): DataArray {
