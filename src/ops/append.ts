@@ -28,7 +28,7 @@ import { withArchiveLock } from "../region/archive-lock.js";
 import { writeBox } from "../region/chunk-writer.js";
 import { readTemplateInfo, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
 import { sameCalendar, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
-import { archiveForm } from "../region/values.js";
+import { archiveForm, isMissingValue } from "../region/values.js";
 import { detectFormat, readArchiveMetadata, writeConsolidated } from "../zarr/archive.js";
 import { metadataKeys } from "../zarr/keys.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
@@ -97,8 +97,7 @@ async function stepHasData(
   const data = await readBox(store, meta, start, count);
   const form = archiveForm(meta);
   for (let i = 0; i < data.length; i++) {
-    const x = Number(data[i]);
-    if (!Number.isNaN(x) && x !== form.fill) return true;
+    if (!isMissingValue(Number(data[i]), form.fill)) return true;
   }
   return false;
 }

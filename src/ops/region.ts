@@ -29,7 +29,13 @@ import { locateRegion, type RegionRun } from "../region/locate.js";
 import { parseRegion, type RegionInput, type RegionSpec } from "../region/spec.js";
 import { readTemplateInfo, type TemplateInfo, writeMarker } from "../region/state.js";
 import { sameCalendar, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
-import { archiveForm, type StoredForm, storedForm, toArchive } from "../region/values.js";
+import {
+  archiveForm,
+  isMissingValue,
+  type StoredForm,
+  storedForm,
+  toArchive,
+} from "../region/values.js";
 import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 import { readBox } from "../zarr/read.js";
@@ -348,10 +354,6 @@ async function forEachBlock(
   }
 }
 
-function isMissing(v: number | bigint | string, fill: number | undefined): boolean {
-  return typeof v === "number" && (Number.isNaN(v) || v === fill);
-}
-
 /** Cells whose missing/present state differs between what was meant and what the archive holds. */
 async function missingMismatches(
   store: Store,
@@ -365,8 +367,8 @@ async function missingMismatches(
     const stored = await readBox(store, t.meta, start, count);
     let bad = 0;
     for (let i = 0; i < stored.length; i++) {
-      const want = isMissing(Number(meant.data[i]), t.dst.fill);
-      const got = isMissing(Number(stored[i]), t.dst.fill);
+      const want = isMissingValue(Number(meant.data[i]), t.dst.fill);
+      const got = isMissingValue(Number(stored[i]), t.dst.fill);
       if (want !== got) bad++;
     }
     if (bad > 0) out.set(t.name, (out.get(t.name) ?? 0) + bad);

@@ -15,12 +15,13 @@ import { InputError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { readTemplateInfo } from "../region/state.js";
 import { timeAxisOf } from "../region/time-axis.js";
-import { archiveForm } from "../region/values.js";
+import { archiveForm, isMissingValue } from "../region/values.js";
 import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
 import { decodeChunk } from "../zarr/array.js";
 import { chunkKey } from "../zarr/keys.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
-import { readBox } from "../zarr/read.js";
+import { strides } from "../zarr/nd.js";
+import { type ChunkPart, forEachChunkIn, readBox } from "../zarr/read.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 
@@ -83,12 +84,6 @@ function findTime(
   return undefined;
 }
 
-function strides(shape: readonly number[]): number[] {
-  const out = shape.map(() => 1);
-  for (let d = shape.length - 2; d >= 0; d--) out[d] = out[d + 1] * shape[d + 1];
-  return out;
-}
-
 /** Scans one array chunk by chunk: which steps have data, and the value range. */
 async function scanArray(
   store: Store,
@@ -97,36 +92,32 @@ async function scanArray(
   hasData: Uint8Array,
 ): Promise<Omit<VariableReport, "name" | "dims" | "dtype" | "shape" | "stepsWithoutData">> {
   const form = archiveForm(meta);
-  const grid = meta.shape.map((s, d) => Math.ceil(s / meta.chunks[d]));
-  const total = grid.reduce((a, b) => a * b, 1);
   const inner = strides(meta.chunks);
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let present = 0;
-  const index = grid.map(() => 0);
   const numeric = meta.dtype !== "string" && meta.dtype !== "char";
-  const keys: number[][] = [];
-  for (let k = 0; k < total; k++) {
-    keys.push([...index]);
-    for (let d = index.length - 1; d >= 0; d--) {
-      if (++index[d] < grid[d]) break;
-      index[d] = 0;
-    }
-  }
+  // Every chunk of the array, with the part of it inside the array (edge chunks are padded).
+  const parts: ChunkPart[] = [];
+  forEachChunkIn(
+    meta.chunks,
+    meta.shape.map(() => 0),
+    meta.shape,
+    (p) => parts.push(p),
+  );
+  const total = parts.length;
   const BATCH = 8;
-  for (let b = 0; b < keys.length; b += BATCH) {
-    const batch = keys.slice(b, b + BATCH);
+  for (let b = 0; b < parts.length; b += BATCH) {
+    const batch = parts.slice(b, b + BATCH);
     const raws = await Promise.all(
-      batch.map((ix) => store.get(chunkKey(meta.zarrFormat, meta.path, ix))),
+      batch.map((p) => store.get(chunkKey(meta.zarrFormat, meta.path, p.index))),
     );
-    batch.forEach((ix, j) => {
+    batch.forEach(({ index, count: extent }, j) => {
       const raw = raws[j];
       if (raw === undefined) return;
       present++;
       const data: DataArray = decodeChunk(meta, raw);
-      const extent = meta.chunks.map((c, d) => Math.min(c, meta.shape[d] - ix[d] * c));
-      const t0 = timeAxis < 0 ? 0 : ix[timeAxis] * meta.chunks[timeAxis];
-      // Walk only the part of the chunk inside the array (edge chunks are padded).
+      const t0 = timeAxis < 0 ? 0 : index[timeAxis] * meta.chunks[timeAxis];
       const pos = extent.map(() => 0);
       const n = extent.reduce((a, c) => a * c, 1);
       for (let e = 0; e < n; e++) {
@@ -137,7 +128,7 @@ async function scanArray(
         if (!numeric) valid = v !== "" && v !== 0;
         else {
           const x = Number(v);
-          valid = !Number.isNaN(x) && x !== form.fill;
+          valid = !isMissingValue(x, form.fill);
           if (valid) {
             const phys = x * form.scale + form.offset;
             if (phys < min) min = phys;

@@ -63,6 +63,11 @@ export function archiveForm(meta: ArrayMeta, inherited?: Attrs): StoredForm {
   return form;
 }
 
+/** A stored value that means "no data": NaN, or the fill value. */
+export function isMissingValue(x: number, fill: number | undefined): boolean {
+  return Number.isNaN(x) || x === fill;
+}
+
 function sameFill(a: number | undefined, b: number | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && Number.isNaN(a) && Number.isNaN(b));
 }
@@ -107,10 +112,7 @@ export function toArchive(
   const physical = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const raw = Number(data[i]);
-    physical[i] =
-      Number.isNaN(raw) || (src.fill !== undefined && raw === src.fill)
-        ? Number.NaN
-        : raw * src.scale + src.offset;
+    physical[i] = isMissingValue(raw, src.fill) ? Number.NaN : raw * src.scale + src.offset;
   }
   if (src.timeUnits && dst.timeUnits && src.timeUnits !== dst.timeUnits) {
     const valid = physical.filter((v) => !Number.isNaN(v));

@@ -17,7 +17,7 @@ export function product(shape: readonly number[]): number {
   return n;
 }
 
-function strides(shape: readonly number[]): number[] {
+export function strides(shape: readonly number[]): number[] {
   const out = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
