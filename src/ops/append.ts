@@ -20,7 +20,7 @@
 import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig } from "../config/schema.js";
 import { addFrequency, encodeTimes, formatDate, inferFrequency } from "../dataset/cftime.js";
-import { ARRAY_TYPES, type DataArray } from "../dataset/types.js";
+import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
@@ -35,7 +35,7 @@ import type { ArrayMeta } from "../zarr/metadata.js";
 import { readBox } from "../zarr/read.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
-import { type Layout, type RegionWriteResult, writeRegion } from "./region.js";
+import { fileAxis, type Layout, type RegionWriteResult, writeRegion } from "./region.js";
 
 export const APPEND_LOCK_KEY = ".zarrify/append.lock";
 
@@ -125,191 +125,186 @@ export async function appendToZarr(
   const dim = config.appendDim;
   logger.info(`append: start ${input} → ${archive} along '${dim}' (pid ${process.pid})`);
   return withArchiveLock(store, APPEND_LOCK_KEY, { what: `append of ${input}` }, async () => {
-    const md = await readArchiveMetadata(store, { consolidated: false });
-    const info = await readTemplateInfo(store, archive);
-    const layout = layoutOf(info, md.arrays, dim);
-    if (layout.timeDim !== dim) {
-      throw new RegionError(`${archive}: its time dimension is '${layout.timeDim}', not '${dim}'`, {
-        hint: `pass --append-dim ${layout.timeDim}`,
-      });
-    }
-    const timeMeta = md.arrays.get(layout.timeVariable);
-    if (timeMeta?.dimensionNames.length !== 1 || timeMeta.dimensionNames[0] !== dim) {
-      throw new RegionError(`${archive}: no coordinate variable '${dim}' to append along`, {
-        hint: "append extends an archive along a dimension with a CF time coordinate; see --append-dim",
-      });
-    }
-    const oldLength = timeMeta.shape[0];
-    const ours = timeAxisOf(
-      await readBox(store, timeMeta, [0], [oldLength]),
-      timeMeta.attrs,
-      archive,
-    );
-    const ds = await openDataset(input, { group: config.group });
-    let theirs: TimeAxis;
+    // Opened once: its time axis decides the region, then writeRegion writes from it.
+    let ds: Dataset | undefined;
     try {
-      const tv = ds.variables.find((v) => v.name === layout.timeVariable && v.dims.length === 1);
-      if (!tv) {
+      const md = await readArchiveMetadata(store, { consolidated: false });
+      const info = await readTemplateInfo(store, archive);
+      const layout = layoutOf(info, md.arrays, dim);
+      if (layout.timeDim !== dim) {
         throw new RegionError(
-          `${input}: no time coordinate '${layout.timeVariable}' to append by`,
+          `${archive}: its time dimension is '${layout.timeDim}', not '${dim}'`,
           {
-            hint: "the file must have the archive's time coordinate",
+            hint: `pass --append-dim ${layout.timeDim}`,
           },
         );
       }
-      theirs = timeAxisOf(await tv.read([0], [tv.shape[0]]), tv.attrs, `${input}: '${tv.name}'`);
-    } finally {
-      await ds.close();
-    }
-    if (!sameCalendar(theirs.calendar, ours.calendar)) {
-      throw new RegionError(
-        `${input}: time is in the ${theirs.calendar} calendar, the archive's in ${ours.calendar}`,
-        { hint: "an archive holds one calendar" },
-      );
-    }
-    const index = new Map(ours.instants.map((t, i) => [t, i]));
-    const last = ours.instants[oldLength - 1];
-    const overlaps: number[] = [];
-    const fresh: number[] = [];
-    const seen = new Set<bigint>();
-    theirs.instants.forEach((t, k) => {
-      if (seen.has(t)) return;
-      seen.add(t);
-      const at = index.get(t);
-      if (at !== undefined) overlaps.push(at);
-      else if (last !== undefined && t < last) {
-        throw new RegionError(
-          `${input}: time ${formatDate(theirs.dates[k])} lies inside the archive's range (${formatDate(ours.dates[0])} .. ${formatDate(ours.dates[oldLength - 1])}) but is not one of its steps`,
-          {
-            hint: "append adds steps after the archive's last one; use write-region for a template",
-          },
-        );
-      } else fresh.push(k);
-    });
-    for (let i = 1; i < fresh.length; i++) {
-      if (theirs.instants[fresh[i]] <= theirs.instants[fresh[i - 1]]) {
-        throw new RegionError(
-          `${input}: new times are not increasing (${formatDate(theirs.dates[fresh[i]])} after ${formatDate(theirs.dates[fresh[i - 1]])})`,
-          { hint: "sort the file's steps by time" },
-        );
-      }
-    }
-    if (overlaps.length > 0 && config.onOverlap === "error") {
-      throw new RegionError(
-        `${input}: ${overlaps.length} time step(s) are already in the archive (${overlaps
-          .slice(0, 3)
-          .map((i) => formatDate(ours.dates[i]))
-          .join(", ")}${overlaps.length > 3 ? ", ..." : ""})`,
-        { hint: "pass --on-overlap skip to leave them, or overwrite to replace them" },
-      );
-    }
-    const freq =
-      info?.freq && info.freq !== "irregular"
-        ? info.freq
-        : inferFrequency(ours.dates, ours.calendar);
-    if (freq && fresh.length > 0 && oldLength > 0) {
-      const expected = addFrequency(ours.dates[oldLength - 1], freq, 1, ours.calendar);
-      const first = theirs.dates[fresh[0]];
-      if (formatDate(expected) !== formatDate(first)) {
-        logger.warn(
-          `append: ${input}: gap in time: the archive ends at ${formatDate(ours.dates[oldLength - 1])} (every ${freq}), the file continues at ${formatDate(first)} instead of ${formatDate(expected)}`,
-        );
-      }
-    }
-
-    const newLength = oldLength + fresh.length;
-    const grown = new Map<string, ArrayMeta>();
-    for (const [name, meta] of md.arrays) {
-      const axis = meta.dimensionNames.indexOf(dim);
-      grown.set(
-        name,
-        axis < 0
-          ? meta
-          : { ...meta, shape: meta.shape.map((n, d) => (d === axis ? newLength : n)) },
-      );
-    }
-    const grownTime = grown.get(layout.timeVariable) as ArrayMeta;
-    const newDates = fresh.map((k) => theirs.dates[k]);
-    const axisAfter: TimeAxis = {
-      ...ours,
-      dates: [...ours.dates, ...newDates],
-      instants: [...ours.instants, ...fresh.map((k) => theirs.instants[k])],
-    };
-    const encoded = encodeTimes(newDates, String(timeMeta.attrs.units), ours.calendar);
-    if (
-      timeMeta.dtype !== "float32" &&
-      timeMeta.dtype !== "float64" &&
-      !encoded.every(Number.isInteger)
-    ) {
-      throw new RegionError(
-        `${input}: its new times are not whole multiples of the archive's time units ('${timeMeta.attrs.units}', ${timeMeta.dtype})`,
-        { hint: "the archive's time encoding cannot hold these steps" },
-      );
-    }
-
-    // Overlapping steps without data yet are written under "skip" too: nothing would be lost.
-    const keep = new Set<number>();
-    if (config.onOverlap === "skip" && overlaps.length > 0) {
-      const probe = md.arrays.get(layout.regionArrays[0] ?? "");
-      for (const i of overlaps) {
-        if (probe && !(await stepHasData(store, probe, probe.dimensionNames.indexOf(dim), i)))
-          keep.add(i);
-      }
-    }
-    const keepStep =
-      config.onOverlap === "overwrite" ? undefined : (i: number) => i >= oldLength || keep.has(i);
-
-    const result = await writeRegion(
-      input,
-      archive,
-      { ...configInput, store, logger },
-      {
-        layout,
-        metadata: { ...md, arrays: grown },
-        archiveAxis: axisAfter,
-        duplicates: "first",
-        marker: false,
-        verb: "append",
-        keepStep,
-        beforeWrite: async () => {
-          if (fresh.length === 0) return;
-          await writeBox(
-            store,
-            grownTime,
-            [oldLength],
-            [fresh.length],
-            typedTimes(timeMeta, encoded),
-          );
-        },
-      },
-    );
-    if (fresh.length > 0) {
-      // The time coordinate last: until it grows, readers (and a re-run) see the old archive.
-      for (const [name, meta] of grown) {
-        if (meta !== md.arrays.get(name) && name !== layout.timeVariable)
-          await growDocument(store, meta, meta.shape);
-      }
-      await growDocument(store, grownTime, grownTime.shape);
-      if (info) {
-        await writeTemplateInfo(store, {
-          ...info,
-          steps: newLength,
-          end: formatDate(axisAfter.dates[newLength - 1]),
+      const timeMeta = md.arrays.get(layout.timeVariable);
+      if (timeMeta?.dimensionNames.length !== 1 || timeMeta.dimensionNames[0] !== dim) {
+        throw new RegionError(`${archive}: no coordinate variable '${dim}' to append along`, {
+          hint: "append extends an archive along a dimension with a CF time coordinate; see --append-dim",
         });
       }
+      const oldLength = timeMeta.shape[0];
+      const ours = timeAxisOf(
+        await readBox(store, timeMeta, [0], [oldLength]),
+        timeMeta.attrs,
+        archive,
+      );
+      ds = await openDataset(input, { group: config.group });
+      const theirs = await fileAxis(ds, layout);
+      if (!sameCalendar(theirs.calendar, ours.calendar)) {
+        throw new RegionError(
+          `${input}: time is in the ${theirs.calendar} calendar, the archive's in ${ours.calendar}`,
+          { hint: "an archive holds one calendar" },
+        );
+      }
+      const index = new Map(ours.instants.map((t, i) => [t, i]));
+      const last = ours.instants[oldLength - 1];
+      const overlaps: number[] = [];
+      const fresh: number[] = [];
+      const seen = new Set<bigint>();
+      theirs.instants.forEach((t, k) => {
+        if (seen.has(t)) return;
+        seen.add(t);
+        const at = index.get(t);
+        if (at !== undefined) overlaps.push(at);
+        else if (last !== undefined && t < last) {
+          throw new RegionError(
+            `${input}: time ${formatDate(theirs.dates[k])} lies inside the archive's range (${formatDate(ours.dates[0])} .. ${formatDate(ours.dates[oldLength - 1])}) but is not one of its steps`,
+            {
+              hint: "append adds steps after the archive's last one; use write-region for a template",
+            },
+          );
+        } else fresh.push(k);
+      });
+      for (let i = 1; i < fresh.length; i++) {
+        if (theirs.instants[fresh[i]] <= theirs.instants[fresh[i - 1]]) {
+          throw new RegionError(
+            `${input}: new times are not increasing (${formatDate(theirs.dates[fresh[i]])} after ${formatDate(theirs.dates[fresh[i - 1]])})`,
+            { hint: "sort the file's steps by time" },
+          );
+        }
+      }
+      if (overlaps.length > 0 && config.onOverlap === "error") {
+        throw new RegionError(
+          `${input}: ${overlaps.length} time step(s) are already in the archive (${overlaps
+            .slice(0, 3)
+            .map((i) => formatDate(ours.dates[i]))
+            .join(", ")}${overlaps.length > 3 ? ", ..." : ""})`,
+          { hint: "pass --on-overlap skip to leave them, or overwrite to replace them" },
+        );
+      }
+      const freq =
+        info?.freq && info.freq !== "irregular"
+          ? info.freq
+          : inferFrequency(ours.dates, ours.calendar);
+      if (freq && fresh.length > 0 && oldLength > 0) {
+        const expected = addFrequency(ours.dates[oldLength - 1], freq, 1, ours.calendar);
+        const first = theirs.dates[fresh[0]];
+        if (formatDate(expected) !== formatDate(first)) {
+          logger.warn(
+            `append: ${input}: gap in time: the archive ends at ${formatDate(ours.dates[oldLength - 1])} (every ${freq}), the file continues at ${formatDate(first)} instead of ${formatDate(expected)}`,
+          );
+        }
+      }
+
+      const newLength = oldLength + fresh.length;
+      const grown = new Map<string, ArrayMeta>();
+      for (const [name, meta] of md.arrays) {
+        const axis = meta.dimensionNames.indexOf(dim);
+        grown.set(
+          name,
+          axis < 0
+            ? meta
+            : { ...meta, shape: meta.shape.map((n, d) => (d === axis ? newLength : n)) },
+        );
+      }
+      const grownTime = grown.get(layout.timeVariable) as ArrayMeta;
+      const newDates = fresh.map((k) => theirs.dates[k]);
+      const axisAfter: TimeAxis = {
+        ...ours,
+        dates: [...ours.dates, ...newDates],
+        instants: [...ours.instants, ...fresh.map((k) => theirs.instants[k])],
+      };
+      const encoded = encodeTimes(newDates, String(timeMeta.attrs.units), ours.calendar);
+      if (
+        timeMeta.dtype !== "float32" &&
+        timeMeta.dtype !== "float64" &&
+        !encoded.every(Number.isInteger)
+      ) {
+        throw new RegionError(
+          `${input}: its new times are not whole multiples of the archive's time units ('${timeMeta.attrs.units}', ${timeMeta.dtype})`,
+          { hint: "the archive's time encoding cannot hold these steps" },
+        );
+      }
+
+      // Overlapping steps without data yet are written under "skip" too: nothing would be lost.
+      const keep = new Set<number>();
+      if (config.onOverlap === "skip" && overlaps.length > 0) {
+        const probe = md.arrays.get(layout.regionArrays[0] ?? "");
+        for (const i of overlaps) {
+          if (probe && !(await stepHasData(store, probe, probe.dimensionNames.indexOf(dim), i)))
+            keep.add(i);
+        }
+      }
+      const keepStep =
+        config.onOverlap === "overwrite" ? undefined : (i: number) => i >= oldLength || keep.has(i);
+
+      const result = await writeRegion(
+        ds,
+        archive,
+        { ...configInput, store, logger },
+        {
+          layout,
+          metadata: { ...md, arrays: grown },
+          archiveAxis: axisAfter,
+          duplicates: "first",
+          marker: false,
+          verb: "append",
+          keepStep,
+          beforeWrite: async () => {
+            if (fresh.length === 0) return;
+            await writeBox(
+              store,
+              grownTime,
+              [oldLength],
+              [fresh.length],
+              typedTimes(timeMeta, encoded),
+            );
+          },
+        },
+      );
+      if (fresh.length > 0) {
+        // The time coordinate last: until it grows, readers (and a re-run) see the old archive.
+        for (const [name, meta] of grown) {
+          if (meta !== md.arrays.get(name) && name !== layout.timeVariable)
+            await growDocument(store, meta, meta.shape);
+        }
+        await growDocument(store, grownTime, grownTime.shape);
+        if (info) {
+          await writeTemplateInfo(store, {
+            ...info,
+            steps: newLength,
+            end: formatDate(axisAfter.dates[newLength - 1]),
+          });
+        }
+      }
+      await writeConsolidated(store, md.format);
+      const skipped =
+        overlaps.length - (config.onOverlap === "overwrite" ? overlaps.length : keep.size);
+      logger.info(
+        `append: done ${input}: ${fresh.length} step(s) appended, ${overlaps.length} overlapping (${config.onOverlap}${skipped > 0 ? `: ${skipped} skipped` : ""}); ${newLength} steps now`,
+      );
+      return {
+        ...result,
+        appended: fresh.length,
+        overlapping: overlaps.length,
+        overlapPolicy: config.onOverlap,
+        totalSteps: newLength,
+      };
+    } finally {
+      await ds?.close();
     }
-    await writeConsolidated(store, md.format);
-    const skipped =
-      overlaps.length - (config.onOverlap === "overwrite" ? overlaps.length : keep.size);
-    logger.info(
-      `append: done ${input}: ${fresh.length} step(s) appended, ${overlaps.length} overlapping (${config.onOverlap}${skipped > 0 ? `: ${skipped} skipped` : ""}); ${newLength} steps now`,
-    );
-    return {
-      ...result,
-      appended: fresh.length,
-      overlapping: overlaps.length,
-      overlapPolicy: config.onOverlap,
-      totalSteps: newLength,
-    };
   });
 }

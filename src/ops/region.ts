@@ -219,7 +219,8 @@ async function checkGrid(
   }
 }
 
-async function fileAxis(ds: Dataset, info: Layout): Promise<TimeAxis> {
+/** The file's time axis, by the archive's time coordinate name. */
+export async function fileAxis(ds: Dataset, info: Layout): Promise<TimeAxis> {
   const v = ds.variables.find((x) => x.name === info.timeVariable && x.dims.length === 1);
   if (v === undefined || v.dims[0] !== info.timeDim) {
     throw new RegionError(
