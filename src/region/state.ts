@@ -11,7 +11,8 @@
  */
 import { createHash } from "node:crypto";
 import { RegionError } from "../errors.js";
-import { parseJson, stringifyJson } from "../zarr/json.js";
+import { jsonBytes } from "../zarr/archive.js";
+import { type Json, parseJson } from "../zarr/json.js";
 import type { Store } from "../zarr/store/types.js";
 
 export const TEMPLATE_KEY = ".zarrify/template.json";
@@ -46,11 +47,10 @@ export interface WrittenMarker {
   written: string;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function encode(doc: object): Uint8Array {
-  return encoder.encode(`${stringifyJson(doc as never, 2)}\n`);
+  return jsonBytes(doc as unknown as Json, 2);
 }
 
 export async function writeTemplateInfo(store: Store, info: TemplateInfo): Promise<void> {

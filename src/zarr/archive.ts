@@ -40,7 +40,8 @@ export interface ArchiveMetadata {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function jsonBytes(doc: Json, indent: number): Uint8Array {
+/** A JSON document as stored: UTF-8, indented, with a final newline. */
+export function jsonBytes(doc: Json, indent: number): Uint8Array {
   return encoder.encode(`${stringifyJson(doc, indent)}\n`);
 }
 
