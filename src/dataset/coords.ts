@@ -49,6 +49,16 @@ function namesIn(value: unknown): string[] {
   return typeof value === "string" ? value.split(/\s+/).filter(Boolean) : [];
 }
 
+/** Variables some variable names in its `coordinates` or `bounds` attribute: not data. */
+export function auxiliaryNames(ds: Dataset): Set<string> {
+  const names = new Set<string>();
+  for (const v of ds.variables) {
+    for (const n of namesIn(v.attrs.coordinates)) names.add(n);
+    for (const n of namesIn(v.attrs.bounds)) names.add(n);
+  }
+  return names;
+}
+
 /**
  * Resolve --variables/--drop-variables into the variables to write. A selected data variable
  * brings the coordinate variables of its dimensions, the auxiliary coordinates its `coordinates`

@@ -20,7 +20,12 @@ import {
   type ZarrifyConfig,
 } from "../config/schema.js";
 import { decodeTimes, formatDate, inferFrequency, normalizeCalendar } from "../dataset/cftime.js";
-import { findTimeDim, isDimensionCoordinate, isTimeLike } from "../dataset/coords.js";
+import {
+  auxiliaryNames,
+  findTimeDim,
+  isDimensionCoordinate,
+  isTimeLike,
+} from "../dataset/coords.js";
 import {
   type Dataset,
   DTYPE_SIZE,
@@ -268,10 +273,6 @@ function isNumeric(dtype: DType): boolean {
   return dtype !== "char" && dtype !== "string";
 }
 
-function namesIn(value: unknown): string[] {
-  return typeof value === "string" ? value.split(/\s+/).filter(Boolean) : [];
-}
-
 function byDim(dims: readonly string[], values: readonly number[]): Record<string, number> {
   return Object.fromEntries(dims.map((d, i) => [d, values[i]]));
 }
@@ -302,15 +303,6 @@ export function formatBytes(bytes: number): string {
 // ---------------------------------------------------------------------------------------------
 // Structure: dimensions, variables, time
 
-function coordinateNames(ds: Dataset): Set<string> {
-  const names = new Set<string>();
-  for (const v of ds.variables) {
-    for (const n of namesIn(v.attrs.coordinates)) names.add(n);
-    for (const n of namesIn(v.attrs.bounds)) names.add(n);
-  }
-  return names;
-}
-
 function layoutOf(ds: Dataset, v: Variable): SourceLayout {
   if (ds.format === "hdf5") return v.sourceChunks ? "chunked" : "contiguous";
   const first = ds.dims.find((d) => d.name === v.dims[0]);
@@ -318,7 +310,7 @@ function layoutOf(ds: Dataset, v: Variable): SourceLayout {
 }
 
 function describeVariables(ds: Dataset): AnalyzeVariable[] {
-  const coords = coordinateNames(ds);
+  const coords = auxiliaryNames(ds);
   return ds.variables.map((v) => {
     const bytes = bytesOf(v);
     const isCoordinate = isDimensionCoordinate(v) || coords.has(v.name) || isTimeLike(v);

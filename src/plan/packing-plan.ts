@@ -8,7 +8,7 @@
  * `valid_range` > the data's own range widened by `autoBufferFactor`.
  */
 import type { ZarrifyConfig } from "../config/schema.js";
-import { isDimensionCoordinate, isTimeLike } from "../dataset/coords.js";
+import { auxiliaryNames, isDimensionCoordinate, isTimeLike } from "../dataset/coords.js";
 import type { Dataset, DType, Variable } from "../dataset/types.js";
 import {
   type PackAttrType,
@@ -32,10 +32,6 @@ export interface ArrayPacking {
   onExceeded: "warn" | "error" | "ignore";
 }
 
-function names(value: unknown): string[] {
-  return typeof value === "string" ? value.split(/\s+/).filter(Boolean) : [];
-}
-
 /** Variables the packing config applies to. */
 export function packableVariables(
   ds: Dataset,
@@ -43,11 +39,7 @@ export function packableVariables(
   config: PackingConfig,
 ): Variable[] {
   if (!config.enabled) return [];
-  const coordinates = new Set<string>();
-  for (const v of ds.variables) {
-    for (const n of names(v.attrs.coordinates)) coordinates.add(n);
-    for (const n of names(v.attrs.bounds)) coordinates.add(n);
-  }
+  const coordinates = auxiliaryNames(ds);
   return variables.filter(
     (v) =>
       (v.dtype === "float32" || v.dtype === "float64") &&
