@@ -155,6 +155,20 @@ describe("packing round trip through xarray", () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).not.toMatch(/outside/);
     }, 60_000);
+    it("--no-packing-check-range-exceeded: clipped silently; --packing-exclude leaves a variable as it was", async () => {
+      const r = await convert(
+        "nocheck.zarr",
+        "--packing-manual-ranges",
+        narrow,
+        "--no-packing-check-range-exceeded",
+        "--packing-exclude",
+        "pres",
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/outside/);
+      expect(check(r.archive, "temp").dtype).toBe("int16");
+      expect(check(r.archive, "pres").dtype).toBe("float64");
+    }, 60_000);
   });
 });
 
