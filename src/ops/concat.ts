@@ -1,6 +1,7 @@
 /**
  * Multi-file `convert`: many files concatenated along time into one new archive, in time order
- * (files sorted by their first time, not their names). Built from the same parts as the parallel
+ * (files sorted by their first time, not their names). A dimension without CF times is joined by
+ * position instead (concat-records.ts). Built from the same parts as the parallel
  * workflow: an archive laid out over the union of the files' times, then each file written into
  * its steps as a region.
  *
@@ -12,15 +13,16 @@
 import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
 import { type CFDatetime, formatDate, inferFrequency, ordinalToDate } from "../dataset/cftime.js";
+import { findTimeDim } from "../dataset/coords.js";
 import { ConfigError, InputError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { declaredRange, packableVariables } from "../plan/packing-plan.js";
 import { openDataset } from "../readers/index.js";
-import { sameCalendar, type TimeAxis } from "../region/time-axis.js";
+import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.js";
 import { FsStore } from "../zarr/store/fs.js";
+import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert.js";
 import { stageOutput } from "./output.js";
-import { scanRange } from "./packing.js";
+import { widenScannedRanges } from "./packing.js";
 import { writeRegion } from "./region.js";
 import { buildArchive, templateTime } from "./template.js";
 
@@ -42,15 +44,7 @@ async function readAxes(
   for (const path of files) {
     const ds = await openDataset(path, { group: config.group });
     try {
-      for (const v of packableVariables(ds, ds.variables, config.packing)) {
-        if (declaredRange(v, config.packing)) continue;
-        const r = await scanRange(v);
-        if (!r) continue;
-        const seen = ranges[v.name];
-        ranges[v.name] = seen
-          ? { min: Math.min(seen.min, r.min), max: Math.max(seen.max, r.max) }
-          : r;
-      }
+      await widenScannedRanges(ds, config, ranges);
       const { axis } = await templateTime(ds, config.timeDim);
       if (axis.instants.length === 0) {
         throw new InputError(`${path}: has no time steps to concatenate`, {
@@ -94,6 +88,22 @@ function findOverlaps(files: FileAxis[]): { a: string; b: string; dates: CFDatet
   return [...pairs.values()];
 }
 
+/**
+ * The dimension to join along by position when it has no CF time coordinate (observation files
+ * along `report`), judged from the first file; undefined when files are ordered by time.
+ */
+async function recordDimension(path: string, config: ZarrifyConfig): Promise<string | undefined> {
+  const ds = await openDataset(path, { group: config.group });
+  try {
+    const dim = findTimeDim(ds, config.timeDim);
+    if (dim === undefined) return undefined;
+    const coordinate = ds.variables.find((v) => v.name === dim && v.dims.length === 1);
+    return coordinate && hasTimeUnits(coordinate.attrs) ? undefined : dim;
+  } finally {
+    await ds.close();
+  }
+}
+
 export async function convertMany(
   inputs: string[],
   output: string,
@@ -101,6 +111,8 @@ export async function convertMany(
   run: RunOptions,
   logger: Logger,
 ): Promise<ConvertResult> {
+  const records = await recordDimension(inputs[0], config);
+  if (records !== undefined) return convertRecords(inputs, output, records, config, run, logger);
   const started = performance.now();
   const ranges: Record<string, { min: number; max: number }> = {};
   const axes = await readAxes(inputs, config, ranges);

@@ -45,6 +45,24 @@ export async function scanRange(v: Variable): Promise<{ min: number; max: number
 }
 
 /**
+ * Widens `ranges` by the data range of every variable of `ds` to pack that has no declared range:
+ * multi-file convert scans every file, since a range from the first alone would clip the others.
+ */
+export async function widenScannedRanges(
+  ds: Dataset,
+  config: ZarrifyConfig,
+  ranges: Record<string, { min: number; max: number }>,
+): Promise<void> {
+  for (const v of packableVariables(ds, ds.variables, config.packing)) {
+    if (declaredRange(v, config.packing)) continue;
+    const r = await scanRange(v);
+    if (!r) continue;
+    const seen = ranges[v.name];
+    ranges[v.name] = seen ? { min: Math.min(seen.min, r.min), max: Math.max(seen.max, r.max) } : r;
+  }
+}
+
+/**
  * Replaces the plans of packable variables with packed ones. `regionArchive`: the range computed
  * here from one file will be fixed for files not seen yet, which is worth a warning.
  */

@@ -28,7 +28,7 @@ import { writeBox } from "../region/chunk-writer.js";
 import { locateRegion, type RegionRun } from "../region/locate.js";
 import { parseRegion, type RegionInput, type RegionSpec } from "../region/spec.js";
 import { readTemplateInfo, type TemplateInfo, writeMarker } from "../region/state.js";
-import { sameCalendar, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
+import { hasTimeUnits, sameCalendar, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import {
   archiveForm,
   isMissingValue,
@@ -248,6 +248,15 @@ function fileSteps(ds: Dataset, info: Layout, targets: Target[]): number {
   return t ? t.variable.shape[t.variable.dims.indexOf(info.timeDim)] : 0;
 }
 
+/** A dimension's length from any array along it (records joined by position may have no coordinate). */
+function dimLength(md: ArchiveMetadata, dim: string): number {
+  for (const a of md.arrays.values()) {
+    const i = a.dimensionNames.indexOf(dim);
+    if (i >= 0) return a.shape[i];
+  }
+  return 0;
+}
+
 async function placeRuns(
   ds: Dataset,
   store: Store,
@@ -260,7 +269,7 @@ async function placeRuns(
   knownAxis?: TimeAxis,
 ): Promise<RegionRun[]> {
   const steps = fileSteps(ds, info, targets);
-  const archiveSteps = md.arrays.get(info.timeVariable)?.shape[0] ?? 0;
+  const archiveSteps = dimLength(md, info.timeDim);
   const manual = spec[info.timeDim];
   if (manual && (manual.start !== undefined || manual.stop !== undefined)) {
     const start = manual.start ?? 0;
@@ -440,8 +449,9 @@ export async function writeRegion(
     const firstStep = runs[0]?.archiveStart ?? 0;
     const lastRun = runs[runs.length - 1];
     const lastStep = lastRun ? lastRun.archiveStart + lastRun.count - 1 : 0;
+    // Records joined by position (multi-file convert without CF times) have no dates to show.
     const dateOf = async (i: number) =>
-      axisMeta
+      axisMeta && hasTimeUnits(axisMeta.attrs)
         ? formatDate(
             timeAxisOf(await readBox(store, axisMeta, [i], [1]), axisMeta.attrs, archive).dates[0],
           )

@@ -28,7 +28,7 @@ import { planTemplate } from "../plan/template-plan.js";
 import { chooseTimeEncoding } from "../plan/time-encoding.js";
 import { openDataset } from "../readers/index.js";
 import { TEMPLATE_KEY, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
-import { type TimeAxis, timeAxisOf } from "../region/time-axis.js";
+import { hasTimeUnits, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import { version } from "../version.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
@@ -87,12 +87,22 @@ export async function templateTime(
 ): Promise<{ timeVar: Variable; axis: TimeAxis }> {
   const timeDim = findTimeDim(ds, timeDimOption);
   const timeVar = ds.variables.find((v) => v.name === timeDim && v.dims.length === 1);
-  if (timeDim === undefined || timeVar === undefined) {
+  if (timeDim === undefined) {
     throw new InputError(
       `${ds.path}: no time coordinate found, so the archive's time axis cannot be laid out`,
       {
         path: ds.path,
         hint: "the file needs a time coordinate variable with CF units; name its dimension with --time-dim",
+      },
+    );
+  }
+  if (timeVar === undefined || !hasTimeUnits(timeVar.attrs)) {
+    // --time-dim was right about the dimension; what is missing is the times along it.
+    throw new InputError(
+      `${ds.path}: dimension '${timeDim}' has no coordinate variable with CF time units ('<unit> since <date>'), so a time axis cannot be laid out along it`,
+      {
+        path: ds.path,
+        hint: `a template needs times; to join files along '${timeDim}' without them, use zarrify convert FILE... OUT --time-dim ${timeDim}`,
       },
     );
   }

@@ -18,8 +18,11 @@ export interface TemplatePlanOptions extends ConvertPlanOptions {
   timeDim: string;
   /** Number of steps of the full archive. */
   steps: number;
-  /** The time coordinate's stored form in the archive. */
-  time: { variable: string; dtype: DType; units: string };
+  /**
+   * The time coordinate's stored form in the archive. Absent when the dimension has no CF time
+   * coordinate (records joined by position): its coordinate, if any, is then filled by regions.
+   */
+  time?: { variable: string; dtype: DType; units: string };
   /** Recommend chunks for this access pattern; dims named in `chunking` still win. */
   accessPattern?: AccessPattern;
 }
@@ -43,15 +46,15 @@ export function planTemplate(
 ): TemplatePlan {
   const warnings = new Set<string>();
   const arrays = variables.map((source) => {
-    const isTime = source.name === options.time.variable;
+    const time = source.name === options.time?.variable ? options.time : undefined;
     const v = overTime(
-      isTime ? { ...source, dtype: options.time.dtype } : source,
+      time ? { ...source, dtype: time.dtype } : source,
       options.timeDim,
       options.steps,
     );
     const array = planArray(v, options);
-    if (isTime) {
-      array.attrs = { ...array.attrs, units: options.time.units };
+    if (time) {
+      array.attrs = { ...array.attrs, units: time.units };
       // The coordinate is read whole by every reader: one chunk unless it is huge.
       array.chunks = [Math.max(1, Math.min(v.shape[0], 8 * 1024 * 1024))];
       array.sourceChunks = undefined;
@@ -82,7 +85,7 @@ export function planTemplate(
       arrays,
     },
     regionArrays: arrays
-      .filter((a) => a.dims.includes(options.timeDim) && a.name !== options.time.variable)
+      .filter((a) => a.dims.includes(options.timeDim) && a.name !== options.time?.variable)
       .map((a) => a.name),
     warnings: [...warnings],
   };

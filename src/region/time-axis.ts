@@ -22,9 +22,14 @@ export interface TimeAxis {
   instants: bigint[];
 }
 
+/** CF time units, '<unit> since <date>': what makes a coordinate a time axis. */
+export function hasTimeUnits(attrs: Attrs): boolean {
+  return typeof attrs.units === "string" && /\bsince\b/i.test(attrs.units);
+}
+
 export function timeAxisOf(values: DataArray, attrs: Attrs, where: string): TimeAxis {
   const units = attrs.units;
-  if (typeof units !== "string" || !/\bsince\b/i.test(units)) {
+  if (typeof units !== "string" || !hasTimeUnits(attrs)) {
     throw new RegionError(
       `${where} has no CF time units ('<unit> since <date>'), so its times cannot be placed`,
       { hint: "give the time variable a units attribute, or set the region by hand with --region" },

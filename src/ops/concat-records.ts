@@ -1,0 +1,184 @@
+/**
+ * Multi-file `convert` along a dimension without CF times (observation files joined along
+ * `report` or `obs`): records are placed by position, not by time. Files are ordered by the first
+ * value of the dimension's coordinate variable when every file has a numeric one, else by path
+ * (the order a sorted glob gives), and their records are laid end to end — never merged,
+ * de-duplicated or reordered within a file, as xarray's `open_mfdataset(combine="nested")` does.
+ *
+ * Built from the same parts as the time-ordered case (concat.ts): an archive laid out over the
+ * total length, then each file written into its slice as a region (write-region with a manual
+ * region), so grid checks and value conversion are the same.
+ */
+import { resolve } from "node:path";
+import type { ZarrifyConfig } from "../config/schema.js";
+import type { Dataset } from "../dataset/types.js";
+import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
+import { executePlan } from "../engine/run.js";
+import { InputError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { planTemplate } from "../plan/template-plan.js";
+import { openDataset } from "../readers/index.js";
+import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
+import {
+  type ConvertResult,
+  DEFAULT_MAX_BLOCK_MB,
+  encodingOptions,
+  type RunOptions,
+  selectForWrite,
+} from "./convert.js";
+import { stageOutput } from "./output.js";
+import { packPlan, widenScannedRanges } from "./packing.js";
+import { type Layout, writeRegion } from "./region.js";
+
+interface RecordFile {
+  path: string;
+  length: number;
+  /** First value of the dimension's numeric coordinate variable, when the file has one. */
+  first?: number;
+}
+
+async function firstCoordinate(ds: Dataset, dim: string): Promise<number | undefined> {
+  const v = ds.variables.find((x) => x.name === dim && x.dims.length === 1 && x.dims[0] === dim);
+  if (v === undefined || v.shape[0] === 0) return undefined;
+  const value = (await v.read([0], [1]))[0];
+  if (typeof value === "bigint") return Number(value);
+  return typeof value === "number" && !Number.isNaN(value) ? value : undefined;
+}
+
+async function readRecords(
+  files: string[],
+  config: ZarrifyConfig,
+  dim: string,
+  ranges: Record<string, { min: number; max: number }>,
+): Promise<RecordFile[]> {
+  const out: RecordFile[] = [];
+  for (const path of files) {
+    const ds = await openDataset(path, { group: config.group });
+    try {
+      const d = ds.dims.find((x) => x.name === dim);
+      if (d === undefined) {
+        throw new InputError(
+          `${path}: has no dimension '${dim}' to concatenate along (dimensions: ${ds.dims.map((x) => x.name).join(", ") || "none"})`,
+          { path, hint: "every input must have the dimension named by --time-dim" },
+        );
+      }
+      await widenScannedRanges(ds, config, ranges);
+      out.push({ path, length: d.size, first: await firstCoordinate(ds, dim) });
+    } finally {
+      await ds.close();
+    }
+  }
+  return out;
+}
+
+/** Coordinate order when every file has a coordinate value (stable: ties keep path order). */
+function ordered(files: RecordFile[]): { files: RecordFile[]; by: string } {
+  if (!files.every((f) => f.first !== undefined)) return { files, by: "path" };
+  const sorted = [...files].sort((a, b) => (a.first as number) - (b.first as number));
+  return { files: sorted, by: "coordinate" };
+}
+
+/** Lays the archive out over `total` records from the first file: metadata and the arrays without `dim`. */
+async function buildRecordArchive(
+  ds: Dataset,
+  store: Store,
+  dim: string,
+  total: number,
+  config: ZarrifyConfig,
+  logger: Logger,
+  ranges: Record<string, { min: number; max: number }>,
+): Promise<{ layout: Layout; variables: string[] }> {
+  const planned = planTemplate(ds, selectForWrite(ds, config), {
+    ...encodingOptions(config, dim),
+    timeDim: dim,
+    steps: total,
+    accessPattern: config.intelligentChunking ? config.accessPattern : undefined,
+  });
+  for (const w of planned.warnings) logger.warn(w);
+  const plan = await packPlan(ds, planned.plan, config, logger, false, ranges);
+  await writePlanMetadata(store, plan);
+  await executePlan({
+    plan: { ...plan, arrays: plan.arrays.filter((a) => !planned.regionArrays.includes(a.name)) },
+    dataset: ds,
+    store,
+    jobs: 1,
+    maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+  });
+  await finishArchive(store, plan.zarrFormat);
+  return {
+    // No time variable: every array along `dim`, its coordinate included, is filled by regions.
+    layout: { timeDim: dim, timeVariable: dim, regionArrays: planned.regionArrays },
+    variables: plan.arrays.map((a) => a.name),
+  };
+}
+
+export async function convertRecords(
+  inputs: string[],
+  output: string,
+  dim: string,
+  config: ZarrifyConfig,
+  run: RunOptions,
+  logger: Logger,
+): Promise<ConvertResult> {
+  const started = performance.now();
+  const ranges: Record<string, { min: number; max: number }> = {};
+  const all = await readRecords(inputs, config, dim, ranges);
+  const { files, by } = ordered(all.filter((f) => f.length > 0));
+  if (files.length === 0) {
+    throw new InputError(
+      `${inputs[0]}: none of the ${inputs.length} inputs has a '${dim}' record`,
+      {
+        path: inputs[0],
+        hint: "leave empty files out of the input list",
+      },
+    );
+  }
+  const total = files.reduce((n, f) => n + f.length, 0);
+  logger.info(
+    `convert: ${files.length} files joined along '${dim}' (no CF time coordinate) in ${by} order, ${total} records`,
+  );
+
+  const staged = run.store ? undefined : await stageOutput(resolve(output), run.overwrite ?? false);
+  const store = run.store ?? new FsStore(staged?.staging ?? output);
+  const archive = staged?.staging ?? output;
+  try {
+    const first = await openDataset(files[0].path, { group: config.group });
+    let built: Awaited<ReturnType<typeof buildRecordArchive>>;
+    try {
+      built = await buildRecordArchive(first, store, dim, total, config, logger, ranges);
+    } finally {
+      await first.close();
+    }
+    let chunks = 0;
+    let bytesWritten = 0;
+    let offset = 0;
+    for (const [i, f] of files.entries()) {
+      logger.info(
+        `convert: [${i + 1}/${files.length}] ${f.path} → ${dim} ${offset}:${offset + f.length}`,
+      );
+      const r = await writeRegion(
+        f.path,
+        archive,
+        { ...config, store, logger, region: { [dim]: [offset, offset + f.length] } },
+        { layout: built.layout, marker: false, verb: "convert" },
+      );
+      chunks += r.chunks;
+      bytesWritten += r.bytesWritten;
+      offset += f.length;
+    }
+    await staged?.commit();
+    return {
+      output,
+      variables: built.variables,
+      chunks,
+      bytesRead: 0,
+      bytesWritten,
+      seconds: (performance.now() - started) / 1000,
+      workers: 1,
+    };
+  } catch (err) {
+    await staged?.abort();
+    throw err;
+  }
+}
