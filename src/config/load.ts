@@ -8,13 +8,13 @@ import { extname } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { closest } from "../suggest.js";
 import {
   CONFIG_KEYS,
   CONFIG_SHAPE,
   type ConfigInput,
   type ConfigPath,
   type ConfigSource,
-  closest,
   PACKING_KEYS,
   PACKING_SHAPE,
   toCamelCase,

@@ -15,6 +15,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { closest } from "../suggest.js";
 import { parseKeyValueInts } from "./chunking.js";
 
 const positiveInt = (what: string) =>
@@ -231,45 +232,6 @@ export function toCamelCase(key: string): string {
 
 export function toSnakeCase(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-/**
- * The candidate closest to `word` ignoring case and separators, if it is within `maxDistance` edits
- * (default: half the word's length, at least 2), i.e. plausibly a typo.
- */
-export function closest(
-  word: string,
-  candidates: readonly string[],
-  maxDistance?: number,
-): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, "");
-  const w = norm(word);
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = levenshtein(w, norm(c));
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= (maxDistance ?? Math.max(2, Math.ceil(w.length / 2))) ? best : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

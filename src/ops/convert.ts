@@ -12,6 +12,7 @@ import { type ProgressListener, progressReporter } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
+import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
 import { type ConvertPlanOptions, planConvert } from "../plan/convert-plan.js";
 import type { WritePlan } from "../plan/write-plan.js";
@@ -55,8 +56,15 @@ export type ConvertOptions = ConfigInput & RunOptions;
 
 const RUN_KEYS = ["overwrite", "logger", "progress", "store"] as const;
 
-/** Variables to write: the selection, refusing what the reader could not represent. */
+/**
+ * Variables to write: the selection, refusing what the reader could not represent. Every new
+ * archive (convert, create-template, multi-file convert) is planned through here, so this is also
+ * where chunk lengths are checked against the input's dimensions.
+ */
 export function selectForWrite(ds: Dataset, config: ZarrifyConfig): Variable[] {
+  // A group's variables may use dimensions declared in a parent group: both count.
+  const dims = new Set([...ds.dims.map((d) => d.name), ...ds.variables.flatMap((v) => v.dims)]);
+  refuseUnknownChunkDims(config.chunking, [...dims], ds.path);
   const variables = selectVariables(
     ds,
     config.variables,

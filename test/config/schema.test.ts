@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import {
   CONFIG_KEYS,
   type ConfigInput,
-  closest,
   configFieldDocs,
   configMarkdownTable,
   mergeConfigInputs,
@@ -12,6 +11,7 @@ import {
   validateConfigInput,
 } from "../../src/config/schema.js";
 import { ConfigError } from "../../src/errors.js";
+import { closest } from "../../src/suggest.js";
 
 /** Inputs written as a config file or JSON would have them, untyped. */
 const resolve = (cli: unknown, more: { env?: unknown; file?: unknown } = {}) =>
