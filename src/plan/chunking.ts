@@ -14,6 +14,11 @@
  * "MB" is MiB (2^20 bytes), as in the seed (`1024 * 1024`): 50 MB float32 is 13,107,200 elements,
  * which is what makes the pinned examples (e.g. 1825×360×720 balanced → [50, 360, 512]) come out.
  * A variable without the time dimension treats every dimension as spatial with a time chunk of 1.
+ *
+ * One departure from the seed: an array no larger than the target stays whole, one chunk. The
+ * formulas aim at a chunk of about the target size; for a small array they would cut it into
+ * chunks far below it (a 1.3 MB int16 4-D variable into 28 chunks of 0.06 MB) and then warn about
+ * their own advice. Every access pattern reads such an array in one request.
  */
 import { ConfigError, ConversionError } from "../errors.js";
 
@@ -146,12 +151,35 @@ function sizeWarnings(
   return warnings;
 }
 
+/** One chunk holding the whole array (length-0 dimensions get chunk 1, as zarr needs). */
+function wholeArray(req: ChunkRecommendationRequest, timeIndex: number): ChunkRecommendation {
+  const chunks = req.shape.map((n) => Math.max(1, n));
+  const chunkBytes = chunks.reduce((a, b) => a * b, req.itemSize);
+  const chunkMb = chunkBytes / MIB;
+  return {
+    pattern: req.pattern,
+    chunks,
+    chunkBytes,
+    chunkMb,
+    warnings: sizeWarnings(
+      req.pattern,
+      chunks,
+      req.shape,
+      chunkMb,
+      req.targetChunkSizeMb,
+      timeIndex,
+    ),
+  };
+}
+
 /** The chunk shape recommended for one access pattern. */
 export function recommendChunks(req: ChunkRecommendationRequest): ChunkRecommendation {
   checkRequest(req);
   const { dims, shape, pattern } = req;
   const rule = RULES[pattern];
   const timeIndex = req.timeDim === undefined ? -1 : dims.indexOf(req.timeDim);
+  const arrayBytes = shape.reduce((a, n) => a * n, req.itemSize);
+  if (arrayBytes <= req.targetChunkSizeMb * MIB) return wholeArray(req, timeIndex);
   const targetElements = Math.floor((req.targetChunkSizeMb * MIB) / req.itemSize);
   const timeChunk = timeIndex < 0 ? 1 : timeChunkFor(pattern, shape[timeIndex]);
   const nSpatial = timeIndex < 0 ? dims.length : dims.length - 1;

@@ -82,6 +82,8 @@ function expectedChunks(
     balanced: [20, 10, 50, 30],
   }[pattern];
   const [divisor, low, high, spatialMin] = rule;
+  // An array no larger than the target stays whole (the planner's one departure from the seed).
+  if (shape.reduce((a, n) => a * n, itemSize) <= 50 * MIB) return [...shape];
   const nt = shape[dims.indexOf(timeDim)];
   const tc = Math.min(nt, Math.min(high, Math.max(low, Math.floor(nt / divisor))));
   const target = Math.floor((50 * MIB) / itemSize);
@@ -126,8 +128,9 @@ function checkRecommendations(r: AnalyzeReport, names: string[], timeDim: string
       expect(pa.chunkMb).toBeCloseTo(bytes / MIB, 12);
       const grid = a.shape.map((n, d) => Math.ceil(n / chunks[d]));
       expect(pa.totalChunks).toBe(grid.reduce((x, y) => x * y, 1));
-      // Chunks below 1 MB are warned about (they are, for these small files).
-      expect(pa.warnings.length > 0).toBe(pa.chunkMb < 1);
+      // Chunks below 1 MB are warned about, unless the chunk is the whole array.
+      const whole = chunks.every((c, d) => c >= a.shape[d]);
+      expect(pa.warnings.length > 0).toBe(pa.chunkMb < 1 && !whole);
       const est = pa.estimate;
       if (!est) throw new Error("estimates missing");
       expect(est.timeSeries?.chunks).toBe(Math.ceil(a.shape[t] / chunks[t]));
@@ -349,6 +352,21 @@ describe("analyzeFile on a NetCDF-3 file with a time dimension", () => {
 
   it("names an unreadable input", async () => {
     await expect(analyzeFile(join(scratch, "absent.nc"))).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe("analyzeFile on a variable smaller than the target chunk", () => {
+  it("keeps xarray-data_eraint_uvz.nc's 1.3 MB variables whole, without warning about them", async () => {
+    const r = await analyzeFile(real("xarray-data_eraint_uvz.nc"));
+    const zuv = r.recommendations.find((a) => a.variables.includes("z"));
+    expect(zuv?.variables).toEqual(["z", "u", "v"]);
+    for (const p of PATTERNS) {
+      const pa = zuv?.patterns[p];
+      expect(pa?.chunks).toEqual({ month: 2, level: 3, latitude: 241, longitude: 480 });
+      expect(pa?.totalChunks).toBe(1);
+      expect(pa?.warnings).toEqual([]);
+    }
+    expect(formatAnalyzeReport(r)).not.toMatch(/warning/);
   });
 });
 

@@ -1,5 +1,6 @@
 /** convert --intelligent-chunking: the archive's chunks are the recommendation for its dims. */
 
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { convertToZarr } from "../../src/ops/convert.js";
@@ -47,5 +48,21 @@ describe("convert --intelligent-chunking", () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: TS: .*below 1 MB/);
+  }, 60_000);
+
+  it("keeps a variable smaller than the target whole, without a warning", () => {
+    const out = join(tempDir(), "uvz.zarr");
+    const r = runCli([
+      "convert",
+      real("xarray-data_eraint_uvz.nc"),
+      out,
+      "--intelligent-chunking",
+      "--zarr-format",
+      "2",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/);
+    const zarray = JSON.parse(readFileSync(join(out, "z", ".zarray"), "utf8"));
+    expect(zarray.chunks).toEqual([2, 3, 241, 480]);
   }, 60_000);
 });

@@ -76,7 +76,8 @@ describe("time chunk per pattern", () => {
     ["spatial", 1, 1],
   ] as [AccessPattern, number, number][])("%s, nt=%d → %d", (pattern, nt, expected) => {
     expect(timeChunkFor(pattern, nt)).toBe(expected);
-    expect(rec([nt, 10, 10], pattern).chunks[0]).toBe(expected);
+    // A tiny target makes the array bigger than it, so the rule applies (a small one stays whole).
+    expect(rec([nt, 10, 10], pattern, { targetChunkSizeMb: 1e-4 }).chunks[0]).toBe(expected);
   });
 });
 
@@ -160,7 +161,7 @@ describe("variables without a time dimension, 0-d and empty", () => {
   });
 
   it("a time-only variable is chunked by the time rule", () => {
-    const r = recommendChunks({ ...noTime, dims: ["time"], shape: [1000], timeDim: "time" });
+    const r = recommendChunks({ ...noTime, dims: ["time"], shape: [20_000_000], timeDim: "time" });
     expect(r.chunks).toEqual([50]);
   });
 
@@ -308,5 +309,43 @@ describe("small-chunk advice", () => {
       targetChunkSizeMb: 0.5,
     });
     expect(rec.warnings.join(" ")).toMatch(/raise the target chunk size/);
+  });
+});
+
+describe("an array no larger than the target", () => {
+  it("stays whole, one chunk, for every pattern, without a small-chunk warning", () => {
+    // xarray-data_eraint_uvz.nc's z: int16 2×3×241×480 = 1.32 MB, no time dimension. The seed's
+    // formula gives 71×71 maps (0.06 MB, 28 chunks) and then warns about them.
+    const req = {
+      dims: ["month", "level", "latitude", "longitude"],
+      shape: [2, 3, 241, 480],
+      itemSize: 2,
+      targetChunkSizeMb: 50,
+    };
+    for (const r of Object.values(recommendAll(req))) {
+      expect(r.chunks).toEqual([2, 3, 241, 480]);
+      expect(r.chunkBytes).toBe(2 * 3 * 241 * 480 * 2);
+      expect(r.warnings).toEqual([]);
+    }
+  });
+
+  it("with a time dimension too: the whole series is one chunk", () => {
+    expect(rec([1000, 10, 10], "temporal").chunks).toEqual([1000, 10, 10]);
+    expect(rec([1000, 10, 10], "spatial").warnings).toEqual([]);
+  });
+
+  it("exactly the target size is still whole; one element more is cut", () => {
+    const target = 1; // MiB: 262144 float32
+    expect(rec([4, 256, 256], "balanced", { targetChunkSizeMb: target }).chunks).toEqual([
+      4, 256, 256,
+    ]);
+    const cut = rec([5, 256, 256], "balanced", { targetChunkSizeMb: target });
+    expect(cut.chunks).not.toEqual([5, 256, 256]);
+  });
+
+  it("keeps the warning about a target outside 1–100 MB", () => {
+    const r = rec([10, 10, 10], "balanced", { targetChunkSizeMb: 500 });
+    expect(r.chunks).toEqual([10, 10, 10]);
+    expect(r.warnings).toEqual(["target chunk size of 500 MB is outside the recommended 1–100 MB"]);
   });
 });
