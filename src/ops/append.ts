@@ -17,11 +17,11 @@
  * With `skip`, an overlapping step that holds no data yet (a template step, or a step a killed
  * append grew but did not fill) is written, not skipped.
  */
-import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig } from "../config/schema.js";
 import { addFrequency, encodeTimes, formatDate, inferFrequency } from "../dataset/cftime.js";
 import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
+import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
@@ -116,7 +116,7 @@ export async function appendToZarr(
   const { logger: givenLogger, store: givenStore, ...configInput } = options;
   const config = resolveConfig({ cli: configInput });
   const logger = givenLogger ?? silentLogger;
-  const store = givenStore ?? new FsStore(resolve(archive));
+  const store = givenStore ?? new FsStore(localPath(archive, "archive"));
   if ((await detectFormat(store)) === undefined) {
     throw new RegionError(`${archive}: no Zarr archive here to append to`, {
       hint: "create it with zarrify convert (or create-template) first",

@@ -3,7 +3,6 @@
  * in a staging directory and renamed into place only when complete.
  */
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { findTimeDim, selectVariables } from "../dataset/coords.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
@@ -11,9 +10,11 @@ import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { type ProgressListener, progressReporter } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
+import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
+import { keepStringsWhole } from "../plan/output-chunks.js";
 import { type ConvertPlanOptions, planConvert } from "../plan/convert-plan.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
@@ -142,7 +143,7 @@ export function planForDataset(
       config.chunking ?? {},
     );
     for (const w of rec.warnings) warn(`${a.name}: ${w}`);
-    return { ...a, chunks: rec.chunks };
+    return { ...a, chunks: keepStringsWhole(a.dtype, a.shape, rec.chunks) };
   });
   return { ...plan, arrays };
 }
@@ -155,6 +156,7 @@ export async function convertToZarr(
   const { own: run, config: configInput } = splitOptions(options, RUN_KEYS);
   const config = resolveConfig({ cli: configInput });
   const logger = run.logger ?? silentLogger;
+  const outputPath = localPath(output, "output");
   const inputs = collectInputs({ patterns: Array.isArray(input) ? input : [input] });
   if (inputs.length > 1) return convertMany(inputs, output, config, run, logger);
   const started = performance.now();
@@ -178,9 +180,7 @@ export async function convertToZarr(
       );
     }
 
-    const staged = run.store
-      ? undefined
-      : await stageOutput(resolve(output), run.overwrite ?? false);
+    const staged = run.store ? undefined : await stageOutput(outputPath, run.overwrite ?? false);
     const store = run.store ?? new FsStore(staged?.staging ?? output);
     const reporter =
       run.progress === true

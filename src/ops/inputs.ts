@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { ConfigError, InputError } from "../errors.js";
+import { localPath } from "../location.js";
 
 const MAGIC = /[*?[]/;
 
@@ -102,7 +103,10 @@ export function readFileList(listFile: string): string[] {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"))
-    .map((l) => resolve(base, l));
+    .map((l) => {
+      localPath(l, "input");
+      return resolve(base, l);
+    });
 }
 
 export interface Shard {
@@ -138,6 +142,7 @@ export function collectInputs(sel: InputSelection): string[] {
     if (!all.has(key)) all.set(key, f);
   };
   for (const p of sel.patterns) {
+    localPath(p, "input");
     const found = expandPattern(p);
     if (found.length === 0) {
       throw new InputError(`${p}: no file matches this pattern`, {

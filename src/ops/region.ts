@@ -21,6 +21,7 @@ import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/s
 import { formatDate } from "../dataset/cftime.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
+import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { regionBlocks } from "../region/blocks.js";
@@ -414,7 +415,7 @@ export async function writeRegion(
   const config = resolveConfig({ cli: configInput });
   const logger = runOptions.logger ?? silentLogger;
   const started = performance.now();
-  const archivePath = resolve(archive);
+  const archivePath = localPath(archive, "archive");
   const store = runOptions.store ?? new FsStore(archivePath);
   const inputName = typeof input === "string" ? input : input.path;
   logger.info(`${verb}: start ${inputName} → ${archive} (pid ${process.pid})`);

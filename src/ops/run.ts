@@ -12,6 +12,7 @@ import { type ConfigInput, resolveConfig } from "../config/schema.js";
 import { deserializeError } from "../engine/errors.js";
 import { progressReporter } from "../engine/progress.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
+import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import { FsStore } from "../zarr/store/fs.js";
@@ -96,7 +97,7 @@ async function prepareArchive(
   files: string[],
   logger: Logger,
 ): Promise<boolean> {
-  const archive = resolve(run.output);
+  const archive = localPath(run.output, "archive");
   const exists = existsSync(archive);
   if (exists && run.resume && !run.overwrite) {
     const info = await readTemplateInfo(new FsStore(archive), archive);
@@ -162,7 +163,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
       hint: "pass files, glob patterns or --files-from",
     });
   }
-  const archive = resolve(run.output);
+  const archive = localPath(run.output, "archive");
   logger.info(
     `run: ${files.length} file(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""} → ${run.output}`,
   );

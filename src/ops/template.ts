@@ -7,7 +7,6 @@
  *
  * Built in a staging directory and renamed into place when complete, like convert.
  */
-import { resolve } from "node:path";
 import type { ConfigInput, ZarrifyConfig } from "../config/schema.js";
 import { resolveConfig } from "../config/schema.js";
 import {
@@ -23,6 +22,7 @@ import type { Dataset, Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
+import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { chooseTimeEncoding } from "../plan/time-encoding.js";
@@ -231,7 +231,7 @@ export async function createTemplate(
   const config = resolveConfig({ cli: configInput });
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
-  const output = resolve(options.outputPath);
+  const output = localPath(options.outputPath, "output");
   const ds =
     typeof options.templateDataset === "string"
       ? await openDataset(options.templateDataset, { group: config.group })

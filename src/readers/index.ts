@@ -5,6 +5,7 @@
 import { open, stat } from "node:fs/promises";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
+import { localPath } from "../location.js";
 import { hdf5Magic, openHdf5 } from "./hdf5.js";
 import { netcdf3Magic, openNetcdf3 } from "./netcdf3.js";
 
@@ -42,6 +43,7 @@ function describe(bytes: Uint8Array): string {
 }
 
 export async function openDataset(path: string, options: OpenOptions = {}): Promise<Dataset> {
+  localPath(path, "input");
   let bytes: Uint8Array;
   try {
     const info = await stat(path);

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { localPath } from "../../location.js";
 import { formatValidateReport, validateArchive } from "../../ops/validate.js";
 import { addCommonOptions, type CommonFlags } from "../common.js";
 import type { CliContext } from "../context.js";
@@ -23,6 +24,9 @@ Examples:
   );
   cmd.action(async (archive: string, flags: CommonFlags & Record<string, unknown>) => {
     const logger = ctx.logger(flags.verbose);
+    // The library's validateArchive does not check yet; refuse a URL here rather than report on
+    // a local directory named after its scheme.
+    localPath(archive, "archive");
     const report = await validateArchive(archive, { logger });
     ctx.out(flags.json ? JSON.stringify(report, null, 2) : formatValidateReport(report));
     if (flags.requireComplete && !report.complete) ctx.exitCode = EXIT.incomplete;

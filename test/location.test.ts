@@ -1,0 +1,114 @@
+/**
+ * URL locations are refused by name everywhere a path is taken, from the library and the CLI, and
+ * never turn into a local directory named after the scheme.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../src/errors.js";
+import { localPath } from "../src/location.js";
+import { appendToZarr } from "../src/ops/append.js";
+import { convertToZarr } from "../src/ops/convert.js";
+import { writeRegion } from "../src/ops/region.js";
+import { createTemplate } from "../src/ops/template.js";
+import { openDataset } from "../src/readers/index.js";
+import { writeGrid } from "./helpers/grid-nc.js";
+import { cliBin, tempDir } from "./helpers/paths.js";
+
+describe("localPath", () => {
+  it("makes paths absolute, Windows-looking ones included", () => {
+    expect(localPath("/data/a.zarr", "output")).toBe("/data/a.zarr");
+    expect(localPath("a.zarr", "output")).toBe(join(process.cwd(), "a.zarr"));
+    expect(localPath("odd:name.zarr", "output")).toBe(join(process.cwd(), "odd:name.zarr"));
+  });
+
+  it("refuses any scheme:// naming the scheme, and says S3 is not available yet", () => {
+    for (const url of ["s3://bucket/a.zarr", "gs://b/a.zarr", "HTTPS://h/a.nc", "abfs+x://c/a"]) {
+      expect(() => localPath(url, "output")).toThrow(ConfigError);
+    }
+    expect(() => localPath("gs://b/a.zarr", "output")).toThrow(
+      "gs://b/a.zarr: gs:// output locations are not supported; zarrify reads and writes local paths only (S3 output is not available yet)",
+    );
+    expect(() => localPath("file:///tmp/a.nc", "input")).toThrow("not a file:// URL");
+  });
+});
+
+let dir: string;
+let nc: string;
+beforeAll(() => {
+  dir = tempDir();
+  nc = join(dir, "a.nc");
+  writeGrid(nc, { times: 2, y: 2, x: 3 });
+});
+
+describe("the library refuses URLs", () => {
+  const cases: Array<[string, () => Promise<unknown>]> = [
+    ["convertToZarr output", () => convertToZarr(nc, "s3://bucket/out.zarr")],
+    ["convertToZarr input", () => convertToZarr("gs://bucket/*.nc", join(dir, "o.zarr"))],
+    [
+      "createTemplate output",
+      () =>
+        createTemplate({
+          templateDataset: nc,
+          outputPath: "s3://bucket/t.zarr",
+          globalStart: "2000-01-01",
+          globalEnd: "2000-01-05",
+        }),
+    ],
+    ["writeRegion archive", () => writeRegion(nc, "s3://bucket/t.zarr")],
+    ["appendToZarr archive", () => appendToZarr(nc, "gs://bucket/t.zarr")],
+    ["openDataset input", () => openDataset("https://example.org/a.nc")],
+  ];
+  for (const [name, call] of cases) {
+    it(name, async () => {
+      await expect(call()).rejects.toThrow(
+        /:\/\/ (output|input|archive) locations are not supported/,
+      );
+    });
+  }
+});
+
+describe("the CLI refuses URLs, exit 2, and creates nothing", () => {
+  const verbs: string[][] = [
+    ["convert", "NC", "s3://bucket/out.zarr"],
+    ["convert", "s3://bucket/in.nc", "out.zarr"],
+    [
+      "create-template",
+      "NC",
+      "gs://bucket/t.zarr",
+      "--global-start",
+      "2000-01-01",
+      "--global-end",
+      "2000-01-03",
+    ],
+    ["write-region", "NC", "s3://bucket/t.zarr"],
+    ["append", "NC", "s3://bucket/t.zarr"],
+    [
+      "run",
+      "NC",
+      "s3://bucket/t.zarr",
+      "--global-start",
+      "2000-01-01",
+      "--global-end",
+      "2000-01-03",
+    ],
+    ["validate", "s3://bucket/t.zarr"],
+    ["analyze", "gs://bucket/in.nc"],
+  ];
+  for (const args of verbs) {
+    it(args.join(" "), () => {
+      const cwd = tempDir();
+      const r = spawnSync(process.execPath, [cliBin, ...args.map((a) => (a === "NC" ? nc : a))], {
+        cwd,
+        encoding: "utf8",
+      });
+      expect(r.stderr).toMatch(
+        /^zarrify: error: \S+: (s3|gs):\/\/ \w+ locations are not supported/,
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.status).toBe(2);
+      expect(readdirSync(cwd)).toEqual([]);
+    });
+  }
+});
