@@ -8,7 +8,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { type ConfigInput, resolveConfig } from "../config/schema.js";
+import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { deserializeError } from "../engine/errors.js";
 import { progressReporter } from "../engine/progress.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
@@ -16,6 +16,7 @@ import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import { FsStore } from "../zarr/store/fs.js";
+import { inferStepFromInputs } from "./infer-step.js";
 import { collectInputs, parseShard, type Shard } from "./inputs.js";
 import { splitOptions } from "./options.js";
 import type { RegionWriteResult } from "./region.js";
@@ -94,6 +95,7 @@ function workerEntry(): { url: URL; execArgv: string[] } {
 async function prepareArchive(
   run: RunParallelOptions,
   config: ConfigInput,
+  resolved: ZarrifyConfig,
   files: string[],
   logger: Logger,
 ): Promise<boolean> {
@@ -125,13 +127,16 @@ async function prepareArchive(
     });
   }
   const template = run.template ?? files[0];
+  const freq =
+    run.freq ?? (await inferStepFromInputs([...new Set([resolve(template), ...files])], resolved));
+  if (run.freq === undefined) logger.info(`run: step ${freq}, from the times of the inputs`);
   await createTemplate({
     ...config,
     templateDataset: template,
     outputPath: archive,
     globalStart: run.globalStart,
     globalEnd: run.globalEnd,
-    freq: run.freq,
+    freq,
     overwrite: run.overwrite,
     logger,
   });
@@ -175,7 +180,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   const early = Array.from({ length: Math.min(config.jobs, files.length) }, spawnWorker);
   let templateCreated: boolean;
   try {
-    templateCreated = await prepareArchive(run, configInput, files, logger);
+    templateCreated = await prepareArchive(run, configInput, config, files, logger);
   } catch (err) {
     for (const child of early) child.kill();
     throw err;

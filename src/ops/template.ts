@@ -241,10 +241,15 @@ export async function createTemplate(
     const calendar = axis.calendar;
     const freqText = options.freq ?? inferFrequency(axis.dates, calendar);
     if (freqText === undefined) {
-      throw new ConfigError(
-        `${ds.path}: cannot infer the time step from the template (${axis.dates.length < 2 ? `it has ${axis.dates.length} time step(s)` : "its steps are not evenly spaced"})`,
-        { hint: "pass the step with --freq, e.g. --freq 1D or --freq 6H" },
-      );
+      const why =
+        axis.dates.length === 1
+          ? `it holds one time step (${formatDate(axis.dates[0])}), and a step needs two`
+          : axis.dates.length === 0
+            ? "it holds no time step"
+            : "its steps are not evenly spaced";
+      throw new ConfigError(`${ds.path}: cannot infer the archive's time step: ${why}`, {
+        hint: "pass the step with --freq (e.g. --freq 1D for daily files, --freq 6H), or give all the files to zarrify run, which infers it from their times",
+      });
     }
     const dates = timeRange(
       parseDate(options.globalStart, calendar),

@@ -19,7 +19,10 @@ export function runCommand(ctx: CliContext): Command {
     .option("--template <file>", "template file (default: the first input)")
     .option("--global-start <date>", "first time step of the archive")
     .option("--global-end <date>", "last time step of the archive")
-    .option("--freq <freq>", "time step (default: the template's)")
+    .option(
+      "--freq <freq>",
+      "time step, e.g. 1D, 6H, MS (default: inferred from the times of all inputs)",
+    )
     .option("--files-from <file>", "read more input paths from a file, one per line")
     .option("--shard <i/n>", "take every n-th input starting at the i-th (0-based), for job arrays")
     .option("--resume", "continue an existing archive, skipping files already written")
