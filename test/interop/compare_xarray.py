@@ -50,8 +50,10 @@ see write_reference_zarr.py; each is also commented where it is applied):
   * numeric attributes compared by value and kind (int/float/str/bool), not by
     width: Zarr v2 attributes are JSON; one-element arrays equal scalars;
   * trailing NUL bytes in byte strings (numpy fixed-width padding);
-  * attributes starting with "_NC" (xarray's zarr reader hides them) and
-    netCDF-C bookkeeping (_NCProperties, _Netcdf4Dimid, ...);
+  * netCDF-C bookkeeping (_NCProperties, _Netcdf4Dimid, ...). Other
+    attributes starting with "_NC" (any case; a user's _NCPROPERTIES) are
+    hidden by xarray's zarr reader, so they are compared against the raw
+    Zarr attributes instead: they must be there, equal;
   * compound types compared by field names and types, not C padding (raw).
 Not tolerated, although xarray's own to_zarr does them (so its output of
 these real files is *not* ok): missing_value -999.0 written as -999 (int vs
@@ -110,9 +112,14 @@ IGNORED_ATTRS = {
     "_nc3_strict",
 }
 # xarray's zarr reader hides every attribute starting with "_NC" (NCZarr
-# bookkeeping; backends/zarr.py get_attrs), so whatever a converter writes
-# under such a name never reaches a user: e.g. _NCPROPERTIES in test_gold.nc.
-HIDDEN_ATTR_PREFIX = "_NC"
+# bookkeeping; backends/zarr.py get_attrs; 2026 xarray in any case, "_nc"
+# too), so such a user attribute (_NCPROPERTIES in test_gold.nc) is checked
+# in the raw Zarr attributes (compare_hidden_attrs), not through xarray.
+HIDDEN_ATTR_PREFIX = "_nc"
+
+
+def hidden_by_xarray(key: str) -> bool:
+    return key.lower().startswith(HIDDEN_ATTR_PREFIX)
 
 
 class SourceUnreadable(Exception):
@@ -412,6 +419,33 @@ def compare_datasets(src, arc, args, res: dict) -> None:
         res["compared"].append(name)
 
     compare_attrs("global attributes", src.attrs, arc.attrs, ignore, diffs)
+    compare_hidden_attrs(src, args, res)
+
+
+def compare_hidden_attrs(src, args, res: dict) -> None:
+    """The source's "_NC*" attributes xarray hides on the Zarr side, against the raw Zarr attrs."""
+    owners = [("global attributes", src.attrs, "")]
+    owners += [(f"{n}: attribute", src.variables[n].attrs, n) for n in sorted(src.variables)]
+    wanted = [(w, a, n) for w, a, n in owners if any(hidden_by_xarray(k) and k not in IGNORED_ATTRS for k in a)]
+    if not wanted:
+        return
+    import zarr
+
+    root = zarr.open_group(args.archive, mode="r")
+    for what, attrs, name in wanted:
+        try:
+            zattrs = dict((root[name] if name else root).attrs)
+        except KeyError:
+            continue  # a missing variable is reported elsewhere
+        for key in sorted(k for k in attrs if hidden_by_xarray(k) and k not in IGNORED_ATTRS):
+            if key not in zattrs:
+                res["differences"].append(
+                    f"{what} {key!r} is missing from the archive (source {attrs[key]!r}; compared in the raw Zarr attributes, xarray hides '_NC*')"
+                )
+            elif not attr_equal(attrs[key], zattrs[key]):
+                res["differences"].append(
+                    f"{what} {key!r} differs: source {attrs[key]!r}, archive (raw Zarr) {zattrs[key]!r}"
+                )
 
 
 def compare_variable(name: str, s, a, ignore: set[str], res: dict) -> None:
@@ -584,9 +618,11 @@ def is_nan(v) -> bool:
         return False
 
 
-def compare_attrs(what: str, s: dict, a: dict, ignore: set[str], diffs: list[str], tolerate=None) -> None:
+def compare_attrs(
+    what: str, s: dict, a: dict, ignore: set[str], diffs: list[str], tolerate=None, through_xarray=True
+) -> None:
     for key in sorted(set(s) | set(a)):
-        if key in ignore or key.startswith(HIDDEN_ATTR_PREFIX):
+        if key in ignore or (through_xarray and hidden_by_xarray(key)):
             continue
         sv, av = s.get(key), a.get(key)
         if sv is not None and av is not None and attr_equal(sv, av):
@@ -772,7 +808,14 @@ def compare_raw_into(args, names: list[str] | None, res: dict) -> None:
             for n in sorted(set(root.array_keys()) - set(g.variables)):
                 if selected(n, args):
                     diffs.append(f"{n}: in the archive, not in the source")
-            compare_attrs("global attributes", nc_attrs(g, res, "global"), dict(root.attrs), args.ignore_attrs, diffs)
+            compare_attrs(
+                "global attributes",
+                nc_attrs(g, res, "global"),
+                dict(root.attrs),
+                args.ignore_attrs,
+                diffs,
+                through_xarray=False,
+            )
         for name in names:
             v = g.variables[name]
             if name not in root.array_keys():
@@ -818,7 +861,7 @@ def compare_raw_variable(name: str, v, z, ignore: set[str], res: dict) -> None:
         fv_s, fv_z = np.asarray(s_attrs.pop("_FillValue")), zattrs.pop("_FillValue", None)
         if fv_z is None or unequal_mask(fv_s.reshape(()), np.asarray(fv_z, dtype=z.dtype).reshape(())).any():
             diffs.append(f"{name}: _FillValue differs: source {fv_s!r}, archive {fv_z!r}")
-    compare_attrs(f"{name}: attribute", s_attrs, zattrs, ignore, diffs)
+    compare_attrs(f"{name}: attribute", s_attrs, zattrs, ignore, diffs, through_xarray=False)
     v.set_auto_maskandscale(False)
     if src_dtype.kind == "S":
         v.set_auto_chartostring(False)

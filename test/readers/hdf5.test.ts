@@ -502,6 +502,93 @@ describe("openHdf5 on our NetCDF-4 fixtures", () => {
   });
 });
 
+describe("attributes whose names look like netCDF-C's own", () => {
+  // Only netCDF-C's reserved names, in their exact case, are storage detail; a user's
+  // _NCPROPERTIES (netcdf4-python_test_gold.nc) is data like any other attribute.
+  const gold = real("netcdf4-python_test_gold.nc");
+  const goldBytes = [...Buffer.from("version=1|netcdflibversion=4.6.1|hdf5libversion=1.10.4\0")];
+
+  it("keeps a user's _NCPROPERTIES and hides only the exact _NCProperties", async () => {
+    const dir = tempDir();
+    const path = join(dir, "nc-names.nc");
+    const made = spawnSync(python, [
+      "-c",
+      `
+import sys, netCDF4, numpy as np
+with netCDF4.Dataset(sys.argv[1], "w") as ds:
+    ds.setncattr("_NCPROPERTIES", "mine")
+    ds.setncattr("_ncsomething", np.int32(3))
+    ds.createDimension("x", 2)
+    v = ds.createVariable("v", "i4", ("x",))
+    v.setncattr("_NCPROPERTIES", "also mine")
+    v[:] = [1, 2]
+`,
+      path,
+    ]);
+    expect(made.status, made.stderr?.toString()).toBe(0);
+    // netCDF-C wrote its own _NCProperties too (ncdump -s shows the special attributes).
+    const dump = spawnSync("ncdump", ["-s", "-h", path], { encoding: "utf8" });
+    expect(dump.stdout).toMatch(/:_NCProperties = "version=/);
+    const ds = await openHdf5(path);
+    try {
+      expect(ds.attrs._NCPROPERTIES).toBe("mine");
+      expect(ds.attrs._ncsomething).toBe(3);
+      expect(ds.attrs).not.toHaveProperty("_NCProperties");
+      expect(ds.variables[0].attrs._NCPROPERTIES).toBe("also mine");
+    } finally {
+      await ds.close();
+    }
+  });
+
+  it("keeps netcdf4-python_test_gold.nc's _NCPROPERTIES bytes", async () => {
+    const ds = await openHdf5(gold);
+    try {
+      expect(Array.from(ds.attrs._NCPROPERTIES as number[])).toEqual(goldBytes);
+    } finally {
+      await ds.close();
+    }
+  });
+
+  it("writes it into the archive (v2 and v3), and the comparator misses it when it is gone", async () => {
+    const { convertToZarr } = await import("../../src/ops/convert.js");
+    const dir = tempDir();
+    const v3 = join(dir, "gold3.zarr");
+    await convertToZarr(gold, v3, { zarrFormat: 3 });
+    const v2 = join(dir, "gold2.zarr");
+    await convertToZarr(gold, v2, { zarrFormat: 2 });
+    // The metadata may hold NaN tokens, which Python's json reads and JavaScript's does not.
+    const py = (code: string, archive = v2) => {
+      const r = spawnSync(python, ["-c", code, archive], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const attrOf = (doc: string, key: string) =>
+      `import json, sys; print(json.dumps(json.load(open(sys.argv[1] + "/${doc}"))${key}.get("_NCPROPERTIES")))`;
+    expect(JSON.parse(py(attrOf("zarr.json", '["attributes"]'), v3))).toEqual(goldBytes);
+    expect(JSON.parse(py(attrOf(".zattrs", "")))).toEqual(goldBytes);
+    const compare = () =>
+      JSON.parse(
+        spawnSync(python, [join(repoRoot, "test/interop/compare_xarray.py"), gold, v2], {
+          encoding: "utf8",
+          maxBuffer: 64 * 1024 * 1024,
+        }).stdout,
+      ) as { ok: boolean; differences: string[] };
+    expect(compare().differences).toEqual([]);
+    // xarray's zarr reader hides "_NC*" attributes, so the comparator checks them in the raw
+    // Zarr attributes: an archive without it must not pass.
+    py(`
+import json, sys
+a = json.load(open(sys.argv[1] + "/.zattrs")); del a["_NCPROPERTIES"]
+json.dump(a, open(sys.argv[1] + "/.zattrs", "w"))
+m = json.load(open(sys.argv[1] + "/.zmetadata")); del m["metadata"][".zattrs"]["_NCPROPERTIES"]
+json.dump(m, open(sys.argv[1] + "/.zmetadata", "w"))
+`);
+    const broken = compare();
+    expect(broken.ok).toBe(false);
+    expect(broken.differences.join("\n")).toMatch(/'_NCPROPERTIES' is missing from the archive/);
+  }, 60_000);
+});
+
 describe("slabs larger than one WASM piece", () => {
   let dir: string;
   let file: string;

@@ -8,7 +8,10 @@ import type { Attrs, AttrValue, DType } from "../../dataset/types.js";
 import { allocate, type H5Module, type Metadata, vlenStrings } from "./runtime.js";
 import { classify, H5T } from "./types.js";
 
-/** netCDF-C's reserved attributes (NC_findreserved), never shown to users. */
+/**
+ * netCDF-C's reserved attributes (NC_findreserved), never shown to users. Matched exactly, case
+ * included, as netCDF-C does: a user's `_NCPROPERTIES` is an ordinary attribute.
+ */
 const HIDDEN = new Set([
   "CLASS",
   "DIMENSION_LIST",
