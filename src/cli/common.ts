@@ -27,7 +27,11 @@ export function addCommonOptions(cmd: Command): Command {
     .option("--no-progress", "no progress bar");
 }
 
-export function addEncodingOptions(cmd: Command): Command {
+/** `jobs`: what --jobs counts for this verb (worker threads for convert, processes for run). */
+export function addEncodingOptions(
+  cmd: Command,
+  jobs = "worker threads (default: number of CPUs)",
+): Command {
   return cmd
     .option("--chunking <spec>", 'chunk length per dimension name, e.g. "time:100,lat:50,lon:100"')
     .option(
@@ -44,7 +48,7 @@ export function addEncodingOptions(cmd: Command): Command {
       "--target-chunk-size-mb <n>",
       "largest chunk zarrify makes on its own, in MB (default 50)",
     )
-    .option("--jobs <n>", "worker threads (default: number of CPUs)");
+    .option("--jobs <n>", jobs);
 }
 
 /** Packing flags (convert, create-template, run); any --packing-* implies --packing. */
@@ -203,6 +207,6 @@ export async function commandConfig(
 }
 
 /** Everything that shapes a new archive's encoding (convert, create-template, run). */
-export function addArchiveOptions(cmd: Command): Command {
-  return addChunkingAdviceOptions(addPackingOptions(addEncodingOptions(cmd)));
+export function addArchiveOptions(cmd: Command, jobs?: string): Command {
+  return addChunkingAdviceOptions(addPackingOptions(addEncodingOptions(cmd, jobs)));
 }

@@ -27,13 +27,17 @@ export function runCommand(ctx: CliContext): Command {
     .option("--shard <i/n>", "take every n-th input starting at the i-th (0-based), for job arrays")
     .option("--resume", "continue an existing archive, skipping files already written")
     .option("--overwrite", "replace an existing archive with a new template");
-  addArchiveOptions(cmd);
+  addArchiveOptions(
+    cmd,
+    "worker processes, each writing one file at a time (default: number of CPUs)",
+  );
   addMissingCheckOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",
     `
---jobs sets the number of worker processes (default: the number of CPUs).
+Each worker is a separate Node.js process (not a thread): a crash in one fails only the file it
+was writing, and the others go on.
 
 Examples:
   zarrify run 'data/*.nc' archive.zarr --global-start 2020-01-01 --global-end 2023-12-31 --jobs 8
