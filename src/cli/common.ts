@@ -28,6 +28,25 @@ export function addCommonOptions(cmd: Command): Command {
 }
 
 /** `jobs`: what --jobs counts for this verb (worker threads for convert, processes for run). */
+/** --json on the verbs that change an archive: what was done, one JSON object on stdout. */
+export function addJsonOption(cmd: Command): Command {
+  return cmd.option(
+    "--json",
+    "print what was done as one JSON object on stdout (fields: docs/cli.md)",
+  );
+}
+
+/** The result of a verb: the sentence, or with --json the result object named by its command. */
+export function printResult(
+  out: (line: string) => void,
+  flags: Record<string, unknown>,
+  command: string,
+  result: object,
+  sentence: string,
+): void {
+  out(flags.json === true ? JSON.stringify({ command, ...result }) : sentence);
+}
+
 export function addEncodingOptions(
   cmd: Command,
   jobs = "worker threads (default: number of CPUs)",

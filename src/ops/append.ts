@@ -20,6 +20,7 @@
 import { type ConfigInput, resolveConfig } from "../config/schema.js";
 import { addFrequency, encodeTimes, formatDate, inferFrequency } from "../dataset/cftime.js";
 import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
+import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
 import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
@@ -42,6 +43,8 @@ export const APPEND_LOCK_KEY = ".zarrify/append.lock";
 export interface AppendOptions {
   logger?: Logger;
   store?: Store;
+  /** A bar (CLI on a TTY) or periodic lines on stderr, or a listener of the bytes written. */
+  progress?: boolean | ProgressListener;
 }
 
 export interface AppendResult extends RegionWriteResult {
@@ -113,7 +116,7 @@ export async function appendToZarr(
   archive: string,
   options: AppendOptions & ConfigInput = {},
 ): Promise<AppendResult> {
-  const { logger: givenLogger, store: givenStore, ...configInput } = options;
+  const { logger: givenLogger, store: givenStore, progress, ...configInput } = options;
   const config = resolveConfig({ cli: configInput });
   const logger = givenLogger ?? silentLogger;
   const store = givenStore ?? new FsStore(localPath(archive, "archive"));
@@ -254,7 +257,7 @@ export async function appendToZarr(
       const result = await writeRegion(
         ds,
         archive,
-        { ...configInput, store, logger },
+        { ...configInput, store, logger, progress },
         {
           layout,
           metadata: { ...md, arrays: grown },

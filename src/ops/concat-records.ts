@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
 import type { Dataset } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
+import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { InputError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -27,6 +28,7 @@ import {
   type RunOptions,
   selectForWrite,
 } from "./convert.js";
+import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { packPlan, widenScannedRanges } from "./packing.js";
 import { type Layout, writeRegion } from "./region.js";
@@ -153,6 +155,11 @@ export async function convertRecords(
     let chunks = 0;
     let bytesWritten = 0;
     let offset = 0;
+    const reporter = progressFor(run.progress, "convert", "files");
+    const progress = sequenceProgress(
+      reporter.update,
+      files.map((f) => fileSize(f.path)),
+    );
     for (const [i, f] of files.entries()) {
       logger.info(
         `convert: [${i + 1}/${files.length}] ${f.path} → ${dim} ${offset}:${offset + f.length}`,
@@ -160,13 +167,21 @@ export async function convertRecords(
       const r = await writeRegion(
         f.path,
         archive,
-        { ...config, store, logger, region: { [dim]: [offset, offset + f.length] } },
+        {
+          ...config,
+          store,
+          logger,
+          region: { [dim]: [offset, offset + f.length] },
+          progress: progress.forFile(i),
+        },
         { layout: built.layout, marker: false, verb: "convert" },
       );
       chunks += r.chunks;
       bytesWritten += r.bytesWritten;
       offset += f.length;
+      progress.fileDone(i);
     }
+    reporter.stop();
     await staged?.commit();
     return {
       output,

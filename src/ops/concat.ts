@@ -14,6 +14,7 @@ import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
 import { type CFDatetime, formatDate, inferFrequency, ordinalToDate } from "../dataset/cftime.js";
 import { findTimeDim } from "../dataset/coords.js";
+import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { ConfigError, InputError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { openDataset } from "../readers/index.js";
@@ -21,6 +22,7 @@ import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.j
 import { FsStore } from "../zarr/store/fs.js";
 import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert.js";
+import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { widenScannedRanges } from "./packing.js";
 import { writeRegion } from "./region.js";
@@ -177,17 +179,24 @@ export async function convertMany(
     const order = config.onOverlap === "overwrite" ? axes : [...axes].reverse();
     let chunks = 0;
     let bytesWritten = 0;
+    const reporter = progressFor(run.progress, "convert", "files");
+    const progress = sequenceProgress(
+      reporter.update,
+      order.map((f) => fileSize(f.path)),
+    );
     for (const [i, f] of order.entries()) {
       logger.info(`convert: [${i + 1}/${order.length}] ${f.path}`);
       const r = await writeRegion(
         f.path,
         archive,
-        { ...config, store, logger },
+        { ...config, store, logger, progress: progress.forFile(i) },
         { layout: built.info, duplicates: "first", marker: false, verb: "convert" },
       );
       chunks += r.chunks;
       bytesWritten += r.bytesWritten;
+      progress.fileDone(i);
     }
+    reporter.stop();
     await staged?.commit();
     const seconds = (performance.now() - started) / 1000;
     return {

@@ -7,7 +7,7 @@ import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/s
 import { findTimeDim, selectVariables } from "../dataset/coords.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
-import { type ProgressListener, progressReporter } from "../engine/progress.js";
+import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { localPath } from "../location.js";
@@ -182,11 +182,8 @@ export async function convertToZarr(
 
     const staged = run.store ? undefined : await stageOutput(outputPath, run.overwrite ?? false);
     const store = run.store ?? new FsStore(staged?.staging ?? output);
-    const reporter =
-      run.progress === true
-        ? progressReporter("convert", logger, process.stderr.isTTY === true)
-        : undefined;
-    const onProgress = typeof run.progress === "function" ? run.progress : reporter?.update;
+    const reporter = progressFor(run.progress, "convert");
+    const onProgress = reporter.update;
     try {
       await writePlanMetadata(store, plan);
       const result = await executePlan({
@@ -198,7 +195,7 @@ export async function convertToZarr(
         maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
         onProgress,
       });
-      reporter?.stop();
+      reporter.stop();
       reportOutOfRange(result.outOfRange, plan, logger);
       await finishArchive(store, plan.zarrFormat);
       await staged?.commit();
@@ -216,7 +213,7 @@ export async function convertToZarr(
         workers: result.workers,
       };
     } catch (err) {
-      reporter?.stop();
+      reporter.stop();
       await staged?.abort();
       throw err;
     }

@@ -158,3 +158,12 @@ export function collectInputs(sel: InputSelection): string[] {
   const { index, count } = sel.shard;
   return sorted.filter((_, i) => i % count === index);
 }
+
+/** Bytes of an input, for progress; a file that vanished counts as empty (its read fails later). */
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

@@ -20,6 +20,7 @@ import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { formatDate } from "../dataset/cftime.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
+import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
@@ -51,6 +52,8 @@ export interface RegionOptions {
   logger?: Logger;
   /** Write through this store instead of opening the archive path (tests, embedding). */
   store?: Store;
+  /** A bar (CLI on a TTY) or periodic lines on stderr, or a listener of the bytes written. */
+  progress?: boolean | ProgressListener;
 }
 
 export type WriteRegionOptions = RegionOptions & ConfigInput;
@@ -109,7 +112,7 @@ interface Target {
   dst: StoredForm;
 }
 
-const REGION_KEYS = ["region", "logger", "store"] as const;
+const REGION_KEYS = ["region", "logger", "store", "progress"] as const;
 
 async function openTemplate(
   store: Store,
@@ -334,6 +337,33 @@ interface Totals {
 }
 
 /** Calls fn for each block of each target and run with the file's values in the archive's form. */
+function blocksOf(t: Target, info: Layout, spec: RegionSpec, run: RegionRun) {
+  const box = boxFor(t, info, spec, run);
+  const blocks = regionBlocks(
+    t.meta.chunks,
+    box.start,
+    box.count,
+    DTYPE_SIZE[t.meta.dtype],
+    DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+  );
+  return { box, blocks };
+}
+
+/** Bytes (in the archive's dtype) and blocks one pass over the region writes: progress totals. */
+function regionTotals(targets: Target[], runs: RegionRun[], info: Layout, spec: RegionSpec) {
+  let bytes = 0;
+  let blocks = 0;
+  for (const t of targets) {
+    for (const run of runs) {
+      for (const b of blocksOf(t, info, spec, run).blocks) {
+        bytes += b.count.reduce((a, n) => a * n, DTYPE_SIZE[t.meta.dtype]);
+        blocks++;
+      }
+    }
+  }
+  return { bytes, blocks };
+}
+
 async function forEachBlock(
   targets: Target[],
   runs: RegionRun[],
@@ -348,14 +378,7 @@ async function forEachBlock(
 ): Promise<void> {
   for (const t of targets) {
     for (const run of runs) {
-      const box = boxFor(t, info, spec, run);
-      const blocks = regionBlocks(
-        t.meta.chunks,
-        box.start,
-        box.count,
-        DTYPE_SIZE[t.meta.dtype],
-        DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
-      );
+      const { box, blocks } = blocksOf(t, info, spec, run);
       for (const b of blocks) {
         const from = b.start.map((s, d) => box.source[d] + s - box.start[d]);
         const raw = await t.variable.read(from, b.count);
@@ -451,12 +474,16 @@ export async function writeRegion(
     const lastRun = runs[runs.length - 1];
     const lastStep = lastRun ? lastRun.archiveStart + lastRun.count - 1 : 0;
     // Records joined by position (multi-file convert without CF times) have no dates to show.
+    // The axis the caller knows (append: the grown one, its new steps not written yet) first.
     const dateOf = async (i: number) =>
-      axisMeta && hasTimeUnits(axisMeta.attrs)
-        ? formatDate(
-            timeAxisOf(await readBox(store, axisMeta, [i], [1]), axisMeta.attrs, archive).dates[0],
-          )
-        : String(i);
+      internal.archiveAxis
+        ? formatDate(internal.archiveAxis.dates[i])
+        : axisMeta && hasTimeUnits(axisMeta.attrs)
+          ? formatDate(
+              timeAxisOf(await readBox(store, axisMeta, [i], [1]), axisMeta.attrs, archive)
+                .dates[0],
+            )
+          : String(i);
     const first = steps > 0 ? await dateOf(firstStep) : "";
     const last = steps > 0 ? await dateOf(lastStep) : "";
     logger.info(
@@ -487,10 +514,22 @@ export async function writeRegion(
     const checked = checkTargets(targets, config);
     let totals: Totals = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0, clipped: 0 };
     let retries = 0;
+    const reporter = progressFor(runOptions.progress, verb);
+    const planned = regionTotals(targets, runs, info, spec);
     for (;;) {
       totals = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0, clipped: 0 };
+      let doneBytes = 0;
+      let doneBlocks = 0;
       await forEachBlock(targets, runs, info, spec, async (t, start, count, converted) => {
         const r = await writeBox(store, t.meta, start, count, converted.data);
+        doneBytes += count.reduce((a, n) => a * n, DTYPE_SIZE[t.meta.dtype]);
+        doneBlocks++;
+        reporter.update?.({
+          doneBytes,
+          totalBytes: planned.bytes,
+          doneTasks: doneBlocks,
+          totalTasks: planned.blocks,
+        });
         totals.chunks += r.chunks;
         totals.merged += r.merged;
         totals.conflicts += r.conflicts;
@@ -498,6 +537,7 @@ export async function writeRegion(
         totals.clipped += converted.clipped;
         logger.debug(`  ${t.name} [${start}] +[${count}]: ${r.chunks} chunks (${r.merged} merged)`);
       });
+      reporter.stop();
       if (checked.length === 0) break;
       const bad = await missingMismatches(store, checked, runs, info, spec);
       if (bad.size === 0) break;

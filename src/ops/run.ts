@@ -10,14 +10,14 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { deserializeError } from "../engine/errors.js";
-import { progressReporter } from "../engine/progress.js";
+import { progressFor } from "../engine/progress.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
 import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import { FsStore } from "../zarr/store/fs.js";
 import { inferStepFromInputs } from "./infer-step.js";
-import { collectInputs, parseShard, type Shard } from "./inputs.js";
+import { collectInputs, fileSize, parseShard, type Shard } from "./inputs.js";
 import { splitOptions } from "./options.js";
 import type { RegionWriteResult } from "./region.js";
 import type { WorkerMessage, WorkerReply } from "./run-protocol.js";
@@ -195,25 +195,16 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   }
   if (skipped > 0) logger.info(`run: skipping ${skipped} file(s) already written`);
 
-  const sizes = todo.map((f) => {
-    try {
-      return statSync(f).size;
-    } catch {
-      return 0;
-    }
-  });
+  const sizes = todo.map(fileSize);
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
-  const reporter =
-    run.progress === true
-      ? progressReporter("run", logger, process.stderr.isTTY === true, "files")
-      : undefined;
+  const reporter = progressFor(run.progress, "run", "files");
   const failed: FailedFile[] = [];
   let written = 0;
   let steps = 0;
   let doneBytes = 0;
   let done = 0;
   const report = () =>
-    reporter?.update({ doneBytes, totalBytes, doneTasks: done, totalTasks: todo.length });
+    reporter.update?.({ doneBytes, totalBytes, doneTasks: done, totalTasks: todo.length });
   report();
 
   const workers = Math.max(0, Math.min(config.jobs, todo.length));
@@ -276,7 +267,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   try {
     await Promise.all(early.map((child) => runWorker(child)));
   } finally {
-    reporter?.stop();
+    reporter.stop();
   }
   const seconds = (performance.now() - started) / 1000;
   logger.info(

@@ -20,6 +20,7 @@ import {
 import { findTimeDim } from "../dataset/coords.js";
 import type { Dataset, Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
+import type { ProgressListener } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { localPath } from "../location.js";
@@ -52,6 +53,8 @@ export interface CreateTemplateOptions {
   compute?: boolean;
   overwrite?: boolean;
   logger?: Logger;
+  /** With compute: a bar (CLI on a TTY) or periodic lines on stderr while the data are written. */
+  progress?: boolean | ProgressListener;
 }
 
 export interface CreateTemplateResult {
@@ -217,6 +220,7 @@ const TEMPLATE_KEYS = [
   "compute",
   "overwrite",
   "logger",
+  "progress",
 ] as const;
 
 /**
@@ -296,7 +300,12 @@ export async function createTemplate(
       seconds: 0,
     };
     if (options.compute) {
-      result.computed = await writeRegion(ds, output, { ...configInput, logger });
+      result.computed = await writeRegion(
+        ds,
+        output,
+        { ...configInput, logger, progress: options.progress },
+        { verb: "create-template" },
+      );
     }
     result.seconds = (performance.now() - started) / 1000;
     return result;

@@ -1,6 +1,12 @@
 import { Command, Option } from "commander";
 import { appendToZarr } from "../../ops/append.js";
-import { addCommonOptions, type CommonFlags, commandConfig } from "../common.js";
+import {
+  addCommonOptions,
+  addJsonOption,
+  type CommonFlags,
+  commandConfig,
+  printResult,
+} from "../common.js";
 import type { CliContext } from "../context.js";
 
 export function appendCommand(ctx: CliContext): Command {
@@ -16,6 +22,7 @@ export function appendCommand(ctx: CliContext): Command {
       ).choices(["skip", "overwrite", "error"]),
     )
     .option("--group <path>", "NetCDF-4 group to read instead of the root group");
+  addJsonOption(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -28,8 +35,12 @@ Examples:
     async (input: string, archive: string, flags: CommonFlags & Record<string, unknown>) => {
       const logger = ctx.logger(flags.verbose);
       const config = await commandConfig(flags);
-      const r = await appendToZarr(input, archive, { ...config, logger });
-      ctx.out(
+      const r = await appendToZarr(input, archive, { ...config, logger, progress: flags.progress });
+      printResult(
+        ctx.out,
+        flags,
+        "append",
+        r,
         `appended ${input} → ${archive}: ${r.appended} new step(s), ${r.overlapping} already there (${r.overlapPolicy}); ${r.totalSteps} steps in the archive`,
       );
     },

@@ -1,7 +1,14 @@
 import { Command, Option } from "commander";
 import { ConfigError } from "../../errors.js";
 import { convertToZarr } from "../../ops/convert.js";
-import { addArchiveOptions, addCommonOptions, type CommonFlags, commandConfig } from "../common.js";
+import {
+  addArchiveOptions,
+  addCommonOptions,
+  addJsonOption,
+  type CommonFlags,
+  commandConfig,
+  printResult,
+} from "../common.js";
 import type { CliContext } from "../context.js";
 
 export function convertCommand(ctx: CliContext): Command {
@@ -21,6 +28,7 @@ export function convertCommand(ctx: CliContext): Command {
     )
     .option("--overwrite", "replace the output archive if it exists");
   addArchiveOptions(cmd);
+  addJsonOption(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -47,7 +55,11 @@ Examples:
       logger,
       progress: flags.progress,
     });
-    ctx.out(
+    printResult(
+      ctx.out,
+      flags,
+      "convert",
+      { inputs, ...result },
       `converted ${inputs.join(" ")} → ${output}: ${result.variables.length} variables, ${result.chunks} chunks, ${(result.bytesWritten / 2 ** 20).toFixed(1)} MiB written in ${result.seconds.toFixed(2)} s`,
     );
   });

@@ -1,6 +1,13 @@
 import { Command } from "commander";
 import { createTemplate } from "../../ops/template.js";
-import { addArchiveOptions, addCommonOptions, type CommonFlags, commandConfig } from "../common.js";
+import {
+  addArchiveOptions,
+  addCommonOptions,
+  addJsonOption,
+  type CommonFlags,
+  commandConfig,
+  printResult,
+} from "../common.js";
 import type { CliContext } from "../context.js";
 
 export function createTemplateCommand(ctx: CliContext): Command {
@@ -19,6 +26,7 @@ export function createTemplateCommand(ctx: CliContext): Command {
     .option("--compute", "also write the template file's own data into its region")
     .option("--overwrite", "replace the output archive if it exists");
   addArchiveOptions(cmd);
+  addJsonOption(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -44,8 +52,13 @@ Then fill it, in as many processes as you like:
         compute: flags.compute === true,
         overwrite: flags.overwrite === true,
         logger,
+        progress: flags.progress,
       });
-      ctx.out(
+      printResult(
+        ctx.out,
+        flags,
+        "create-template",
+        { template, ...result },
         `created template ${output}: ${result.steps} steps of ${result.freq} from ${result.start} to ${result.end}; ${result.regionArrays.length} variables to fill (${result.regionArrays.join(", ")})`,
       );
     },

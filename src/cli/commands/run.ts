@@ -3,9 +3,11 @@ import { runParallel } from "../../ops/run.js";
 import {
   addArchiveOptions,
   addCommonOptions,
+  addJsonOption,
   addMissingCheckOptions,
   type CommonFlags,
   commandConfig,
+  printResult,
 } from "../common.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../report-error.js";
@@ -32,6 +34,7 @@ export function runCommand(ctx: CliContext): Command {
     "worker processes, each writing one file at a time (default: number of CPUs)",
   );
   addMissingCheckOptions(cmd);
+  addJsonOption(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -64,6 +67,11 @@ Examples:
       progress: flags.progress,
     });
     const rate = result.seconds > 0 ? result.written / result.seconds : 0;
+    if (result.failed.length > 0) ctx.exitCode = EXIT.failure;
+    if (flags.json === true) {
+      printResult(ctx.out, flags, "run", result, "");
+      return;
+    }
     ctx.out(
       `run ${output}: ${result.written} of ${result.files} files written (${result.steps} steps), ${result.skipped} skipped, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s, ${result.workers} workers)`,
     );
@@ -74,7 +82,6 @@ Examples:
       ctx.out(
         "  fix or remove the failed files, then rerun with --resume to write only what is missing",
       );
-      ctx.exitCode = EXIT.failure;
     }
   });
   return cmd;

@@ -2,9 +2,11 @@ import { Command, Option } from "commander";
 import { writeRegion } from "../../ops/region.js";
 import {
   addCommonOptions,
+  addJsonOption,
   addMissingCheckOptions,
   type CommonFlags,
   commandConfig,
+  printResult,
 } from "../common.js";
 import type { CliContext } from "../context.js";
 
@@ -27,6 +29,7 @@ export function writeRegionCommand(ctx: CliContext): Command {
       ).choices(["warn", "error", "ignore"]),
     );
   addMissingCheckOptions(cmd);
+  addJsonOption(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -47,8 +50,13 @@ Examples:
         ...config,
         region: flags.region as string | undefined,
         logger,
+        progress: flags.progress,
       });
-      ctx.out(
+      printResult(
+        ctx.out,
+        flags,
+        "write-region",
+        result,
         `wrote ${input} → ${archive}: ${result.steps} steps (${result.first} .. ${result.last}), ${result.chunks} chunks (${result.mergedChunks} shared) in ${result.seconds.toFixed(2)} s`,
       );
     },
