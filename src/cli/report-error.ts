@@ -10,6 +10,7 @@ import {
   RetryLimitExceededError,
   ZarrifyError,
 } from "../errors.js";
+import { asUserError } from "../os-error.js";
 
 export const EXIT = {
   ok: 0,
@@ -21,7 +22,8 @@ export const EXIT = {
   incomplete: 6,
 } as const;
 
-export function exitCodeFor(err: unknown): number {
+export function exitCodeFor(raw: unknown): number {
+  const err = asUserError(raw);
   if (err instanceof ConfigError) return EXIT.usage;
   if (err instanceof InputError) return EXIT.input;
   if (err instanceof RegionError) return EXIT.region;
@@ -30,7 +32,9 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.failure;
 }
 
-export function formatError(err: unknown, verbosity: number): string {
+export function formatError(raw: unknown, verbosity: number): string {
+  // An OS error that reached here unwrapped is still the user's environment, not a bug.
+  const err = asUserError(raw);
   const lines: string[] = [];
   if (err instanceof ZarrifyError) {
     lines.push(`zarrify: error: ${err.message}`);
@@ -40,6 +44,6 @@ export function formatError(err: unknown, verbosity: number): string {
     lines.push(`zarrify: internal error: ${message}`);
     lines.push("  hint: this is a bug in zarrify; rerun with -vv and report the output");
   }
-  if (verbosity >= 2 && err instanceof Error && err.stack) lines.push(err.stack);
+  if (verbosity >= 2 && raw instanceof Error && raw.stack) lines.push(raw.stack);
   return lines.join("\n");
 }

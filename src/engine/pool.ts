@@ -3,6 +3,7 @@
  * fixed number in flight, so memory stays bounded whatever the input size.
  */
 import { Worker } from "node:worker_threads";
+import { onInterrupt } from "../cleanup.js";
 import { ConversionError } from "../errors.js";
 import { deserializeError } from "./errors.js";
 import type { EngineJob, EngineTask, WorkerReply } from "./job.js";
@@ -35,8 +36,10 @@ export async function runOnWorkers(
   let next = 0;
   let finished = 0;
   let failed = false;
+  // Interrupted, the workers stop before anything removes the directory they write into.
+  const forget = onInterrupt(() => Promise.all(pool.map((w) => w.terminate())).then(() => {}));
 
-  await new Promise<void>((resolve, reject) => {
+  const done = new Promise<void>((resolve, reject) => {
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
@@ -74,6 +77,11 @@ export async function runOnWorkers(
       });
     }
   });
-  // Workers close their source files on "close"; wait so the caller can rename the output safely.
-  await Promise.all(exits);
+  try {
+    await done;
+    // Workers close their source files on "close"; wait so the caller can rename the output safely.
+    await Promise.all(exits);
+  } finally {
+    forget();
+  }
 }

@@ -23,6 +23,7 @@ import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
 import { localPath } from "../location.js";
+import { sweepArchiveTemps } from "./sweep.js";
 import { type Logger, silentLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
@@ -128,6 +129,7 @@ export async function appendToZarr(
   const dim = config.appendDim;
   logger.info(`append: start ${input} → ${archive} along '${dim}' (pid ${process.pid})`);
   return withArchiveLock(store, APPEND_LOCK_KEY, { what: `append of ${input}` }, async () => {
+    await sweepArchiveTemps(store, logger, "append");
     // Opened once: its time axis decides the region, then writeRegion writes from it.
     let ds: Dataset | undefined;
     try {

@@ -180,7 +180,11 @@ export async function convertToZarr(
       );
     }
 
-    const staged = run.store ? undefined : await stageOutput(outputPath, run.overwrite ?? false);
+    const staged = run.store
+      ? undefined
+      : await stageOutput(outputPath, run.overwrite ?? false, (dir) =>
+          logger.info(`convert: removed ${dir}, left by an interrupted run`),
+        );
     const store = run.store ?? new FsStore(staged?.staging ?? output);
     const reporter = progressFor(run.progress, "convert");
     const onProgress = reporter.update;

@@ -23,6 +23,7 @@ import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { localPath } from "../location.js";
+import { sweepArchiveTemps } from "./sweep.js";
 import { type Logger, silentLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { regionBlocks } from "../region/blocks.js";
@@ -446,6 +447,8 @@ export async function writeRegion(
   const [info, md]: [Layout, ArchiveMetadata] = internal.layout
     ? [internal.layout, internal.metadata ?? (await readArchiveMetadata(store))]
     : await openTemplate(store, archive);
+  // Only a write into an existing template; convert's and append's own archives are swept by them.
+  if (!internal.layout) await sweepArchiveTemps(store, logger, verb, { rateLimited: true });
   const ds = typeof input === "string" ? await openDataset(input, { group: config.group }) : input;
   try {
     const spec = runOptions.region === undefined ? {} : parseRegion(runOptions.region);

@@ -21,6 +21,7 @@ import { collectInputs, fileSize, parseShard, type Shard } from "./inputs.js";
 import { splitOptions } from "./options.js";
 import type { RegionWriteResult } from "./region.js";
 import type { WorkerMessage, WorkerReply } from "./run-protocol.js";
+import { sweepArchiveTemps } from "./sweep.js";
 import { createTemplate } from "./template.js";
 
 export interface RunParallelOptions {
@@ -187,6 +188,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   }
 
   const store = new FsStore(archive);
+  await sweepArchiveTemps(store, logger, "run");
   const todo: string[] = [];
   let skipped = 0;
   for (const f of files) {

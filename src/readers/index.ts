@@ -6,6 +6,7 @@ import { open, stat } from "node:fs/promises";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { localPath } from "../location.js";
+import { asUserError } from "../os-error.js";
 import { hdf5Magic, openHdf5 } from "./hdf5.js";
 import { netcdf3Magic, openNetcdf3 } from "./netcdf3.js";
 
@@ -64,13 +65,10 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EACCES"
-          ? "permission denied"
-          : (err as Error).message;
-    throw new InputError(`${path}: cannot open input: ${why}`, { path, cause: err });
+    if (code === "ENOENT") {
+      throw new InputError(`${path}: cannot open input: no such file`, { path, cause: err });
+    }
+    throw asUserError(err, { path, reading: true, context: "cannot open input" });
   }
 
   if (netcdf3Magic(bytes)) {

@@ -25,7 +25,9 @@ import * as fs from "node:fs";
 import { hostname } from "node:os";
 import * as path from "node:path";
 import { threadId } from "node:worker_threads";
-import { ConversionError } from "../../errors.js";
+import { ConversionError, ZarrifyError } from "../../errors.js";
+import { asUserError } from "../../os-error.js";
+import { processIsGone } from "../../process-alive.js";
 import { checkKey, checkPrefix } from "./key.js";
 import type { DirListing, Store, VersionedValue } from "./types.js";
 
@@ -68,16 +70,21 @@ function ownerIsGone(content: Buffer): boolean {
   }
   if (owner.host !== hostname() || typeof owner.pid !== "number") return false;
   if (owner.pid === process.pid) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return false;
-  } catch (err) {
-    return code(err) === "ESRCH";
-  }
+  return processIsGone(owner.pid);
 }
 
 let tmpCounter = 0;
 const PROCESS_TAG = randomBytes(4).toString("hex");
+/** In temp names, so a sweeper knows whether a pid in them is one of its own host's. */
+const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+/** ".<name>.<host>-<pid>-<thread>-<process tag>-<n>.zarrify-tmp", as tmpFor makes them. */
+const TMP_NAME = /\.([0-9a-f]{8})-(\d+)-\d+-[0-9a-f]{8}-\d+\.zarrify-tmp$/;
+/**
+ * A live writer renames or removes its temp file within the time one chunk takes to write (well
+ * under a second; minutes on the slowest network file system), so one this old was left by a
+ * killed process, whatever host it ran on.
+ */
+export const STALE_TEMP_AGE_MS = 10 * 60 * 1000;
 
 export class FsStore implements Store {
   readonly root: string;
@@ -97,17 +104,15 @@ export class FsStore implements Store {
   }
 
   private tmpFor(file: string): string {
-    const name = `.${path.basename(file)}.${process.pid}-${threadId}-${PROCESS_TAG}-${++tmpCounter}${TMP_SUFFIX}`;
+    const name = `.${path.basename(file)}.${HOST_TAG}-${process.pid}-${threadId}-${PROCESS_TAG}-${++tmpCounter}${TMP_SUFFIX}`;
     return path.join(path.dirname(file), name);
   }
 
   private fail(op: string, key: string, err: unknown): never {
-    throw new ConversionError(
-      `Cannot ${op} ${path.join(this.root, key)}: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    const file = path.join(this.root, key);
+    const user = asUserError(err, { path: file, context: `cannot ${op}` });
+    if (user instanceof ZarrifyError) throw user;
+    throw new ConversionError(`cannot ${op} ${file}: ${(err as Error).message}`, { cause: err });
   }
 
   // -- reading ---------------------------------------------------------------------------------
@@ -409,6 +414,49 @@ export class FsStore implements Store {
       }
     }
     await fsp.rm(aside, { force: true });
+  }
+
+  // -- sweeping --------------------------------------------------------------------------------
+
+  /**
+   * Removes temp files killed writers left under `prefix` (default: the whole store): those of a
+   * dead process of this host, and any older than STALE_TEMP_AGE_MS. Returns how many. Costs a
+   * walk of the directory tree, so callers do it once per archive-level operation.
+   */
+  async sweepStaleTemps(prefix = "", now = Date.now()): Promise<number> {
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fsp.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (code(err) === "ENOENT" || code(err) === "ENOTDIR") return;
+        throw err;
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory()) {
+          await walk(full);
+          continue;
+        }
+        if (!e.name.endsWith(TMP_SUFFIX)) continue;
+        const m = TMP_NAME.exec(e.name);
+        const deadHere =
+          m !== null &&
+          m[1] === HOST_TAG &&
+          Number(m[2]) !== process.pid &&
+          processIsGone(Number(m[2]));
+        try {
+          if (!deadHere && now - (await fsp.stat(full)).mtimeMs < STALE_TEMP_AGE_MS) continue;
+          await fsp.rm(full, { force: true });
+          removed++;
+        } catch (err) {
+          if (code(err) !== "ENOENT") throw err; // renamed into place meanwhile: not stale
+        }
+      }
+    };
+    await walk(prefix === "" ? this.root : path.join(this.root, ...checkPrefix(prefix).split("/")));
+    return removed;
   }
 
   // -- listing ---------------------------------------------------------------------------------
