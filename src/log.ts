@@ -41,5 +41,12 @@ function timestamp(): string {
   return new Date().toISOString().slice(11, 23);
 }
 
-/** For library use: silent unless the caller passes a logger. */
-export const silentLogger: Logger = createLogger("error", () => {});
+/**
+ * What the library logs to when the caller passes no `logger`: warnings and errors on stderr, as
+ * console.warn would (a packing range that clips data must not go unseen). Pass
+ * `createLogger("error", () => {})` for silence, or your own Logger.
+ */
+export const libraryLogger: Logger = createLogger("warn");
+
+/** The old name of libraryLogger (it was silent, which hid warnings from library users). */
+export const silentLogger = libraryLogger;

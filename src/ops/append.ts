@@ -24,7 +24,7 @@ import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
 import { localPath } from "../location.js";
 import { sweepArchiveTemps } from "./sweep.js";
-import { type Logger, silentLogger } from "../log.js";
+import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
 import { writeBox } from "../region/chunk-writer.js";
@@ -119,7 +119,7 @@ export async function appendToZarr(
 ): Promise<AppendResult> {
   const { logger: givenLogger, store: givenStore, progress, ...configInput } = options;
   const config = resolveConfig({ cli: configInput });
-  const logger = givenLogger ?? silentLogger;
+  const logger = givenLogger ?? libraryLogger;
   const store = givenStore ?? new FsStore(localPath(archive, "archive"));
   if ((await detectFormat(store)) === undefined) {
     throw new RegionError(`${archive}: no Zarr archive here to append to`, {

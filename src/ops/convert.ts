@@ -11,7 +11,7 @@ import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { localPath } from "../location.js";
-import { type Logger, silentLogger } from "../log.js";
+import { type Logger, libraryLogger } from "../log.js";
 import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
 import { keepStringsWhole } from "../plan/output-chunks.js";
@@ -155,7 +155,7 @@ export async function convertToZarr(
 ): Promise<ConvertResult> {
   const { own: run, config: configInput } = splitOptions(options, RUN_KEYS);
   const config = resolveConfig({ cli: configInput });
-  const logger = run.logger ?? silentLogger;
+  const logger = run.logger ?? libraryLogger;
   const outputPath = localPath(output, "output");
   const inputs = collectInputs({ patterns: Array.isArray(input) ? input : [input] });
   if (inputs.length > 1) return convertMany(inputs, output, config, run, logger);

@@ -24,7 +24,7 @@ import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { localPath } from "../location.js";
 import { sweepArchiveTemps } from "./sweep.js";
-import { type Logger, silentLogger } from "../log.js";
+import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { regionBlocks } from "../region/blocks.js";
 import { writeBox } from "../region/chunk-writer.js";
@@ -437,7 +437,7 @@ export async function writeRegion(
   const { own: runOptions, config: configInput } = splitOptions(options, REGION_KEYS);
   const verb = internal.verb ?? "write-region";
   const config = resolveConfig({ cli: configInput });
-  const logger = runOptions.logger ?? silentLogger;
+  const logger = runOptions.logger ?? libraryLogger;
   const started = performance.now();
   const archivePath = localPath(archive, "archive");
   const store = runOptions.store ?? new FsStore(archivePath);

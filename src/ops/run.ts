@@ -13,7 +13,7 @@ import { deserializeError } from "../engine/errors.js";
 import { progressFor } from "../engine/progress.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
 import { localPath } from "../location.js";
-import { type Logger, silentLogger } from "../log.js";
+import { type Logger, libraryLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import { FsStore } from "../zarr/store/fs.js";
 import { inferStepFromInputs } from "./infer-step.js";
@@ -158,7 +158,7 @@ async function alreadyWritten(store: FsStore, file: string): Promise<boolean> {
 export async function runParallel(all: RunParallelOptions & ConfigInput): Promise<RunResult> {
   const { own: run, config: configInput } = splitOptions(all, RUN_KEYS);
   const config = resolveConfig({ cli: configInput });
-  const logger = run.logger ?? silentLogger;
+  const logger = run.logger ?? libraryLogger;
   const started = performance.now();
   const shard = typeof run.shard === "string" ? parseShard(run.shard) : run.shard;
   const files = collectInputs({ patterns: run.inputs, filesFrom: run.filesFrom, shard }).map((f) =>

@@ -24,7 +24,7 @@ import type { ProgressListener } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { localPath } from "../location.js";
-import { type Logger, silentLogger } from "../log.js";
+import { type Logger, libraryLogger } from "../log.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { chooseTimeEncoding } from "../plan/time-encoding.js";
 import { openDataset } from "../readers/index.js";
@@ -233,7 +233,7 @@ export async function createTemplate(
 ): Promise<CreateTemplateResult> {
   const { own: options, config: configInput } = splitOptions(all, TEMPLATE_KEYS);
   const config = resolveConfig({ cli: configInput });
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? libraryLogger;
   const started = performance.now();
   const output = localPath(options.outputPath, "output");
   const ds =
