@@ -7,6 +7,33 @@ import type { Dataset, Variable } from "./types.js";
 
 const TIME_UNITS = /^\s*\w+\s+since\s+/i;
 
+/**
+ * The char variables whose last dimension is a string length, by xarray's rule for joining
+ * characters into strings (conventions.decode_cf_variables' `stackable`): that dimension has no
+ * variable of its own, and every variable using it is char with it as the last dimension. Those
+ * read as n-byte strings in xarray; other char arrays stay arrays of single characters. A length
+ * of 1 is left out: one character is the same either way, and Zarr could not tell them apart.
+ */
+export function charStringNames(variables: readonly Variable[]): Set<string> {
+  const byName = new Set(variables.map((v) => v.name));
+  const stackable = (dim: string) =>
+    !byName.has(dim) &&
+    variables.every(
+      (v) => !v.dims.includes(dim) || (v.dtype === "char" && v.dims[v.dims.length - 1] === dim),
+    );
+  return new Set(
+    variables
+      .filter(
+        (v) =>
+          v.dtype === "char" &&
+          v.dims.length > 0 &&
+          v.shape[v.shape.length - 1] > 1 &&
+          stackable(v.dims[v.dims.length - 1]),
+      )
+      .map((v) => v.name),
+  );
+}
+
 /** A variable whose name equals its only dimension: a CF/NetCDF coordinate variable. */
 export function isDimensionCoordinate(v: Variable): boolean {
   return v.dims.length === 1 && v.dims[0] === v.name;

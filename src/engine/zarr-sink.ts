@@ -1,8 +1,7 @@
 /** The ChunkSink that encodes through the array's Zarr codecs and puts into a Store. */
 import type { ArrayPlan } from "../plan/write-plan.js";
 import { encodeChunk } from "../zarr/array.js";
-import { chunkKey } from "../zarr/keys.js";
-import { type ArrayMeta, createArrayMeta } from "../zarr/metadata.js";
+import { type ArrayMeta, arrayChunkKey, createArrayMeta } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store/types.js";
 import type { ChunkSink } from "./write-block.js";
 
@@ -18,6 +17,8 @@ export function arrayMetaFor(array: ArrayPlan, zarrFormat: 2 | 3): ArrayMeta {
     fillValue: array.fillValue,
     compression: array.compression,
     attrTypes: array.attrTypes,
+    foldChars: array.foldChars,
+    stringLength: array.stringLength,
   });
 }
 
@@ -31,7 +32,7 @@ export function zarrSink(store: Store, zarrFormat: 2 | 3): ChunkSink {
         metas.set(array, meta);
       }
       const bytes = encodeChunk(meta, data, dataShape);
-      await store.set(chunkKey(zarrFormat, array.name, coords), bytes);
+      await store.set(arrayChunkKey(meta, coords), bytes);
       return bytes.byteLength;
     },
   };

@@ -23,12 +23,16 @@ import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
 import { localPath } from "../location.js";
-import { sweepArchiveTemps } from "./sweep.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
 import { writeBox } from "../region/chunk-writer.js";
-import { readTemplateInfo, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
+import {
+  readTemplateInfo,
+  recordWritten,
+  type TemplateInfo,
+  writeTemplateInfo,
+} from "../region/state.js";
 import { sameCalendar, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import { archiveForm, isMissingValue } from "../region/values.js";
 import { detectFormat, readArchiveMetadata, writeConsolidated } from "../zarr/archive.js";
@@ -38,6 +42,7 @@ import { readBox } from "../zarr/read.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import { fileAxis, type Layout, type RegionWriteResult, writeRegion } from "./region.js";
+import { sweepArchiveTemps } from "./sweep.js";
 
 export const APPEND_LOCK_KEY = ".zarrify/append.lock";
 
@@ -280,6 +285,8 @@ export async function appendToZarr(
           },
         },
       );
+      // The record comes before the archive grows, so a grown step is never unrecorded.
+      await recordWritten(store, input, dim, result.runs);
       if (fresh.length > 0) {
         // The time coordinate last: until it grows, readers (and a re-run) see the old archive.
         for (const [name, meta] of grown) {

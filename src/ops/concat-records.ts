@@ -32,6 +32,7 @@ import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { packPlan, widenScannedRanges } from "./packing.js";
 import { type Layout, writeRegion } from "./region.js";
+import { type StringLengths, sizeStrings, widenStringLengths } from "./strings.js";
 
 interface RecordFile {
   path: string;
@@ -53,6 +54,7 @@ async function readRecords(
   config: ZarrifyConfig,
   dim: string,
   ranges: Record<string, { min: number; max: number }>,
+  strings: StringLengths,
 ): Promise<RecordFile[]> {
   const out: RecordFile[] = [];
   for (const path of files) {
@@ -66,6 +68,7 @@ async function readRecords(
         );
       }
       await widenScannedRanges(ds, config, ranges);
+      await widenStringLengths(ds, config.zarrFormat, strings);
       out.push({ path, length: d.size, first: await firstCoordinate(ds, dim) });
     } finally {
       await ds.close();
@@ -90,6 +93,7 @@ async function buildRecordArchive(
   config: ZarrifyConfig,
   logger: Logger,
   ranges: Record<string, { min: number; max: number }>,
+  strings: StringLengths,
 ): Promise<{ layout: Layout; variables: string[] }> {
   const planned = planTemplate(ds, selectForWrite(ds, config), {
     ...encodingOptions(config, dim),
@@ -98,7 +102,11 @@ async function buildRecordArchive(
     accessPattern: config.intelligentChunking ? config.accessPattern : undefined,
   });
   for (const w of planned.warnings) logger.warn(w);
-  const plan = await packPlan(ds, planned.plan, config, logger, false, ranges);
+  const plan = await sizeStrings(
+    ds,
+    await packPlan(ds, planned.plan, config, logger, false, ranges),
+    strings,
+  );
   await writePlanMetadata(store, plan);
   await executePlan({
     plan: { ...plan, arrays: plan.arrays.filter((a) => !planned.regionArrays.includes(a.name)) },
@@ -125,7 +133,8 @@ export async function convertRecords(
 ): Promise<ConvertResult> {
   const started = performance.now();
   const ranges: Record<string, { min: number; max: number }> = {};
-  const all = await readRecords(inputs, config, dim, ranges);
+  const strings: StringLengths = new Map();
+  const all = await readRecords(inputs, config, dim, ranges, strings);
   const { files, by } = ordered(all.filter((f) => f.length > 0));
   if (files.length === 0) {
     throw new InputError(
@@ -148,7 +157,7 @@ export async function convertRecords(
     const first = await openDataset(files[0].path, { group: config.group });
     let built: Awaited<ReturnType<typeof buildRecordArchive>>;
     try {
-      built = await buildRecordArchive(first, store, dim, total, config, logger, ranges);
+      built = await buildRecordArchive(first, store, dim, total, config, logger, ranges, strings);
     } finally {
       await first.close();
     }
@@ -174,7 +183,7 @@ export async function convertRecords(
           region: { [dim]: [offset, offset + f.length] },
           progress: progress.forFile(i),
         },
-        { layout: built.layout, marker: false, verb: "convert" },
+        { layout: built.layout, verb: "convert" },
       );
       chunks += r.chunks;
       bytesWritten += r.bytesWritten;

@@ -26,6 +26,7 @@ import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { widenScannedRanges } from "./packing.js";
 import { writeRegion } from "./region.js";
+import { type StringLengths, widenStringLengths } from "./strings.js";
 import { buildArchive, templateTime } from "./template.js";
 
 interface FileAxis {
@@ -41,12 +42,14 @@ async function readAxes(
   files: string[],
   config: ZarrifyConfig,
   ranges: Record<string, { min: number; max: number }>,
+  strings: StringLengths,
 ): Promise<FileAxis[]> {
   const out: FileAxis[] = [];
   for (const path of files) {
     const ds = await openDataset(path, { group: config.group });
     try {
       await widenScannedRanges(ds, config, ranges);
+      await widenStringLengths(ds, config.zarrFormat, strings);
       const { axis } = await templateTime(ds, config.timeDim);
       if (axis.instants.length === 0) {
         throw new InputError(`${path}: has no time steps to concatenate`, {
@@ -117,7 +120,8 @@ export async function convertMany(
   if (records !== undefined) return convertRecords(inputs, output, records, config, run, logger);
   const started = performance.now();
   const ranges: Record<string, { min: number; max: number }> = {};
-  const axes = await readAxes(inputs, config, ranges);
+  const strings: StringLengths = new Map();
+  const axes = await readAxes(inputs, config, ranges, strings);
   axes.sort((x, y) => {
     const a = firstInstant(x);
     const b = firstInstant(y);
@@ -171,6 +175,7 @@ export async function convertMany(
         output,
         verb: "convert",
         knownRanges: ranges,
+        knownStringLengths: strings,
       });
     } finally {
       await first.close();
@@ -190,7 +195,7 @@ export async function convertMany(
         f.path,
         archive,
         { ...config, store, logger, progress: progress.forFile(i) },
-        { layout: built.info, duplicates: "first", marker: false, verb: "convert" },
+        { layout: built.info, duplicates: "first", verb: "convert" },
       );
       chunks += r.chunks;
       bytesWritten += r.bytesWritten;

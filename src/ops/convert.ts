@@ -14,10 +14,11 @@ import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
-import { keepStringsWhole } from "../plan/output-chunks.js";
 import { type ConvertPlanOptions, planConvert } from "../plan/convert-plan.js";
+import { keepStringsWhole } from "../plan/output-chunks.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
+import { recordWritten } from "../region/state.js";
 import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
@@ -26,6 +27,7 @@ import { collectInputs } from "./inputs.js";
 import { splitOptions } from "./options.js";
 import { stageOutput } from "./output.js";
 import { packPlan, reportOutOfRange } from "./packing.js";
+import { sizeStrings } from "./strings.js";
 
 /** The seed's examples use it throughout; Debian's numcodecs and zarrita both decode it. */
 export const DEFAULT_COMPRESSION = "blosc:zstd:3";
@@ -143,7 +145,7 @@ export function planForDataset(
       config.chunking ?? {},
     );
     for (const w of rec.warnings) warn(`${a.name}: ${w}`);
-    return { ...a, chunks: keepStringsWhole(a.dtype, a.shape, rec.chunks) };
+    return { ...a, chunks: keepStringsWhole(a.foldChars, a.shape, rec.chunks) };
   });
   return { ...plan, arrays };
 }
@@ -165,11 +167,14 @@ export async function convertToZarr(
   logger.info(`convert: opening ${source}`);
   const ds = await openDataset(source, { group: config.group });
   try {
-    const plan = await packPlan(
+    const plan = await sizeStrings(
       ds,
-      planForDataset(ds, config, (w) => logger.warn(w)),
-      config,
-      logger,
+      await packPlan(
+        ds,
+        planForDataset(ds, config, (w) => logger.warn(w)),
+        config,
+        logger,
+      ),
     );
     logger.info(
       `convert: ${plan.arrays.length} variables → Zarr v${plan.zarrFormat} ${output} (${config.compression ?? "default"} compression)`,
@@ -201,6 +206,12 @@ export async function convertToZarr(
       });
       reporter.stop();
       reportOutOfRange(result.outOfRange, plan, logger);
+      // validate trusts records, not values: this file's whole time axis is written now.
+      const timeDim = findTimeDim(ds, config.timeDim);
+      const steps = ds.dims.find((d) => d.name === timeDim)?.size;
+      if (timeDim !== undefined && steps !== undefined) {
+        await recordWritten(store, source, timeDim, [[0, steps]]);
+      }
       await finishArchive(store, plan.zarrFormat);
       await staged?.commit();
       const seconds = (performance.now() - started) / 1000;

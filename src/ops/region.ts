@@ -15,22 +15,19 @@
  * Every check happens before the first chunk is written, so a refused file leaves the archive as
  * it was. Coordinates are never rewritten.
  */
-import { stat } from "node:fs/promises";
-import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { formatDate } from "../dataset/cftime.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { localPath } from "../location.js";
-import { sweepArchiveTemps } from "./sweep.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { regionBlocks } from "../region/blocks.js";
 import { writeBox } from "../region/chunk-writer.js";
 import { locateRegion, type RegionRun } from "../region/locate.js";
 import { parseRegion, type RegionInput, type RegionSpec } from "../region/spec.js";
-import { readTemplateInfo, type TemplateInfo, writeMarker } from "../region/state.js";
+import { readTemplateInfo, recordWritten, type TemplateInfo } from "../region/state.js";
 import { hasTimeUnits, sameCalendar, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import {
   archiveForm,
@@ -40,12 +37,14 @@ import {
   toArchive,
 } from "../region/values.js";
 import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
-import type { ArrayMeta } from "../zarr/metadata.js";
+import { type ArrayMeta, v3CharFold } from "../zarr/metadata.js";
 import { readBox } from "../zarr/read.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import { DEFAULT_MAX_BLOCK_MB } from "./convert.js";
 import { splitOptions } from "./options.js";
+import { checkStringsFit } from "./strings.js";
+import { sweepArchiveTemps } from "./sweep.js";
 
 export interface RegionOptions {
   /** Set the region by hand instead of from the file's times. */
@@ -158,9 +157,11 @@ function matchTargets(ds: Dataset, info: Layout, md: ArchiveMetadata, spec: Regi
       });
     }
     const variable = byName.get(name) as Variable;
+    // Zarr v3 keeps no name for a char array's string-length dimension: its length must match.
+    const unnamed = v3CharFold(meta) ? meta.dimensionNames.length - 1 : -1;
     const sameDims =
       variable.dims.length === meta.dimensionNames.length &&
-      variable.dims.every((d, i) => d === meta.dimensionNames[i]);
+      variable.dims.every((d, i) => d === meta.dimensionNames[i] || i === unnamed);
     const lengthsOk = variable.dims.every((d, i) => {
       if (d === info.timeDim) return true;
       const r = spec[d];
@@ -459,6 +460,7 @@ export async function writeRegion(
     }
     const targets = matchTargets(ds, info, md, spec);
     await checkGrid(ds, store, info, md, spec);
+    await checkStringsFit(ds, targets);
     const placed = await placeRuns(
       ds,
       store,
@@ -564,15 +566,12 @@ export async function writeRegion(
       );
     }
     if (typeof input === "string" && internal.marker !== false) {
-      const absolute = resolve(input);
-      const st = await stat(absolute);
-      await writeMarker(store, {
-        input: absolute,
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-        runs: runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
-        written: new Date().toISOString(),
-      });
+      await recordWritten(
+        store,
+        input,
+        info.timeDim,
+        runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
+      );
     }
     const seconds = (performance.now() - started) / 1000;
     logger.info(

@@ -38,6 +38,7 @@ import { splitOptions } from "./options.js";
 import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";
 import { type RegionWriteResult, writeRegion } from "./region.js";
+import { sizeStrings } from "./strings.js";
 
 export interface CreateTemplateOptions {
   /** A NetCDF path, or a Dataset already opened with openDataset (it is not closed). */
@@ -132,6 +133,8 @@ export interface BuildArchiveOptions {
   verb?: string;
   /** Data ranges for packing, when the caller scanned more than the template file. */
   knownRanges?: Record<string, { min: number; max: number }>;
+  /** Longest strings (Zarr v3), when the caller scanned more than the template file. */
+  knownStringLengths?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -162,16 +165,14 @@ export async function buildArchive(
     steps: dates.length,
     time: { variable: timeVar.name, dtype: encoding.dtype, units: encoding.units },
     accessPattern: config.intelligentChunking ? config.accessPattern : undefined,
+    mayStayUnwritten: verb === "create-template",
   });
   const { regionArrays, warnings } = planned;
   for (const w of warnings) logger.warn(w);
-  const plan = await packPlan(
+  const plan = await sizeStrings(
     ds,
-    planned.plan,
-    config,
-    logger,
-    verb === "create-template",
-    o.knownRanges,
+    await packPlan(ds, planned.plan, config, logger, verb === "create-template", o.knownRanges),
+    o.knownStringLengths,
   );
   logger.info(
     `${verb}: ${o.output}: ${dates.length} steps${freq ? ` of ${o.freq}` : ""} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,
@@ -300,8 +301,10 @@ export async function createTemplate(
       seconds: 0,
     };
     if (options.compute) {
+      // From the path when there is one, so the region is recorded like any write-region.
+      const source = typeof options.templateDataset === "string" ? options.templateDataset : ds;
       result.computed = await writeRegion(
-        ds,
+        source,
         output,
         { ...configInput, logger, progress: options.progress },
         { verb: "create-template" },

@@ -1,25 +1,30 @@
 /**
- * `validate`: what an archive holds, and which time steps hold no data yet. Reads every chunk of
- * the time-dependent arrays once (absent chunks are not even fetched beyond a miss), so it costs
- * one pass over the archive; memory is one chunk at a time.
+ * `validate`: what an archive holds, and which time steps are not written yet. Reads every chunk
+ * of the time-dependent arrays once (absent chunks are not even fetched beyond a miss), so it
+ * costs one pass over the archive; memory is one chunk at a time.
  *
- * A step "holds no data" when none of the time-dependent arrays has a single non-missing value at
- * that step: never written, as after a write-region that did not run or died before its first
- * chunk. Per variable, the steps without data are counted too (a variable that is legitimately all
- * missing at some step shows up there, not in the archive-level list).
+ * A step is written when a completed write recorded it (`.zarrify/written/`, the marker every
+ * zarrify write puts last, after its data) and the data backs the record: every chunk of every
+ * time-dependent array at that step exists. Values cannot tell: a never-written cell of an array
+ * without a fill value reads like data, and a satellite day with no data is written but all
+ * missing. So the report keeps apart:
+ *   missing   not written: never, or only partly (data without a record: a writer died or is
+ *             still running), or recorded but chunks are gone (damaged);
+ *   empty     written, but every value of every time-dependent array is missing there.
+ * Archives without any record (made by other tools, or by zarrify before 0.2) are judged by data
+ * presence alone, and the report says so (`basis: "data"`).
  */
 import { resolve } from "node:path";
 import { formatDate } from "../dataset/cftime.js";
 import type { DataArray } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
-import { readTemplateInfo } from "../region/state.js";
+import { readTemplateInfo, readWrittenRuns } from "../region/state.js";
 import { timeAxisOf } from "../region/time-axis.js";
 import { archiveForm, isMissingValue } from "../region/values.js";
 import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
 import { decodeChunk } from "../zarr/array.js";
-import { chunkKey } from "../zarr/keys.js";
-import type { ArrayMeta } from "../zarr/metadata.js";
+import { type ArrayMeta, arrayChunkKey } from "../zarr/metadata.js";
 import { strides } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn, readBox } from "../zarr/read.js";
 import { FsStore } from "../zarr/store/fs.js";
@@ -52,15 +57,27 @@ export interface ValidateReport {
   zarrFormat: 2 | 3;
   /** Made by create-template. */
   template: boolean;
+  /**
+   * What "written" rests on: zarrify's records of completed writes, checked against the chunks
+   * ("records"), or, for archives without records, whether any value is present ("data").
+   */
+  basis: "records" | "data";
   timeDim: string | null;
   start: string | null;
   end: string | null;
   steps: number;
   freq: string | null;
   variables: VariableReport[];
-  /** Steps where no time-dependent variable has any data. */
+  /** Steps not (completely) written: never, partly, or recorded but with chunks gone. */
   missingSteps: number;
   missing: StepRange[];
+  /** Of `missing`: steps holding data that no completed write recorded (a writer died or runs). */
+  partial: StepRange[];
+  /** Of `missing`: steps a write recorded whose chunks are gone. */
+  damaged: StepRange[];
+  /** Written steps at which every value of every time-dependent variable is missing. */
+  emptySteps: number;
+  empty: StepRange[];
   complete: boolean;
 }
 
@@ -90,6 +107,7 @@ async function scanArray(
   meta: ArrayMeta,
   timeAxis: number,
   hasData: Uint8Array,
+  absent: Uint8Array,
 ): Promise<Omit<VariableReport, "name" | "dims" | "dtype" | "shape" | "stepsWithoutData">> {
   const form = archiveForm(meta);
   const inner = strides(meta.chunks);
@@ -109,15 +127,16 @@ async function scanArray(
   const BATCH = 8;
   for (let b = 0; b < parts.length; b += BATCH) {
     const batch = parts.slice(b, b + BATCH);
-    const raws = await Promise.all(
-      batch.map((p) => store.get(chunkKey(meta.zarrFormat, meta.path, p.index))),
-    );
+    const raws = await Promise.all(batch.map((p) => store.get(arrayChunkKey(meta, p.index))));
     batch.forEach(({ index, count: extent }, j) => {
       const raw = raws[j];
-      if (raw === undefined) return;
+      const t0 = timeAxis < 0 ? 0 : index[timeAxis] * meta.chunks[timeAxis];
+      if (raw === undefined) {
+        if (timeAxis >= 0) absent.fill(1, t0, t0 + extent[timeAxis]);
+        return;
+      }
       present++;
       const data: DataArray = decodeChunk(meta, raw);
-      const t0 = timeAxis < 0 ? 0 : index[timeAxis] * meta.chunks[timeAxis];
       const pos = extent.map(() => 0);
       const n = extent.reduce((a, c) => a * c, 1);
       for (let e = 0; e < n; e++) {
@@ -151,12 +170,12 @@ async function scanArray(
   };
 }
 
-function ranges(missing: Uint8Array, dateOf: (i: number) => string): StepRange[] {
+function ranges(mask: Uint8Array, dateOf: (i: number) => string): StepRange[] {
   const out: StepRange[] = [];
-  for (let i = 0; i < missing.length; i++) {
-    if (!missing[i]) continue;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
     let j = i;
-    while (j + 1 < missing.length && missing[j + 1]) j++;
+    while (j + 1 < mask.length && mask[j + 1]) j++;
     out.push({ start: i, stop: j + 1, first: dateOf(i), last: dateOf(j) });
     i = j;
   }
@@ -192,13 +211,14 @@ export async function validateArchive(
   }
   const steps = time ? time.meta.shape[0] : 0;
   const anyData = new Uint8Array(steps);
+  const absent = new Uint8Array(steps);
   const variables: VariableReport[] = [];
   for (const [name, meta] of md.arrays) {
     if (time && name === time.dim) continue;
     const timeAxis = time ? meta.dimensionNames.indexOf(time.dim) : -1;
     logger.info(`validate: scanning ${name}`);
     const has = new Uint8Array(steps);
-    const scan = await scanArray(store, meta, timeAxis, has);
+    const scan = await scanArray(store, meta, timeAxis, has, absent);
     let without = 0;
     if (timeAxis >= 0) {
       for (let i = 0; i < steps; i++) {
@@ -216,20 +236,40 @@ export async function validateArchive(
     });
   }
   const timeDependent = variables.some((v) => time && v.dims.includes(time.dim));
-  const missingMask = new Uint8Array(steps);
-  let missingSteps = 0;
+  const written = await readWrittenRuns(store, time?.dim);
+  const basis = info !== undefined || written.markers > 0 ? "records" : "data";
+  const recorded = new Uint8Array(steps);
+  for (const [a, b] of written.runs) recorded.fill(1, Math.max(0, a), Math.min(steps, b));
+  const masks = {
+    missing: new Uint8Array(steps),
+    partial: new Uint8Array(steps),
+    damaged: new Uint8Array(steps),
+    empty: new Uint8Array(steps),
+  };
   if (timeDependent) {
     for (let i = 0; i < steps; i++) {
-      if (!anyData[i]) {
-        missingMask[i] = 1;
-        missingSteps++;
-      }
+      const isWritten =
+        basis === "records" ? recorded[i] === 1 && absent[i] === 0 : anyData[i] === 1;
+      if (!isWritten) {
+        masks.missing[i] = 1;
+        if (basis === "records" && recorded[i]) masks.damaged[i] = 1;
+        else if (basis === "records" && anyData[i]) masks.partial[i] = 1;
+      } else if (!anyData[i]) masks.empty[i] = 1;
     }
+  }
+  const count = (m: Uint8Array) => m.reduce((a, x) => a + x, 0);
+  const dateOf = (i: number) => dates[i] ?? String(i);
+  const missingSteps = count(masks.missing);
+  if (basis === "data" && timeDependent) {
+    logger.info(
+      "validate: no zarrify write records in this archive; steps are judged by whether any value is present",
+    );
   }
   return {
     archive,
     zarrFormat: format,
     template: info !== undefined,
+    basis,
     timeDim: time?.dim ?? null,
     start: dates[0] ?? null,
     end: dates[dates.length - 1] ?? null,
@@ -237,7 +277,11 @@ export async function validateArchive(
     freq: info?.freq ?? null,
     variables,
     missingSteps,
-    missing: ranges(missingMask, (i) => dates[i] ?? String(i)),
+    missing: ranges(masks.missing, dateOf),
+    partial: ranges(masks.partial, dateOf),
+    damaged: ranges(masks.damaged, dateOf),
+    emptySteps: count(masks.empty),
+    empty: ranges(masks.empty, dateOf),
     complete: missingSteps === 0,
   };
 }
@@ -267,13 +311,8 @@ export function formatValidateReport(r: ValidateReport, maxRanges = 20): string 
       `  ${v.name.padEnd(width)}  (${v.dims.join(", ")}) ${v.dtype}  min=${fmt(v.min)} max=${fmt(v.max)}  chunks ${v.chunksPresent}/${v.chunksTotal}${missing}`,
     );
   }
-  if (r.missingSteps === 0) {
-    lines.push(
-      r.timeDim ? `complete:  every one of the ${r.steps} steps holds data` : "complete:  yes",
-    );
-  } else {
-    lines.push(`INCOMPLETE: ${r.missingSteps} of ${r.steps} steps hold no data:`);
-    for (const m of r.missing.slice(0, maxRanges)) {
+  const listRanges = (rs: StepRange[]) => {
+    for (const m of rs.slice(0, maxRanges)) {
       const n = m.stop - m.start;
       lines.push(
         n === 1
@@ -281,8 +320,37 @@ export function formatValidateReport(r: ValidateReport, maxRanges = 20): string 
           : `  ${m.first} .. ${m.last} (${n} steps, ${m.start}..${m.stop - 1})`,
       );
     }
-    if (r.missing.length > maxRanges) {
-      lines.push(`  ... and ${r.missing.length - maxRanges} more ranges (--json lists all)`);
+    if (rs.length > maxRanges) {
+      lines.push(`  ... and ${rs.length - maxRanges} more ranges (--json lists all)`);
+    }
+  };
+  if (r.basis === "data" && r.timeDim) {
+    lines.push(
+      "note:      no zarrify write records here; a step counts as written when any value is present",
+    );
+  }
+  if (r.emptySteps > 0) {
+    lines.push(`written but empty: ${r.emptySteps} steps hold only missing values:`);
+    listRanges(r.empty);
+  }
+  if (r.missingSteps === 0) {
+    lines.push(
+      r.timeDim ? `complete:  every one of the ${r.steps} steps is written` : "complete:  yes",
+    );
+  } else {
+    lines.push(`INCOMPLETE: ${r.missingSteps} of ${r.steps} steps are not written:`);
+    listRanges(r.missing);
+    const partial = r.partial.reduce((a, m) => a + m.stop - m.start, 0);
+    const damaged = r.damaged.reduce((a, m) => a + m.stop - m.start, 0);
+    if (partial > 0) {
+      lines.push(
+        `  of these, ${partial} hold data that no completed write recorded (a writer died or is still running): re-run their write-region`,
+      );
+    }
+    if (damaged > 0) {
+      lines.push(
+        `  of these, ${damaged} were recorded as written but chunks are gone: re-run the write-region of their files`,
+      );
     }
   }
   return lines.join("\n");

@@ -1,4 +1,5 @@
 /** Plan a single-source conversion: one output array per selected variable, raw values kept. */
+import { charStringNames } from "../dataset/coords.js";
 import { type Attrs, type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import type { CompressionSpec } from "../zarr/compression.js";
 import { outputChunks } from "./output-chunks.js";
@@ -21,7 +22,13 @@ function fillValueOf(v: Variable): ArrayPlan["fillValue"] {
   return fill;
 }
 
-export function planArray(v: Variable, options: ConvertPlanOptions): ArrayPlan {
+/** `strings`: the char variables whose last dimension is a string length (charStringNames). */
+export function planArray(
+  v: Variable,
+  options: ConvertPlanOptions,
+  strings: ReadonlySet<string>,
+): ArrayPlan {
+  const foldChars = strings.has(v.name);
   return {
     name: v.name,
     source: v.name,
@@ -34,7 +41,9 @@ export function planArray(v: Variable, options: ConvertPlanOptions): ArrayPlan {
       byDim: options.chunking,
       targetBytes: options.targetChunkSizeMb * 1024 * 1024,
       cutFirst: options.timeDim,
+      wholeLastDim: foldChars,
     }),
+    foldChars: foldChars || undefined,
     dtype: v.dtype,
     attrs: { ...v.attrs },
     attrTypes: v.attrTypes,
@@ -49,10 +58,11 @@ export function planConvert(
   variables: readonly Variable[],
   options: ConvertPlanOptions,
 ): WritePlan {
+  const strings = charStringNames(variables);
   return {
     zarrFormat: options.zarrFormat,
     attrs: { ...ds.attrs, ...(options.extraAttrs ?? {}) },
     attrTypes: ds.attrTypes,
-    arrays: variables.map((v) => planArray(v, options)),
+    arrays: variables.map((v) => planArray(v, options, strings)),
   };
 }

@@ -13,6 +13,23 @@ export interface ChunkRequest {
   targetBytes: number;
   /** Cut along this dimension first (the time dimension: series are read whole in space). */
   cutFirst?: string;
+  /** The last dimension is a string length (NetCDF char arrays): never cut it. */
+  wholeLastDim?: boolean;
+}
+
+/**
+ * A char array's string-length dimension holds the characters of one string: Zarr v3 stores each
+ * string as one element (null_terminated_bytes), so its chunk is always the whole length.
+ */
+export function keepStringsWhole(
+  foldChars: boolean | undefined,
+  shape: readonly number[],
+  chunks: number[],
+): number[] {
+  if (foldChars && shape.length > 0) {
+    chunks[shape.length - 1] = Math.max(1, shape[shape.length - 1]);
+  }
+  return chunks;
 }
 
 export function outputChunks(req: ChunkRequest): number[] {
@@ -22,7 +39,11 @@ export function outputChunks(req: ChunkRequest): number[] {
     // Zarr needs a chunk length >= 1 even for an empty (length-0) dimension.
     return Math.max(1, Math.min(asked ?? length, length));
   });
-  const fixed = req.dims.map((dim) => req.byDim[dim] !== undefined);
+  const last = req.dims.length - 1;
+  if (req.wholeLastDim && last >= 0) chunks[last] = Math.max(1, req.shape[last]);
+  const fixed = req.dims.map(
+    (dim, d) => req.byDim[dim] !== undefined || (req.wholeLastDim === true && d === last),
+  );
   const bytes = () => chunks.reduce((a, b) => a * b, req.itemSize);
   const first = req.cutFirst === undefined ? -1 : req.dims.indexOf(req.cutFirst);
   const order =

@@ -7,11 +7,13 @@
  * recommendation for an access pattern, or the convert default (whole dims cut to the target size,
  * time first).
  */
+import { charStringNames } from "../dataset/coords.js";
 import type { Dataset, DType, Variable } from "../dataset/types.js";
-import { DTYPE_SIZE } from "../dataset/types.js";
+import { DTYPE_SIZE, INTEGER_RANGE, NETCDF_DEFAULT_FILL } from "../dataset/types.js";
 import type { AccessPattern } from "./chunking.js";
 import { chunksWithOverrides } from "./chunking.js";
 import { type ConvertPlanOptions, planArray } from "./convert-plan.js";
+import { keepStringsWhole } from "./output-chunks.js";
 import type { WritePlan } from "./write-plan.js";
 
 export interface TemplatePlanOptions extends ConvertPlanOptions {
@@ -25,6 +27,11 @@ export interface TemplatePlanOptions extends ConvertPlanOptions {
   time?: { variable: string; dtype: DType; units: string };
   /** Recommend chunks for this access pattern; dims named in `chunking` still win. */
   accessPattern?: AccessPattern;
+  /**
+   * Regions may stay unwritten (create-template; not a multi-file convert, which writes every
+   * step): integers then need a fill that reads as missing.
+   */
+  mayStayUnwritten?: boolean;
 }
 
 export interface TemplatePlan {
@@ -34,6 +41,8 @@ export interface TemplatePlan {
   /** Warnings of the chunk recommendation, for the log. */
   warnings: string[];
 }
+
+const INTEGER_DTYPES = new Set(Object.keys(INTEGER_RANGE));
 
 function overTime(v: Variable, timeDim: string, steps: number): Variable {
   return { ...v, shape: v.dims.map((d, i) => (d === timeDim ? steps : v.shape[i])) };
@@ -45,6 +54,7 @@ export function planTemplate(
   options: TemplatePlanOptions,
 ): TemplatePlan {
   const warnings = new Set<string>();
+  const strings = charStringNames(variables);
   const arrays = variables.map((source) => {
     const time = source.name === options.time?.variable ? options.time : undefined;
     const v = overTime(
@@ -52,7 +62,20 @@ export function planTemplate(
       options.timeDim,
       options.steps,
     );
-    const array = planArray(v, options);
+    const array = planArray(v, options, strings);
+    if (
+      options.mayStayUnwritten === true &&
+      options.zarrFormat === 2 &&
+      array.fillValue === null &&
+      v.dims.includes(options.timeDim) &&
+      !time &&
+      INTEGER_DTYPES.has(v.dtype)
+    ) {
+      // Regions of a template may never be written, and a v2 integer array without a fill reads
+      // as 0 there. netCDF's default fill is what such a cell of a NetCDF file holds; as v2's
+      // fill_value xarray masks it (and so decodes these integers as floats): docs/formats.md.
+      array.fillValue = NETCDF_DEFAULT_FILL[v.dtype] as number | bigint;
+    }
     if (time) {
       array.attrs = { ...array.attrs, units: time.units };
       // The coordinate is read whole by every reader: one chunk unless it is huge.
@@ -72,7 +95,7 @@ export function planTemplate(
         },
         options.chunking,
       );
-      array.chunks = rec.chunks;
+      array.chunks = keepStringsWhole(array.foldChars, v.shape, rec.chunks);
       for (const w of rec.warnings) warnings.add(`${v.name}: ${w}`);
     }
     return array;

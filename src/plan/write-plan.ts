@@ -24,6 +24,13 @@ export interface ArrayPlan {
   compression: CompressionSpec;
   /** The source's own chunking, used to align read blocks. */
   sourceChunks?: number[];
+  /**
+   * A char array whose last dimension is a string length (dataset/coords.ts charStringNames):
+   * Zarr v3 stores it as n-byte strings, so that dimension is never cut.
+   */
+  foldChars?: boolean;
+  /** string arrays in Zarr v3: the fixed length in code points (ops/strings.ts measures it). */
+  stringLength?: number;
   /** Set when float source values are stored packed into `dtype` (an integer type). */
   packing?: ArrayPacking;
 }

@@ -12,8 +12,7 @@ import type { DataArray } from "../dataset/types.js";
 import { extractBox } from "../engine/box.js";
 import { ConversionError } from "../errors.js";
 import { chunkExtent, decodeChunk, emptyChunk, encodeChunk } from "../zarr/array.js";
-import { chunkKey } from "../zarr/keys.js";
-import type { ArrayMeta } from "../zarr/metadata.js";
+import { type ArrayMeta, arrayChunkKey } from "../zarr/metadata.js";
 import { copyBox } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
@@ -79,7 +78,7 @@ export async function writeBox(
   forEachChunkIn(meta.chunks, start, count, (p) => parts.push(p));
   const whole = parts.length === 1 && count.every((n, d) => n === parts[0].count[d]);
   const writes = parts.map(async (part) => {
-    const key = chunkKey(meta.zarrFormat, meta.path, part.index);
+    const key = arrayChunkKey(meta, part.index);
     const piece = whole ? data : extractBox(data, count, part.inBox, part.count);
     result.chunks++;
     if (coversChunk(meta, part)) {

@@ -4,12 +4,16 @@
  *
  *   .zarrify/template.json            written once by create-template: what makes an archive a
  *                                     template (time axis, the arrays regions are written into)
- *   .zarrify/written/<id>.json        one per input file whose region write completed, so
- *                                     `run --resume` can skip it; written last, after the data
+ *   .zarrify/written/<id>.json        one per input file whose write completed (write-region,
+ *                                     append, convert), written last, after the data: the
+ *                                     durable record of which steps hold written data, which
+ *                                     `validate` trusts and `run --resume` skips by
  *
  * Each is a single atomic put, so concurrent writers never contend for them.
  */
 import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { RegionError } from "../errors.js";
 import { jsonBytes } from "../zarr/archive.js";
 import { type Json, parseJson } from "../zarr/json.js";
@@ -44,6 +48,8 @@ export interface WrittenMarker {
   mtimeMs: number;
   /** [start, stop) runs along the time dimension. */
   runs: [number, number][];
+  /** That dimension (absent in markers of zarrify 0.1, which only region writes made). */
+  dim?: string;
   written: string;
 }
 
@@ -106,6 +112,25 @@ export async function writeMarker(store: Store, marker: WrittenMarker): Promise<
   await store.set(markerKey(marker.input), encode(marker));
 }
 
+/** Records that `input`'s write of `runs` completed: call it after the last data chunk. */
+export async function recordWritten(
+  store: Store,
+  input: string,
+  dim: string,
+  runs: [number, number][],
+): Promise<void> {
+  const absolute = resolve(input);
+  const st = await stat(absolute);
+  await writeMarker(store, {
+    input: absolute,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    runs,
+    dim,
+    written: new Date().toISOString(),
+  });
+}
+
 export async function readMarker(
   store: Store,
   absoluteInput: string,
@@ -127,6 +152,49 @@ export async function readMarker(
     typeof doc.mtimeMs === "number" &&
     Array.isArray(doc.runs);
   return ok ? (doc as WrittenMarker) : undefined;
+}
+
+function isRuns(v: unknown): v is [number, number][] {
+  return (
+    Array.isArray(v) &&
+    v.every(
+      (r) =>
+        Array.isArray(r) &&
+        r.length === 2 &&
+        Number.isSafeInteger(r[0]) &&
+        Number.isSafeInteger(r[1]) &&
+        r[0] <= r[1],
+    )
+  );
+}
+
+/**
+ * Every completed write's runs along the time dimension, from all markers (one listing, then one
+ * get each). A damaged marker records nothing: its steps then count as not written, the safe side.
+ */
+export async function readWrittenRuns(
+  store: Store,
+  dim: string | undefined,
+): Promise<{ markers: number; runs: [number, number][] }> {
+  const keys = (await store.list(WRITTEN_PREFIX)).filter((k) => k.endsWith(".json"));
+  const runs: [number, number][] = [];
+  let markers = 0;
+  for (let i = 0; i < keys.length; i += 16) {
+    const docs = await Promise.all(keys.slice(i, i + 16).map((k) => store.get(k)));
+    for (const bytes of docs) {
+      if (bytes === undefined) continue;
+      markers++;
+      try {
+        const doc = parseJson(decoder.decode(bytes)) as Partial<WrittenMarker> | null;
+        if (doc && isRuns(doc.runs) && (doc.dim === undefined || doc.dim === dim)) {
+          runs.push(...doc.runs);
+        }
+      } catch {
+        // damaged: ignored (see above)
+      }
+    }
+  }
+  return { markers, runs };
 }
 
 export async function deleteMarker(store: Store, absoluteInput: string): Promise<void> {

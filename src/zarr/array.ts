@@ -20,6 +20,7 @@ import { ARRAY_TYPES, type DataArray, type DType } from "../dataset/types.js";
 import { ConversionError } from "../errors.js";
 import { bytesToNumeric, type FixedDType, numericToBytes, typedArrayFor } from "./codecs/bytes.js";
 import { compressBytes, decompressBytes } from "./codecs/registry.js";
+import { utf32Decode, utf32Encode } from "./codecs/utf32.js";
 import { vlenUtf8Decode, vlenUtf8Encode } from "./codecs/vlen-utf8.js";
 import { type ArrayMeta, chunkTypesize } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
@@ -92,10 +93,15 @@ export function encodeChunk(
     const zeros = dataShape.map(() => 0);
     copyBox(data, dataShape, zeros, full, chunks, zeros, dataShape);
   }
-  const bytes =
-    meta.dtype === "string"
-      ? vlenUtf8Encode(full as string[])
-      : numericToBytes(full as Exclude<DataArray, string[]>);
+  let bytes: Uint8Array;
+  if (meta.dtype === "string" && meta.stringLength !== undefined) {
+    try {
+      bytes = utf32Encode(full as string[], meta.stringLength);
+    } catch (err) {
+      throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
+    }
+  } else if (meta.dtype === "string") bytes = vlenUtf8Encode(full as string[]);
+  else bytes = numericToBytes(full as Exclude<DataArray, string[]>);
   const out = compressBytes(meta.compression, bytes, chunkTypesize(meta.dtype));
   const own =
     out.byteOffset === 0 &&
@@ -117,6 +123,13 @@ export function decodeChunk(meta: ArrayMeta, bytes: Uint8Array): DataArray {
         cause: err,
       },
     );
+  }
+  if (meta.dtype === "string" && meta.stringLength !== undefined) {
+    try {
+      return utf32Decode(raw, n, meta.stringLength);
+    } catch (err) {
+      throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
+    }
   }
   if (meta.dtype === "string") return vlenUtf8Decode(raw, n);
   const size = chunkTypesize(meta.dtype);

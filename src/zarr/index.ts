@@ -28,7 +28,6 @@ export {
   type ArrayMeta,
   type ArrayMetaInput,
   arrayDocuments,
-  CHAR_MARKER_ATTR,
   createArrayMeta,
   type FillValue,
   groupDocuments,

@@ -10,8 +10,11 @@
  * 18446744073709551614) and attributes must survive exactly; Python's json reads big integer
  * literals exactly, so writing them as numbers (not strings) keeps xarray's view identical to the
  * source. Output is pure ASCII (non-ASCII escaped as \\uXXXX) because zarr 2.13 decodes metadata
- * documents as ASCII. Non-finite floats are not JSON: attributes get the strings "NaN", "Infinity",
- * "-Infinity" (zarr's own convention for fill_value).
+ * documents as ASCII. Non-finite floats are not JSON: with `bareNonFinite` (every Zarr attribute
+ * document zarrify writes) they are the bare tokens NaN/Infinity that Python's json writes and
+ * reads as floats, as zarr-python 2 and 3 do; otherwise the strings "NaN", "Infinity", "-Infinity"
+ * (zarr's own convention for fill_value). Strict JSON readers (JSON.parse, so zarrita.js) cannot
+ * parse the bare tokens: docs/formats.md says so.
  */
 import type { Attrs, AttrValue, DType } from "../dataset/types.js";
 
@@ -200,12 +203,11 @@ export function parseJson(text: string): Json {
   return result;
 }
 
-function encodeScalar(v: unknown): Json {
+function encodeScalar(v: unknown, bare = false): Json {
   if (typeof v === "number") {
-    if (Number.isNaN(v)) return "NaN";
-    if (v === Number.POSITIVE_INFINITY) return "Infinity";
-    if (v === Number.NEGATIVE_INFINITY) return "-Infinity";
-    return v;
+    if (Number.isFinite(v)) return v;
+    if (bare) return jsonFloat(v, true);
+    return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
   }
   if (typeof v === "bigint") {
     const n = Number(v);
@@ -213,13 +215,15 @@ function encodeScalar(v: unknown): Json {
   }
   if (typeof v === "string" || typeof v === "boolean" || v === null) return v;
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-    return Array.from(v as unknown as ArrayLike<number | bigint>, encodeScalar);
+    return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => encodeScalar(x, bare));
   }
-  if (Array.isArray(v)) return v.map(encodeScalar);
+  if (Array.isArray(v)) return v.map((x) => encodeScalar(x, bare));
   if (v === undefined) return null;
   if (typeof v === "object") {
     const out: JsonObject = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = encodeScalar(x);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      out[k] = encodeScalar(x, bare);
+    }
     return out;
   }
   throw new TypeError(`cannot encode attribute value of type ${typeof v}`);
@@ -236,7 +240,7 @@ export function encodeAttrs(
     out[k] =
       type === "float32" || type === "float64"
         ? encodeFloats(v, options.bareNonFinite ?? false)
-        : encodeScalar(v);
+        : encodeScalar(v, options.bareNonFinite ?? false);
   }
   return out;
 }
@@ -246,7 +250,7 @@ function encodeFloats(v: unknown, bare: boolean): Json {
   if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) {
     return Array.from(v as ArrayLike<unknown>, (x) => encodeFloats(x, bare));
   }
-  return encodeScalar(v);
+  return encodeScalar(v, bare);
 }
 
 function decodeValue(v: Json): AttrValue {

@@ -6,7 +6,8 @@
  *       docs: { ".zarray", ".zattrs"? } (v2) or { "zarr.json" } (v3), already parsed JSON.
  *       v2: `_FillValue` is restored into attrs from fill_value (as xarray does), and
  *       `_ARRAY_DIMENSIONS` becomes dimensionNames. v3: the base64 float `_FillValue` attribute is
- *       decoded back to a number, `_zarrify_dtype: "char"` turns uint8 back into char.
+ *       decoded back to a number; `null_terminated_bytes` of length n becomes a char array with
+ *       a last dimension of n (named charDimName(n): Zarr does not keep its name).
  *   parseGroupAttrs(format, docs): Attrs
  *
  * Anything this code could not write back faithfully (big-endian dtypes, F order, other chunk
@@ -15,11 +16,11 @@
 import type { Attrs, AttrValue, DType } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { specFromV2Compressor, specFromV3Codecs } from "./codecs/registry.js";
-import { decodeAttrs, type Json, type JsonObject, JsonText } from "./json.js";
+import { decodeAttrs, type Json, type JsonObject, JsonText, stringifyJson } from "./json.js";
 import type { ZarrFormat } from "./keys.js";
 import {
   type ArrayMeta,
-  CHAR_MARKER_ATTR,
+  charDimName,
   chunkTypesize,
   DIMENSION_KEY,
   type FillValue,
@@ -83,6 +84,9 @@ function fillAsAttr(dtype: DType, fill: FillValue): AttrValue {
 }
 
 function decodeV3FillAttr(path: string, dtype: DType, v: AttrValue): AttrValue {
+  // FillValueCoder writes byte fills as base64.
+  if (dtype === "char" && typeof v === "string")
+    return fillAsAttr(dtype, parseFillJson(path, dtype, v, 3));
   if (isFloat(dtype) && typeof v === "string" && !["NaN", "Infinity", "-Infinity"].includes(v)) {
     const bytes = Buffer.from(v, "base64");
     if (bytes.length === 8) return bytes.readDoubleLE(0);
@@ -143,18 +147,33 @@ export function parseArrayDocuments(
   const attrs = decodeAttrs(
     z.attributes === undefined ? {} : asObject(z.attributes, path, "attributes"),
   );
-  let dtype = String(z.data_type) as DType;
-  if (!(dtype in V2_DTYPE) || dtype === "char")
-    invalid(path, `data_type ${JSON.stringify(z.data_type)} is not supported`);
-  if (dtype === "uint8" && attrs[CHAR_MARKER_ATTR] === "char") dtype = "char";
-  delete attrs[CHAR_MARKER_ATTR];
+  // A char array's string length (fixed-length bytes), or a string array's (UTF-32).
+  let charLength: number | undefined;
+  let stringLength: number | undefined;
+  let dtype: DType;
+  const dt = z.data_type;
+  if (typeof dt === "object" && dt !== null && !Array.isArray(dt) && !(dt instanceof JsonText)) {
+    const length = (dt.configuration as JsonObject | undefined)?.length_bytes;
+    const ok = typeof length === "number" && Number.isSafeInteger(length) && length >= 1;
+    if (ok && dt.name === "null_terminated_bytes") {
+      charLength = length as number;
+      dtype = "char";
+    } else if (ok && dt.name === "fixed_length_utf32" && (length as number) % 4 === 0) {
+      stringLength = (length as number) / 4;
+      dtype = "string";
+    } else {
+      return invalid(path, `data_type ${stringifyJson(dt, 0)} is not supported`);
+    }
+  } else {
+    dtype = String(dt) as DType;
+    if (!(dtype in V2_DTYPE) || dtype === "char")
+      invalid(path, `data_type ${JSON.stringify(dt)} is not supported`);
+  }
   const grid = asObject(z.chunk_grid, path, "chunk_grid");
   if (grid.name !== "regular") invalid(path, `chunk grid ${JSON.stringify(grid.name)}`);
-  const chunks = intList(
-    asObject(grid.configuration, path, "chunk_grid").chunk_shape,
-    path,
-    "chunk_shape",
-  );
+  const chunks = [
+    ...intList(asObject(grid.configuration, path, "chunk_grid").chunk_shape, path, "chunk_shape"),
+  ];
   const cke =
     z.chunk_key_encoding === undefined
       ? { name: "default" }
@@ -165,25 +184,36 @@ export function parseArrayDocuments(
   if (!Array.isArray(z.codecs) || z.codecs.length === 0) invalid(path, "codecs missing");
   const codecs = z.codecs.map((c) => asObject(c, path, "codec"));
   const first = String(codecs[0].name);
-  const expected = dtype === "string" ? "vlen-utf8" : "bytes";
+  const expected = dtype === "string" && stringLength === undefined ? "vlen-utf8" : "bytes";
   if (first !== expected && !(dtype === "string" && first === "numcodecs.vlen-utf8")) {
     invalid(path, `codec ${first} is not supported as the ${expected} serializer`);
   }
   const endian = (codecs[0].configuration as JsonObject | undefined)?.endian;
   if (endian !== undefined && endian !== "little") invalid(path, `endian ${String(endian)}`);
   if ("_FillValue" in attrs) attrs._FillValue = decodeV3FillAttr(path, dtype, attrs._FillValue);
-  const shape = intList(z.shape, path, "shape");
+  const shape = [...intList(z.shape, path, "shape")];
   const names = Array.isArray(z.dimension_names) ? z.dimension_names : shape.map(() => null);
+  const dimensionNames = names.map((n, i) => (typeof n === "string" ? n : `dim_${i}`));
+  // Unfold n-byte strings over (...) into the model's char array (..., n). 1-byte strings are
+  // single characters: never folded (charStringNames leaves length 1 out).
+  const foldChars = charLength !== undefined && charLength > 1;
+  if (foldChars) {
+    shape.push(charLength as number);
+    chunks.push(charLength as number);
+    dimensionNames.push(charDimName(charLength as number));
+  }
   return {
     zarrFormat: 3,
     path,
     dtype,
     shape,
     chunks,
-    dimensionNames: names.map((n, i) => (typeof n === "string" ? n : `dim_${i}`)),
+    dimensionNames,
     attrs,
     fillValue: parseFillJson(path, dtype, z.fill_value, 3),
     compression: specFromV3Codecs(codecs.slice(1), chunkTypesize(dtype)),
+    ...(foldChars ? { foldChars: true } : {}),
+    ...(stringLength !== undefined ? { stringLength } : {}),
   };
 }
 

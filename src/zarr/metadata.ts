@@ -10,33 +10,43 @@
  *
  * Conventions (each matters to xarray or zarrita; see the tests):
  *   dtype      v2: "<i2", "<f4", ..., char -> "|S1", string -> "|O" + filter {"id": "vlen-utf8"}.
- *              v3: "int16", "float32", ..., char -> "uint8" plus the attribute
- *              `_zarrify_dtype: "char"` (v3 has no 1-byte character type; the marker lets us, and
- *              anyone who cares, tell NC_CHAR data from real uint8), string -> "string" with the
- *              "vlen-utf8" array-to-bytes codec, compression after it, as zarr-python 3 writes.
+ *              v3: "int16", "float32", ..., string -> "string" with the "vlen-utf8" array-to-bytes
+ *              codec, compression after it, as zarr-python 3 writes. char -> the char array
+ *              (..., n) is stored as n-byte strings over (...): data type
+ *              {"name": "null_terminated_bytes", "configuration": {"length_bytes": n}}, the last
+ *              dimension folded away (see v3CharFold), which is what xarray's own to_zarr writes
+ *              for the `|Sn` strings it decodes NetCDF char arrays into. The bytes are the same
+ *              in both views, so chunks encode identically; only shape, chunk shape, names and
+ *              keys drop the last dimension, whose chunk is always its whole length.
  *   dims       v2: `_ARRAY_DIMENSIONS` in .zattrs; v3: `dimension_names`.
- *   fill_value v2: the variable's `_FillValue`, else null -- xarray masks values equal to a v2
- *              fill_value, so inventing one would hide real data. `_FillValue` is not repeated in
+ *   fill_value v2: the variable's `_FillValue`; else NaN for floats (never-written cells read as
+ *              missing, and NaN masks no real value); else null for integers -- xarray masks
+ *              values equal to a v2 fill_value, so inventing one would hide real data (templates
+ *              choose netCDF's default fill for their time-dependent integers, see
+ *              plan/template-plan.ts). `_FillValue` is not repeated in
  *              .zattrs (xarray takes it from fill_value). NaN/Inf as "NaN"/"Infinity"/"-Infinity",
  *              char as base64 of its byte.
- *              v3: required. `_FillValue` if present, else NaN for floats (as xarray writes v3:
- *              unwritten chunks then read as missing rather than as 0), 0 for integers/char, ""
- *              for strings. The `_FillValue` attribute stays in the attributes in xarray's v3
- *              encoding (FillValueCoder): floats as base64 of the little-endian float64, integers
- *              as integers, strings as strings.
- *   attrs      encodeAttrs (json.ts): bigint exact, NaN/Inf as strings, typed arrays as arrays.
+ *              v3: required. `_FillValue` if present, else NaN for floats (unwritten chunks then
+ *              read as missing rather than as 0), netCDF's default fill for integers (what an
+ *              unwritten cell of a NetCDF file holds; xarray v3 does not mask with fill_value, so
+ *              the decoded dtype stays the source's), "" for strings and char. The `_FillValue`
+ *              attribute stays in the attributes in xarray's v3 encoding (FillValueCoder):
+ *              floats as base64 of the little-endian float64, integers as integers, strings as
+ *              strings, bytes as base64.
+ *   attrs      encodeAttrs (json.ts): bigint exact, NaN/Inf as the bare tokens NaN/Infinity that
+ *              Python's json (and so zarr-python 2 and 3) writes and reads, typed arrays as arrays.
  *
  * In the in-memory ArrayMeta, fill values are typed per dtype: number for floats and integers up
  * to 32 bits, bigint for int64/uint64, the byte value (number) for char, string for string, null
  * for "none" (v2 only). `attrs._FillValue` keeps the model's own form (char: a 1-char string).
  */
 import type { Attrs, DType } from "../dataset/types.js";
-import { DTYPE_SIZE, INTEGER_RANGE } from "../dataset/types.js";
+import { DTYPE_SIZE, INTEGER_RANGE, NETCDF_DEFAULT_FILL } from "../dataset/types.js";
 import { ConfigError, InputError } from "../errors.js";
 import { v2Compressor, v3Codecs } from "./codecs/registry.js";
 import type { CompressionSpec } from "./compression.js";
 import { encodeAttrs, type Json, type JsonObject } from "./json.js";
-import type { ZarrFormat } from "./keys.js";
+import { chunkKey, type ZarrFormat } from "./keys.js";
 
 export type { ZarrFormat } from "./keys.js";
 export type FillValue = number | bigint | string | null;
@@ -56,6 +66,16 @@ export interface ArrayMeta {
   compression: CompressionSpec;
   /** Stored element type per attribute, so float attributes stay floats in JSON. */
   attrTypes?: Record<string, DType>;
+  /**
+   * char only: the last dimension is a string length, so Zarr v3 stores n-byte strings over the
+   * other dimensions (see v3CharFold). Otherwise each character is a 1-byte string.
+   */
+  foldChars?: boolean;
+  /**
+   * string only, Zarr v3: elements are this many UTF-32 code points (`fixed_length_utf32`, as
+   * xarray writes `<Un` strings); absent, strings are variable-length (`vlen-utf8`).
+   */
+  stringLength?: number;
 }
 
 export interface ArrayMetaInput extends Omit<ArrayMeta, "fillValue"> {
@@ -63,7 +83,14 @@ export interface ArrayMetaInput extends Omit<ArrayMeta, "fillValue"> {
   fillValue?: FillValue;
 }
 
-export const CHAR_MARKER_ATTR = "_zarrify_dtype";
+/**
+ * The name a v3 char array's folded dimension gets when an archive is read back: Zarr keeps only
+ * the outer dimensions' names, so this is xarray's own name for the character dimension it adds
+ * when writing `|Sn` strings to NetCDF.
+ */
+export function charDimName(length: number): string {
+  return `string${length}`;
+}
 export const DIMENSION_KEY = "_ARRAY_DIMENSIONS";
 
 export const V2_DTYPE: Record<DType, string> = {
@@ -157,11 +184,33 @@ function unmatchableFill(dtype: DType, raw: unknown): boolean {
   return !isFloat(dtype) && dtype !== "string" && typeof v === "number" && !Number.isFinite(v);
 }
 
+/** v3's fill_value where the source has no `_FillValue` (see the header). */
 function defaultFill(dtype: DType): FillValue {
   if (isFloat(dtype)) return Number.NaN;
   if (dtype === "string") return "";
-  if (dtype === "int64" || dtype === "uint64") return 0n;
-  return 0;
+  if (dtype === "char") return 0;
+  const fill = NETCDF_DEFAULT_FILL[dtype];
+  return dtype === "int64" || dtype === "uint64" ? BigInt(fill) : Number(fill);
+}
+
+/**
+ * Whether a v3 array is a NetCDF char array stored as fixed-length byte strings, its last
+ * dimension (the string length) folded into the data type. A 0-d char is a 1-byte string.
+ */
+export function v3CharFold(
+  meta: Pick<ArrayMeta, "zarrFormat" | "dtype" | "shape" | "foldChars">,
+): boolean {
+  return (
+    meta.zarrFormat === 3 &&
+    meta.dtype === "char" &&
+    meta.foldChars === true &&
+    meta.shape.length > 0
+  );
+}
+
+/** The store key of a chunk, given its index in the model's (unfolded) chunk grid. */
+export function arrayChunkKey(meta: ArrayMeta, index: readonly number[]): string {
+  return chunkKey(meta.zarrFormat, meta.path, v3CharFold(meta) ? index.slice(0, -1) : index);
 }
 
 function checkPath(path: string): void {
@@ -187,11 +236,19 @@ export function createArrayMeta(input: ArrayMetaInput): ArrayMeta {
   if (!chunks.every((c) => Number.isSafeInteger(c) && c >= 1)) {
     throw new ConfigError(`${where}: chunk sizes [${chunks}] must be positive integers.`);
   }
+  if (v3CharFold(input) && chunks[chunks.length - 1] < shape[shape.length - 1]) {
+    throw new ConfigError(
+      `${where}: a char array's last dimension (the string length, ${shape[shape.length - 1]}) must be one chunk in Zarr v3, not ${chunks[chunks.length - 1]}.`,
+    );
+  }
   let fillValue: FillValue;
   const rawFill = input.fillValue !== undefined ? input.fillValue : input.attrs._FillValue;
   if (unmatchableFill(dtype, rawFill)) fillValue = null;
   else fillValue = normalizeFillValue(path, dtype, rawFill);
   if (fillValue === null && input.zarrFormat === 3) fillValue = defaultFill(dtype);
+  // v2 too: a float cell never written must read as NaN, not 0 (zarr fills absent chunks with
+  // fill_value). NaN is the one fill that masks no real value, so xarray's view is unchanged.
+  else if (fillValue === null && isFloat(dtype)) fillValue = Number.NaN;
   return {
     zarrFormat: input.zarrFormat,
     path,
@@ -203,6 +260,12 @@ export function createArrayMeta(input: ArrayMetaInput): ArrayMeta {
     fillValue,
     compression: input.compression,
     attrTypes: input.attrTypes ? { ...input.attrTypes } : undefined,
+    ...(input.dtype === "char" && input.zarrFormat === 3 && input.foldChars
+      ? { foldChars: true }
+      : {}),
+    ...(input.dtype === "string" && input.zarrFormat === 3 && input.stringLength !== undefined
+      ? { stringLength: Math.max(1, input.stringLength) }
+      : {}),
   };
 }
 
@@ -216,8 +279,9 @@ function floatJson(v: number): Json {
 function fillValueJson(meta: ArrayMeta): Json {
   const v = meta.fillValue;
   if (v === null) return null;
-  if (meta.dtype === "char" && meta.zarrFormat === 2) {
-    return Buffer.from([Number(v)]).toString("base64");
+  if (meta.dtype === "char") {
+    // Both formats spell byte fills as base64; v3's null_terminated_bytes drops trailing NULs.
+    return Buffer.from(meta.zarrFormat === 3 && v === 0 ? [] : [Number(v)]).toString("base64");
   }
   if (typeof v === "number" && isFloat(meta.dtype)) return floatJson(v);
   return v;
@@ -235,12 +299,17 @@ function v3FillAttr(dtype: DType, value: FillValue): Json {
   return value;
 }
 
-function v3DataType(dtype: DType): string {
-  return dtype === "char" ? "uint8" : dtype;
+function v3DataType(meta: ArrayMeta): Json {
+  if (meta.dtype === "string" && meta.stringLength !== undefined) {
+    return { name: "fixed_length_utf32", configuration: { length_bytes: 4 * meta.stringLength } };
+  }
+  if (meta.dtype !== "char") return meta.dtype;
+  const length = v3CharFold(meta) ? meta.shape[meta.shape.length - 1] : 1;
+  return { name: "null_terminated_bytes", configuration: { length_bytes: length } };
 }
 
 export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
-  const { [DIMENSION_KEY]: _dims, [CHAR_MARKER_ATTR]: _marker, ...userAttrs } = meta.attrs;
+  const { [DIMENSION_KEY]: _dims, ...userAttrs } = meta.attrs;
   const typesize = chunkTypesize(meta.dtype);
   if (meta.zarrFormat === 2) {
     // The fill value lives in .zarray, where xarray reads it, unless it can never match.
@@ -264,30 +333,43 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
       },
     };
   }
-  const attributes = encodeAttrs(userAttrs, { attrTypes: meta.attrTypes });
-  if ("_FillValue" in userAttrs && !unmatchableFill(meta.dtype, userAttrs._FillValue)) {
-    const fill = normalizeFillValue(meta.path, meta.dtype, userAttrs._FillValue);
-    attributes._FillValue = v3FillAttr(meta.dtype, fill);
+  const attributes = encodeAttrs(userAttrs, { attrTypes: meta.attrTypes, bareNonFinite: true });
+  if ("_FillValue" in userAttrs) {
+    // xarray itself drops a fill that can never match (NaN on integers) when it reads the
+    // source, and its v3 FillValueCoder cannot decode one: leaving it out is how xarray sees it.
+    // Nor can it decode one on fixed-length bytes or UTF-32 (FillValueCoder: "Unsupported dtype
+    // |S8", which makes the whole archive unopenable, as xarray's own v3 round trip of such files
+    // shows): those keep their data and lose the fill, a difference docs/formats.md lists.
+    const fixedText = meta.dtype === "char" || meta.stringLength !== undefined;
+    if (unmatchableFill(meta.dtype, userAttrs._FillValue) || fixedText) {
+      delete attributes._FillValue;
+    } else {
+      const fill = normalizeFillValue(meta.path, meta.dtype, userAttrs._FillValue);
+      attributes._FillValue = v3FillAttr(meta.dtype, fill);
+    }
   }
-  if (meta.dtype === "char") attributes[CHAR_MARKER_ATTR] = "char";
+  const fold = v3CharFold(meta);
+  const outer = <T>(xs: T[]): T[] => (fold ? xs.slice(0, -1) : xs);
   const serializer: JsonObject =
-    meta.dtype === "string"
-      ? { name: "vlen-utf8", configuration: {} }
-      : typesize === 1
-        ? { name: "bytes" }
-        : { name: "bytes", configuration: { endian: "little" } };
+    meta.dtype === "string" && meta.stringLength !== undefined
+      ? { name: "bytes", configuration: { endian: "little" } }
+      : meta.dtype === "string"
+        ? { name: "vlen-utf8", configuration: {} }
+        : typesize === 1
+          ? { name: "bytes" }
+          : { name: "bytes", configuration: { endian: "little" } };
   return {
     "zarr.json": {
       zarr_format: 3,
       node_type: "array",
-      shape: meta.shape,
-      data_type: v3DataType(meta.dtype),
-      chunk_grid: { name: "regular", configuration: { chunk_shape: meta.chunks } },
+      shape: outer(meta.shape),
+      data_type: v3DataType(meta),
+      chunk_grid: { name: "regular", configuration: { chunk_shape: outer(meta.chunks) } },
       chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
       fill_value: fillValueJson(meta),
       codecs: [serializer, ...v3Codecs(meta.compression, typesize)],
       attributes,
-      dimension_names: meta.dimensionNames,
+      dimension_names: outer(meta.dimensionNames),
       storage_transformers: [],
     },
   };
@@ -298,7 +380,7 @@ export function groupDocuments(
   attrs: Attrs,
   attrTypes?: Record<string, DType>,
 ): Record<string, JsonObject> {
-  const encoded = encodeAttrs(attrs, { attrTypes, bareNonFinite: format === 2 });
+  const encoded = encodeAttrs(attrs, { attrTypes, bareNonFinite: true });
   if (format === 2) return { ".zgroup": { zarr_format: 2 }, ".zattrs": encoded };
   return { "zarr.json": { zarr_format: 3, node_type: "group", attributes: encoded } };
 }

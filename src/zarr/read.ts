@@ -7,8 +7,7 @@
  */
 import type { DataArray } from "../dataset/types.js";
 import { decodeChunk, emptyChunk } from "./array.js";
-import { chunkKey } from "./keys.js";
-import type { ArrayMeta } from "./metadata.js";
+import { type ArrayMeta, arrayChunkKey } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
 import type { Store } from "./store/types.js";
 
@@ -76,9 +75,7 @@ export async function readBox(
   const CONCURRENCY = 8;
   for (let i = 0; i < parts.length; i += CONCURRENCY) {
     const batch = parts.slice(i, i + CONCURRENCY);
-    const bytes = await Promise.all(
-      batch.map((p) => store.get(chunkKey(meta.zarrFormat, meta.path, p.index))),
-    );
+    const bytes = await Promise.all(batch.map((p) => store.get(arrayChunkKey(meta, p.index))));
     batch.forEach((p, k) => {
       const raw = bytes[k];
       const chunk = raw === undefined ? empty : decodeChunk(meta, raw);

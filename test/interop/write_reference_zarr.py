@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Write the Zarr v2 archive xarray itself makes from a NetCDF file, optionally
+"""Write the Zarr archive xarray itself makes from a NetCDF file, optionally
 perturbed, so compare_xarray.py can be shown to pass and to fail.
 
-    write_reference_zarr.py SOURCE.nc OUT.zarr [--group G]
+    write_reference_zarr.py SOURCE.nc OUT.zarr [--group G] [--zarr-format 2|3]
         [--perturb value|drop-attr|global-attr|drop-var|time-units|fill-value|stale-metadata]
         [--perturb-var NAME]
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import warnings
@@ -42,17 +43,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("source")
     p.add_argument("out")
     p.add_argument("--group", default=None)
+    p.add_argument("--zarr-format", type=int, choices=(2, 3), default=2)
     p.add_argument("--perturb", choices=PERTURBATIONS, default=None)
     p.add_argument("--perturb-var", default=None, help="variable to perturb (default: the largest)")
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")
-    mode = write(args.source, args.out, args.group)
+    mode = write(args.source, args.out, args.group, args.zarr_format)
     perturbed = perturb(args.out, args.perturb, args.perturb_var) if args.perturb else None
     print(json.dumps({"mode": mode, "perturbed": perturbed}, default=str))
     return 0
 
 
-def write(source: str, out: str, group: str | None) -> str:
+def write(source: str, out: str, group: str | None, zarr_format: int = 2) -> str:
     import xarray as xr
     import zarr
 
@@ -67,7 +69,9 @@ def write(source: str, out: str, group: str | None) -> str:
         break
     else:
         raise RuntimeError(f"xarray cannot read {source} at all")
-    ds.to_zarr(out, mode="w", consolidated=True)
+    # zarr_format is only passed for v3: Debian 12's xarray (the v2 oracle) predates the argument.
+    fmt = {"zarr_format": 3} if zarr_format == 3 else {}
+    ds.to_zarr(out, mode="w", consolidated=True, **fmt)
     if raw:
         import netCDF4
 
@@ -92,6 +96,12 @@ def copy_raw(v, root, name: str) -> None:
         data = data.astype(dtype)
         # zarr 2.13 accepts a structured fill value only as raw bytes.
         fill = None if fill is None else np.asarray(fill).astype(dtype).tobytes()
+    if v3(root):
+        arr = root.create_array(
+            name, data=data, fill_value=fill, overwrite=True, dimension_names=list(v.dimensions)
+        )
+        arr.attrs.update({k: to_json(x) for k, x in attrs.items()})
+        return
     arr = root.create_dataset(name, data=data, dtype=dtype, fill_value=fill, overwrite=True)
     arr.attrs.update({k: to_json(x) for k, x in attrs.items()})
     arr.attrs["_ARRAY_DIMENSIONS"] = list(v.dimensions)
@@ -105,11 +115,42 @@ def to_json(x):
     return x
 
 
+def v3(root) -> bool:
+    return getattr(getattr(root, "metadata", None), "zarr_format", 2) == 3
+
+
+def read_json(path: str):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path: str, doc) -> None:
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+def changed_fill_v3(dtype: np.dtype, old):
+    """Another fill in xarray's v3 encoding (FillValueCoder): base64 float64 for floats."""
+    import base64
+    import struct
+
+    if dtype.kind == "f":
+        value = 0.0 if old is None or struct.unpack("<d", base64.b64decode(old))[0] != 0.0 else 1.0
+        return base64.b64encode(struct.pack("<d", value)).decode()
+    return 0 if old not in (0, 0.0) else 1
+
+
+def array_dims(arr) -> list[str]:
+    if v3(arr):
+        return list(arr.metadata.dimension_names or [])
+    return list(arr.attrs.get("_ARRAY_DIMENSIONS", []))
+
+
 def data_arrays(root) -> list[str]:
     """Non-coordinate arrays with at least one element, largest first."""
     dims = set()
     for name in root.array_keys():
-        dims.update(root[name].attrs.get("_ARRAY_DIMENSIONS", []))
+        dims.update(array_dims(root[name]))
     names = [n for n in root.array_keys() if n not in dims and root[n].size > 0]
     return sorted(names, key=lambda n: -root[n].size) or [n for n in root.array_keys() if root[n].size]
 
@@ -165,19 +206,35 @@ def perturb(out: str, kind: str, var: str | None) -> dict:
         name = next((n for n in names if root[n].dtype.kind in "fiu"), None)
         if name is None:
             raise RuntimeError("no numeric variable")
-        meta_key = f"{name}/.zarray"
-        meta = json.loads(root.store[meta_key])
-        old = meta["fill_value"]
-        meta["fill_value"] = 0 if old not in (0, 0.0) else 1
-        root.store[meta_key] = json.dumps(meta).encode()
-        detail = f"{name}: fill_value {old!r} -> {meta['fill_value']!r}"
+        # Where xarray reads the fill: .zarray's fill_value (v2), the _FillValue attribute (v3).
+        if v3(root):
+            meta_path = os.path.join(out, name, "zarr.json")
+            meta = read_json(meta_path)
+            attrs = meta["attributes"]
+            old = attrs.get("_FillValue")
+            attrs["_FillValue"] = changed_fill_v3(root[name].dtype, old)
+            write_json(meta_path, meta)
+            detail = f"{name}: _FillValue {old!r} -> {attrs['_FillValue']!r}"
+        else:
+            meta_path = os.path.join(out, name, ".zarray")
+            meta = read_json(meta_path)
+            old = meta["fill_value"]
+            meta["fill_value"] = 0 if old not in (0, 0.0) else 1
+            write_json(meta_path, meta)
+            detail = f"{name}: fill_value {old!r} -> {meta['fill_value']!r}"
     elif kind == "stale-metadata":
         # Change an attribute file behind .zmetadata's back: readers that use
         # consolidated metadata would never see it.
-        attrs_key = f"{name}/.zattrs"
-        attrs = json.loads(root.store[attrs_key])
-        attrs["perturbed"] = "not in .zmetadata"
-        root.store[attrs_key] = json.dumps(attrs).encode()
+        if v3(root):
+            attrs_key = f"{name}/zarr.json"
+            meta = read_json(os.path.join(out, attrs_key))
+            meta["attributes"]["perturbed"] = "not in the consolidated metadata"
+            write_json(os.path.join(out, attrs_key), meta)
+        else:
+            attrs_key = f"{name}/.zattrs"
+            attrs = read_json(os.path.join(out, attrs_key))
+            attrs["perturbed"] = "not in .zmetadata"
+            write_json(os.path.join(out, attrs_key), attrs)
         return {"kind": kind, "variable": name, "detail": f"{attrs_key} edited, not reconsolidated"}
     else:
         raise ValueError(kind)

@@ -9,7 +9,7 @@ import {
 } from "../../src/zarr/archive.js";
 import { parseCompression } from "../../src/zarr/compression.js";
 import type { JsonObject } from "../../src/zarr/json.js";
-import { type ArrayMeta, createArrayMeta } from "../../src/zarr/metadata.js";
+import { type ArrayMeta, charDimName, createArrayMeta } from "../../src/zarr/metadata.js";
 import { MemoryStore } from "../../src/zarr/store/memory.js";
 import { sampleData, writeAllChunks } from "./helpers.js";
 
@@ -51,8 +51,30 @@ function arrays(format: 2 | 3): ArrayMeta[] {
       chunks: [3, 4],
       dimensionNames: ["station", "strlen"],
       attrs: { _FillValue: " " },
+      foldChars: true,
     }),
   ];
+}
+
+/**
+ * What reading an array's documents gives back: Zarr v3 keeps no name for a char array's folded
+ * string dimension, and a v2 fill_value is xarray's _FillValue (NaN for floats without one).
+ */
+function readBack(meta: ArrayMeta): ArrayMeta {
+  const out = { ...meta, attrs: { ...meta.attrs }, dimensionNames: [...meta.dimensionNames] };
+  if (meta.zarrFormat === 3 && meta.dtype === "char") {
+    // xarray's v3 reader cannot decode a _FillValue on bytes, so none is written.
+    delete out.attrs._FillValue;
+    if (meta.foldChars) {
+      out.dimensionNames[out.dimensionNames.length - 1] = charDimName(
+        meta.shape[meta.shape.length - 1],
+      );
+    }
+  }
+  if (meta.zarrFormat === 2 && meta.attrs._FillValue === undefined && meta.fillValue !== null) {
+    out.attrs._FillValue = meta.fillValue as number;
+  }
+  return out;
 }
 
 async function build(format: 2 | 3): Promise<MemoryStore> {
@@ -92,7 +114,7 @@ for (const format of [2, 3] as const) {
           "t2m",
           "time",
         ]);
-        for (const meta of arrays(format)) expect(md.arrays.get(meta.path)).toEqual(meta);
+        for (const meta of arrays(format)) expect(md.arrays.get(meta.path)).toEqual(readBack(meta));
       }
     });
 

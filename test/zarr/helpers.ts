@@ -1,8 +1,7 @@
 /** Shared test helpers for the Zarr side: deterministic sample data and whole-array writers. */
 import type { DataArray, DType } from "../../src/dataset/types.js";
 import { chunkExtent, chunkGrid, encodeChunk } from "../../src/zarr/array.js";
-import { chunkKey } from "../../src/zarr/keys.js";
-import type { ArrayMeta } from "../../src/zarr/metadata.js";
+import { type ArrayMeta, arrayChunkKey } from "../../src/zarr/metadata.js";
 import { copyBox, product } from "../../src/zarr/nd.js";
 import type { Store } from "../../src/zarr/store/types.js";
 
@@ -106,7 +105,7 @@ export async function writeAllChunks(
       extent.map(() => 0),
       extent,
     );
-    await store.set(chunkKey(meta.zarrFormat, meta.path, index), encodeChunk(meta, box, extent));
+    await store.set(arrayChunkKey(meta, index), encodeChunk(meta, box, extent));
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * Interop, for real: archives written by our code are read by Debian's zarr 2.13 + numcodecs
- * (c-blosc) + xarray for v2, and by zarrita.js for v3; blosc frames go both ways between our
- * framer and c-blosc.
+ * (c-blosc) + xarray for v2, by today's zarr-python 3 + xarray (the sid chroot) and zarrita.js for
+ * v3; blosc frames go both ways between our framer and c-blosc.
  *
  * The Python side needs /usr/bin/python3 with python3-zarr, python3-xarray (Debian). Set
  * ZARRIFY_SKIP_PYTHON_INTEROP=1 to skip those tests on machines without them; they never pass
- * silently otherwise.
+ * silently otherwise. The v3 oracle runs when scripts/sid-chroot.sh has built the chroot (always
+ * in CI).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +14,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
-import type { Attrs, DataArray, DType } from "../../src/dataset/types.js";
+import {
+  type Attrs,
+  type DataArray,
+  type DType,
+  NETCDF_DEFAULT_FILL,
+} from "../../src/dataset/types.js";
 import {
   writeArrayMetadata,
   writeConsolidated,
@@ -28,11 +34,12 @@ import {
   type CompressionSpec,
   parseCompression,
 } from "../../src/zarr/compression.js";
-import { type Json, stringifyJson } from "../../src/zarr/json.js";
+import { type Json, JsonText, stringifyJson } from "../../src/zarr/json.js";
 import type { ZarrFormat } from "../../src/zarr/keys.js";
 import { type ArrayMeta, chunkTypesize, createArrayMeta } from "../../src/zarr/metadata.js";
 import { copyBox, product } from "../../src/zarr/nd.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
+import { sidPython, skipSid } from "../helpers/sid.js";
 import { fsReader } from "../helpers/zarrita.js";
 import { ALL_DTYPES, sampleData, writeAllChunks } from "./helpers.js";
 
@@ -92,9 +99,13 @@ const COMMON_ATTRS_JSON = {
   valid_range: [0, 100],
   big: 2n ** 60n + 1n,
   small_big: 5,
-  not_a_number: "NaN",
+  // Python's json (zarr-python 2 and 3) reads the bare token as a float NaN.
+  not_a_number: new JsonText("NaN"),
   flags: ["a", "b"],
 };
+
+/** Readers of v3 with strict JSON (zarrita.js uses JSON.parse) cannot parse a bare NaN. */
+const { not_a_number: _nan, ...STRICT_JSON_ATTRS } = COMMON_ATTRS;
 
 interface Case {
   path: string;
@@ -105,6 +116,10 @@ interface Case {
   withFill: boolean;
   /** Chunks not written: they must read back as the fill value. */
   skip?: (index: number[]) => boolean;
+  /** v3 char: strings over the outer dimensions (see ArrayMeta.foldChars). */
+  foldChars?: boolean;
+  /** v3 string: fixed-length UTF-32 of this many code points. */
+  stringLength?: number;
 }
 
 function cases(): Case[] {
@@ -112,13 +127,18 @@ function cases(): Case[] {
   const methods = ["none", "gzip:5", "zlib:5", "zstd:3", "lz4", "blosc:lz4:5"];
   ALL_DTYPES.forEach((dtype, i) => {
     for (const m of methods) {
+      const j = methods.indexOf(m);
+      const foldChars = dtype === "char" && j % 2 === 0;
       out.push({
         path: `${dtype}_${m.replace(/:/g, "_")}`,
         dtype,
         shape: [7, 13],
-        chunks: [3, 5],
+        chunks: [3, foldChars ? 13 : 5],
         compression: parseCompression(m),
-        withFill: (i + methods.indexOf(m)) % 2 === 0,
+        withFill: (i + j) % 2 === 0,
+        foldChars: foldChars || undefined,
+        // sampleData's longest string: a 300-character word and its index.
+        stringLength: dtype === "string" && j % 2 === 1 ? 310 : undefined,
       });
     }
   });
@@ -184,8 +204,9 @@ function dimsOf(c: Case): string[] {
   return c.shape.map((_, d) => `${c.path}_d${d}`);
 }
 
-function attrsOf(c: Case): Attrs {
-  return c.withFill ? { ...COMMON_ATTRS, _FillValue: FILL[c.dtype] } : { ...COMMON_ATTRS };
+function attrsOf(c: Case, strictJson: boolean): Attrs {
+  const common = strictJson ? STRICT_JSON_ATTRS : COMMON_ATTRS;
+  return c.withFill ? { ...common, _FillValue: FILL[c.dtype] } : { ...common };
 }
 
 /** The whole array as a reader should see it: data, with skipped chunks replaced by fill. */
@@ -215,7 +236,11 @@ function expectedArray(
   return out;
 }
 
-async function writeArchive(dir: string, format: ZarrFormat) {
+/**
+ * `forZarrita`: only what zarrita.js 0.7.5 reads (no bare NaN attributes, no fixed-length byte
+ * or UTF-32 strings, which it has no data type for).
+ */
+async function writeArchive(dir: string, format: ZarrFormat, forZarrita = false) {
   const store = new FsStore(dir);
   await writeGroupMetadata(store, format, {
     title: "interop",
@@ -224,6 +249,7 @@ async function writeArchive(dir: string, format: ZarrFormat) {
   const written: { c: Case; meta: ArrayMeta; expected: DataArray }[] = [];
   let seed = 1;
   for (const c of cases()) {
+    if (forZarrita && (c.dtype === "char" || c.stringLength !== undefined)) continue;
     const meta = createArrayMeta({
       zarrFormat: format,
       path: c.path,
@@ -231,8 +257,10 @@ async function writeArchive(dir: string, format: ZarrFormat) {
       shape: c.shape,
       chunks: c.chunks,
       dimensionNames: dimsOf(c),
-      attrs: attrsOf(c),
+      attrs: attrsOf(c, forZarrita),
       compression: c.compression,
+      foldChars: c.foldChars,
+      stringLength: c.stringLength,
     });
     const data = sampleData(c.dtype, product(c.shape), seed++);
     await writeArrayMetadata(store, meta);
@@ -244,7 +272,7 @@ async function writeArchive(dir: string, format: ZarrFormat) {
 }
 
 function v2FillJson(c: Case): Json {
-  if (!c.withFill) return null;
+  if (!c.withFill) return c.dtype === "float32" || c.dtype === "float64" ? "NaN" : null;
   const f = FILL[c.dtype];
   if (c.dtype === "char") return Buffer.from(f as string, "latin1").toString("base64");
   if (typeof f === "number" && Number.isNaN(f)) return "NaN";
@@ -352,30 +380,28 @@ function v3FillAttr(dtype: DType): unknown {
     b.writeDoubleLE(Number(f));
     return b.toString("base64");
   }
-  if (dtype === "char") return 0;
   if (typeof f === "bigint") return Number(f); // JSON.parse in zarrita rounds big integers
   return f;
 }
 
 describe("zarr v3 read by zarrita", () => {
-  it("reads every dtype x codec through consolidated metadata", async () => {
-    const dir = join(tmp, "v3.zarr");
-    const written = await writeArchive(dir, 3);
+  it("reads every dtype x codec it knows through consolidated metadata", async () => {
+    const dir = join(tmp, "v3-zarrita.zarr");
+    const written = await writeArchive(dir, 3, true);
     const store = await zarr.withConsolidatedMetadata(fsReader(dir), { format: "v3" });
     const listed = store.contents().map((n) => n.path);
     const root = await zarr.open(store, { kind: "group" });
     expect(root.attrs).toEqual({ title: "interop", history: "written by zarrify tests" });
+    expect(written.some((w) => w.c.dtype === "string")).toBe(true);
     for (const { c, expected } of written) {
       expect(listed, c.path).toContain(`/${c.path}`);
       const arr = await zarr.open(root.resolve(c.path), { kind: "array" });
       expect(arr.shape).toEqual(c.shape);
       expect(arr.chunks).toEqual(c.chunks);
       expect(arr.dimensionNames).toEqual(dimsOf(c));
-      expect(arr.dtype).toBe(c.dtype === "char" ? "uint8" : c.dtype);
+      expect(arr.dtype).toBe(c.dtype);
       const attrs = arr.attrs as Record<string, unknown>;
       expect(attrs.units).toBe("K");
-      expect(attrs.not_a_number).toBe("NaN");
-      if (c.dtype === "char") expect(attrs._zarrify_dtype).toBe("char");
       if (c.withFill) {
         expect(attrs._FillValue).toEqual(v3FillAttr(c.dtype));
       } else {
@@ -392,5 +418,85 @@ describe("zarr v3 read by zarrita", () => {
       const want = Array.isArray(expected) ? expected : Array.from(expected as ArrayLike<unknown>);
       expect(values, c.path).toEqual(want);
     }
+  });
+});
+
+/** What zarr-python 3 must report as fill_value (JSON form) for a case. */
+function v3FillJson(c: Case): Json {
+  const f = FILL[c.dtype];
+  if (c.dtype === "char") {
+    const byte = c.withFill ? (f as string).charCodeAt(0) : 0;
+    return Buffer.from(byte === 0 ? [] : [byte]).toString("base64");
+  }
+  if (!c.withFill) {
+    if (c.dtype === "string") return "";
+    if (c.dtype === "float32" || c.dtype === "float64") return "NaN";
+    return NETCDF_DEFAULT_FILL[c.dtype] as Json;
+  }
+  if (typeof f === "number" && Number.isNaN(f)) return "NaN";
+  return f as Json;
+}
+
+/** The numpy dtype zarr-python 3 gives each case (char folds its last dimension into |Sn). */
+function v3NumpyDtype(c: Case): string {
+  if (c.dtype === "char") return c.foldChars ? `|S${c.shape[c.shape.length - 1]}` : "|S1";
+  if (c.dtype === "string") return c.stringLength !== undefined ? `<U${c.stringLength}` : "|O";
+  return NUMPY_DTYPE[c.dtype];
+}
+
+describe.skipIf(skipSid)("zarr v3 read by today's zarr-python 3 and xarray (Debian sid)", () => {
+  it("reads every dtype x codec, char and string data types, NaN attributes and fills", async () => {
+    const dir = join(tmp, "v3.zarr");
+    const dataDir = join(tmp, "v3-expected");
+    mkdirSync(dataDir);
+    const written = await writeArchive(dir, 3);
+    expect(written.some((w) => w.c.foldChars)).toBe(true);
+    expect(written.some((w) => w.c.stringLength !== undefined)).toBe(true);
+    const arrays = written.map(({ c, expected }) => {
+      const outer = <T>(xs: T[]): T[] => (c.foldChars ? xs.slice(0, -1) : xs);
+      const file = `${c.path}.${c.dtype === "string" ? "json" : "bin"}`;
+      if (Array.isArray(expected)) writeFileSync(join(dataDir, file), JSON.stringify(expected));
+      else
+        writeFileSync(
+          join(dataDir, file),
+          new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength),
+        );
+      return {
+        path: c.path,
+        numpy_dtype: v3NumpyDtype(c),
+        shape: outer(c.shape),
+        chunks: outer(c.chunks),
+        dims: outer(dimsOf(c)),
+        fill_value: v3FillJson(c),
+        // What xarray decodes as _FillValue: none on fixed-length bytes or UTF-32 (its
+        // FillValueCoder cannot read one there).
+        xarray_fill:
+          c.withFill && c.dtype !== "char" && c.stringLength === undefined
+            ? (v3FillJson(c) as Json)
+            : null,
+        attrs: COMMON_ATTRS_JSON,
+        data: file,
+      };
+    });
+    const manifest = join(dataDir, "manifest.json");
+    writeFileSync(
+      manifest,
+      stringifyJson({
+        root_attrs: { title: "interop", history: "written by zarrify tests" },
+        arrays,
+      } as unknown as Json),
+    );
+    const r = await sidPython(
+      [join(import.meta.dirname, "zarr3_interop.py"), "check", dir, manifest],
+      { allowFailure: true },
+    );
+    let report: { errors: string[]; checked: number };
+    try {
+      report = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+    } catch {
+      throw new Error(`zarr3_interop.py failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    }
+    expect(report.errors).toEqual([]);
+    expect(report.checked).toBe(arrays.length);
   });
 });

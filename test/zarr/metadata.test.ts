@@ -5,7 +5,9 @@ import { parseCompression } from "../../src/zarr/compression.js";
 import { type Json, type JsonObject, parseJson, stringifyJson } from "../../src/zarr/json.js";
 import {
   type ArrayMetaInput,
+  arrayChunkKey,
   arrayDocuments,
+  charDimName,
   createArrayMeta,
   groupDocuments,
 } from "../../src/zarr/metadata.js";
@@ -62,9 +64,11 @@ describe("v2 metadata", () => {
     });
   });
 
-  it("uses fill_value null when the variable has no _FillValue", () => {
+  it("without _FillValue: NaN for floats (never-written reads missing), null otherwise", () => {
     for (const dtype of ALL_DTYPES) {
-      expect(docs(createArrayMeta(input(dtype, {})))[".zarray"].fill_value).toBeNull();
+      const fill = docs(createArrayMeta(input(dtype, {})))[".zarray"].fill_value;
+      if (dtype === "float32" || dtype === "float64") expect(fill, dtype).toBe("NaN");
+      else expect(fill, dtype).toBeNull();
     }
   });
 
@@ -122,10 +126,12 @@ describe("v2 metadata", () => {
     );
     const text = stringifyJson(arrayDocuments(meta)[".zattrs"]);
     expect([...text].every((ch) => ch.charCodeAt(0) < 0x80)).toBe(true); // zarr 2 reads metadata as ASCII
-    expect(JSON.parse(text)).toMatchObject({
+    // Non-finite numbers are Python json's bare tokens, which zarr-python reads as floats.
+    expect(text).toContain('"nan": NaN');
+    expect(parseJson(text)).toMatchObject({
       small: 3,
-      nan: "NaN",
-      inf: [1, "Infinity"],
+      nan: Number.NaN,
+      inf: [1, Number.POSITIVE_INFINITY],
       s: ["a", "é"],
     });
     expect(text).toContain(`"big": ${2n ** 62n}`);
@@ -145,7 +151,12 @@ describe("v2 metadata", () => {
           }[dtype as string] ?? 7;
         const attrs: Attrs = withFill ? { units: "m", _FillValue: fill as never } : { units: "m" };
         const meta = createArrayMeta(input(dtype, attrs));
-        expect(parseArrayDocuments(2, "v", docs(meta))).toEqual(meta);
+        // A v2 fill_value is xarray's _FillValue, so a float's default NaN comes back as one.
+        const back =
+          !withFill && meta.fillValue !== null
+            ? { ...meta, attrs: { ...meta.attrs, _FillValue: meta.fillValue as number } }
+            : meta;
+        expect(parseArrayDocuments(2, "v", docs(meta))).toEqual(back);
       }
     }
   });
@@ -184,30 +195,52 @@ describe("v3 metadata", () => {
     });
   });
 
-  it("defaults fill_value to NaN for floats, 0 for integers and chars, '' for strings", () => {
+  it("defaults fill_value to NaN for floats, netCDF's default fill for integers, '' for strings and chars", () => {
     const fills = Object.fromEntries(
       ALL_DTYPES.map((d) => [d, docs(createArrayMeta(input(d, {}, 3)))["zarr.json"].fill_value]),
     );
     expect(fills).toEqual({
-      int8: 0,
-      uint8: 0,
-      int16: 0,
-      uint16: 0,
-      int32: 0,
-      uint32: 0,
-      int64: 0,
-      uint64: 0,
+      int8: -127,
+      uint8: 255,
+      int16: -32767,
+      uint16: 65535,
+      int32: -2147483647,
+      uint32: 4294967295,
+      int64: -9223372036854775806n,
+      uint64: 18446744073709551614n,
       float32: "NaN",
       float64: "NaN",
-      char: 0,
+      char: "",
       string: "",
     });
   });
 
-  it("marks char data and writes strings with vlen-utf8 before the compressor", () => {
+  it("writes char data as xarray does: n-byte strings with the string dimension folded, or 1-byte strings", () => {
+    const folded = createArrayMeta({
+      ...input("char", { _FillValue: " " }, 3),
+      chunks: [5, 20],
+      foldChars: true,
+    });
+    const f = docs(folded)["zarr.json"];
+    expect(f.data_type).toEqual({
+      name: "null_terminated_bytes",
+      configuration: { length_bytes: 20 },
+    });
+    expect(f.shape).toEqual([10]);
+    expect((f.chunk_grid as JsonObject).configuration).toEqual({ chunk_shape: [5] });
+    expect(f.dimension_names).toEqual(["time"]);
+    // xarray's v3 reader cannot decode a _FillValue on bytes (the archive would not open).
+    expect(f.attributes).toEqual({});
+    expect(arrayChunkKey(folded, [1, 0])).toBe("v/c/1");
+    expect(() => createArrayMeta({ ...input("char", {}, 3), foldChars: true })).toThrow(
+      /last dimension.*one chunk/,
+    );
     const c = docs(createArrayMeta(input("char", {}, 3)))["zarr.json"];
-    expect(c.data_type).toBe("uint8");
-    expect((c.attributes as JsonObject)._zarrify_dtype).toBe("char");
+    expect(c.data_type).toEqual({
+      name: "null_terminated_bytes",
+      configuration: { length_bytes: 1 },
+    });
+    expect(c.shape).toEqual([10, 20]);
     expect(c.codecs).toEqual([
       { name: "bytes" },
       {
@@ -222,6 +255,29 @@ describe("v3 metadata", () => {
       { name: "zstd", configuration: { level: 5, checksum: false } },
     ]);
     expect((s.attributes as JsonObject)._FillValue).toBe("?");
+    const u = docs(createArrayMeta({ ...input("string", {}, 3, "zstd:5"), stringLength: 9 }))[
+      "zarr.json"
+    ];
+    expect(u.data_type).toEqual({
+      name: "fixed_length_utf32",
+      configuration: { length_bytes: 36 },
+    });
+    expect((u.codecs as Json[])[0]).toEqual({ name: "bytes", configuration: { endian: "little" } });
+  });
+
+  it("writes non-finite attributes as the bare tokens Python's json reads as floats", () => {
+    const meta = createArrayMeta(input("float32", { nan: Number.NaN, inf: [1, -Infinity] }, 3));
+    const text = stringifyJson(arrayDocuments(meta)["zarr.json"]);
+    expect(text).toContain('"nan": NaN');
+    expect(text).toContain('"inf": [1, -Infinity]');
+  });
+
+  it("leaves out a _FillValue xarray itself drops (NaN on integers)", () => {
+    const z = docs(createArrayMeta(input("int16", { _FillValue: Number.NaN, units: "m" }, 3)))[
+      "zarr.json"
+    ];
+    expect(z.attributes).toEqual({ units: "m" });
+    expect(z.fill_value).toBe(-32767);
   });
 
   it("names zlib and lz4 as numcodecs codecs", () => {
@@ -256,8 +312,25 @@ describe("v3 metadata", () => {
             : dtype === "char"
               ? { _FillValue: "\u0003" }
               : { _FillValue: dtype.startsWith("int64") || dtype.startsWith("uint64") ? 5n : 5 };
-        const meta = createArrayMeta(input(dtype, { a: 1, ...attrs }, 3, method));
-        expect(parseArrayDocuments(3, "v", docs(meta))).toEqual(meta);
+        const extra =
+          dtype === "char"
+            ? { chunks: [5, 20], foldChars: true }
+            : dtype === "string"
+              ? { stringLength: 4 }
+              : {};
+        const meta = createArrayMeta({ ...input(dtype, { a: 1, ...attrs }, 3, method), ...extra });
+        // Zarr v3 names no string dimension and keeps no _FillValue on fixed-length text.
+        const back =
+          dtype === "char"
+            ? { ...meta, dimensionNames: ["time", charDimName(20)], attrs: { a: 1 } }
+            : dtype === "string"
+              ? { ...meta, attrs: { a: 1 } }
+              : meta;
+        expect(parseArrayDocuments(3, "v", docs(meta))).toEqual(back);
+        if (dtype === "string") {
+          const vlen = createArrayMeta(input(dtype, { a: 1, ...attrs }, 3, method));
+          expect(parseArrayDocuments(3, "v", docs(vlen))).toEqual(vlen);
+        }
       }
     }
   });

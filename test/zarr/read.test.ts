@@ -159,7 +159,11 @@ describe("readBox", () => {
 
   it.each<[string, ArrayMeta, number]>([
     ["v3 float without _FillValue: NaN", meta("float32", [6], [4], 3), Number.NaN],
-    ["v3 integer without _FillValue: 0", meta("int32", [6], [4], 3), 0],
+    [
+      "v3 integer without _FillValue: netCDF's default fill",
+      meta("int32", [6], [4], 3),
+      -2147483647,
+    ],
     ["v2 integer without fill_value: 0", meta("int32", [6], [4], 2), 0],
     ["v2 float with _FillValue", meta("float64", [6], [4], 2, { _FillValue: 1e20 }), 1e20],
   ])("reads a never-written array as fill (%s)", async (_, m, fill) => {
