@@ -8,10 +8,12 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/errors.js";
 import { localPath } from "../src/location.js";
+import { analyzeFile } from "../src/ops/analyze.js";
 import { appendToZarr } from "../src/ops/append.js";
 import { convertToZarr } from "../src/ops/convert.js";
 import { writeRegion } from "../src/ops/region.js";
 import { createTemplate } from "../src/ops/template.js";
+import { validateArchive } from "../src/ops/validate.js";
 import { openDataset } from "../src/readers/index.js";
 import { writeGrid } from "./helpers/grid-nc.js";
 import { cliBin, tempDir } from "./helpers/paths.js";
@@ -59,11 +61,16 @@ describe("the library refuses URLs", () => {
     ["writeRegion archive", () => writeRegion(nc, "s3://bucket/t.zarr")],
     ["appendToZarr archive", () => appendToZarr(nc, "gs://bucket/t.zarr")],
     ["openDataset input", () => openDataset("https://example.org/a.nc")],
+    ["validateArchive archive", () => validateArchive("s3://bucket/t.zarr")],
+    [
+      "analyzeFile scratch directory",
+      () => analyzeFile(nc, { runTests: true, scratchDir: "s3://bucket/scratch" }),
+    ],
   ];
   for (const [name, call] of cases) {
     it(name, async () => {
       await expect(call()).rejects.toThrow(
-        /:\/\/ (output|input|archive) locations are not supported/,
+        /:\/\/ (output|input|archive|scratch directory) locations are not supported/,
       );
     });
   }

@@ -38,6 +38,7 @@ import {
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, ConversionError, ZarrifyError } from "../errors.js";
+import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { planBlocks } from "../plan/blocks.js";
 import { ACCESS_PATTERNS, type AccessPattern, recommendAll } from "../plan/chunking.js";
@@ -908,6 +909,8 @@ export async function analyzeFile(
     logger: givenLogger,
     ...configInput
   } = options;
+  // Refused before any work: mkdtemp would make a local directory named after the scheme.
+  if (scratchDir !== undefined) localPath(scratchDir, "scratch directory");
   const config = resolveConfig({ cli: { jobs: 1, ...configInput } });
   const logger = givenLogger ?? silentLogger;
   const ds = await openDataset(input, { group: config.group });

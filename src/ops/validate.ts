@@ -14,10 +14,10 @@
  * Archives without any record (made by other tools, or by zarrify before 0.2) are judged by data
  * presence alone, and the report says so (`basis: "data"`).
  */
-import { resolve } from "node:path";
 import { formatDate } from "../dataset/cftime.js";
 import type { DataArray } from "../dataset/types.js";
 import { InputError } from "../errors.js";
+import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { readTemplateInfo, readWrittenRuns } from "../region/state.js";
 import { timeAxisOf } from "../region/time-axis.js";
@@ -187,7 +187,8 @@ export async function validateArchive(
   options: ValidateOptions = {},
 ): Promise<ValidateReport> {
   const logger = options.logger ?? silentLogger;
-  const store = options.store ?? new FsStore(resolve(archive));
+  // A URL is refused by name; a caller that passes its own store names the archive as it likes.
+  const store = options.store ?? new FsStore(localPath(archive, "archive"));
   const format = await detectFormat(store);
   if (format === undefined) {
     throw new InputError(`${archive}: not a Zarr archive (no zarr.json or .zgroup)`, {
