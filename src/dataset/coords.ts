@@ -8,30 +8,48 @@ import type { Dataset, Variable } from "./types.js";
 const TIME_UNITS = /^\s*\w+\s+since\s+/i;
 
 /**
- * The char variables whose last dimension is a string length, by xarray's rule for joining
- * characters into strings (conventions.decode_cf_variables' `stackable`): that dimension has no
- * variable of its own, and every variable using it is char with it as the last dimension. Those
- * read as n-byte strings in xarray; other char arrays stay arrays of single characters. A length
- * of 1 is left out: one character is the same either way, and Zarr could not tell them apart.
+ * The char variables whose last dimension is a string length, stored as n-byte strings in Zarr
+ * v3 the way xarray writes the strings it decodes them into. xarray joins characters along a
+ * dimension (conventions.decode_cf_variables' `stackable`) when that dimension has no variable of
+ * its own and every variable using it is text with it as the last dimension — and it applies the
+ * rule again when it reads the archive. Folding a variable removes its string dimension and so
+ * can make another dimension look stackable that was not (argo's N_PARAM: STATION_PARAMETERS
+ * (N_PROF, N_PARAM, STRING64) kept PARAMETER_DATA_MODE (N_PROF, N_PARAM) unjoined, and once it
+ * is (N_PROF, N_PARAM) strings it would not): such variables stay unfolded, which xarray joins on
+ * reading exactly as it does the source. A length of 1 is never folded: one character is the
+ * same either way, and Zarr could not tell them apart.
  */
 export function charStringNames(variables: readonly Variable[]): Set<string> {
   const byName = new Set(variables.map((v) => v.name));
-  const stackable = (dim: string) =>
+  const last = (dims: readonly string[]) => dims[dims.length - 1];
+  const stackable = (dim: string, dimsOf: (v: Variable) => readonly string[]) =>
     !byName.has(dim) &&
-    variables.every(
-      (v) => !v.dims.includes(dim) || (v.dtype === "char" && v.dims[v.dims.length - 1] === dim),
-    );
-  return new Set(
-    variables
-      .filter(
-        (v) =>
-          v.dtype === "char" &&
-          v.dims.length > 0 &&
-          v.shape[v.shape.length - 1] > 1 &&
-          stackable(v.dims[v.dims.length - 1]),
-      )
+    variables.every((v) => {
+      const dims = dimsOf(v);
+      return !dims.includes(dim) || (v.dtype === "char" && last(dims) === dim);
+    });
+  const chars = variables.filter((v) => v.dtype === "char" && v.dims.length > 0);
+  const folded = new Set(
+    chars
+      .filter((v) => v.shape[v.shape.length - 1] > 1 && stackable(last(v.dims), (x) => x.dims))
       .map((v) => v.name),
   );
+  const archiveDims = (v: Variable) => (folded.has(v.name) ? v.dims.slice(0, -1) : v.dims);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const u of chars) {
+      if (folded.has(u.name)) continue;
+      const dim = last(u.dims);
+      if (stackable(dim, (x) => x.dims) || !stackable(dim, archiveDims)) continue;
+      for (const v of chars) {
+        if (folded.has(v.name) && last(archiveDims(v)) === dim) {
+          folded.delete(v.name);
+          changed = true;
+        }
+      }
+    }
+  }
+  return folded;
 }
 
 /** A variable whose name equals its only dimension: a CF/NetCDF coordinate variable. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findTimeDim, selectVariables } from "../../src/dataset/coords.js";
+import { charStringNames, findTimeDim, selectVariables } from "../../src/dataset/coords.js";
 import type { Dataset, Variable } from "../../src/dataset/types.js";
 import { ConfigError } from "../../src/errors.js";
 
@@ -84,5 +84,44 @@ describe("selectVariables", () => {
       /--variables: no variable 'tass'.*variables: t, t_bnds/,
     );
     expect(() => selectVariables(sample, undefined, ["zz"])).toThrow(ConfigError);
+  });
+});
+
+describe("charStringNames (xarray's rule for joining characters into strings)", () => {
+  const char = (name: string, dims: string[], shape: number[]): Variable => ({
+    ...v(name, dims),
+    dtype: "char",
+    shape,
+  });
+  const num = (name: string, dims: string[]): Variable => ({
+    ...v(name, dims),
+    shape: dims.map(() => 3),
+  });
+
+  it("folds a char array whose last dimension only strings use", () => {
+    expect(
+      charStringNames([char("name", ["station", "strlen"], [4, 8]), num("t", ["station"])]),
+    ).toEqual(new Set(["name"]));
+  });
+
+  it("keeps arrays of characters whose last dimension other variables use", () => {
+    // geocat_*_sao.cdf: CC(report, layers) char beside numeric (report, layers) data.
+    const vars = [char("CC", ["report", "layers"], [5, 4]), num("hgt", ["report", "layers"])];
+    expect(charStringNames(vars)).toEqual(new Set());
+  });
+
+  it("keeps a char array named like its string dimension's coordinate, and length-1 strings", () => {
+    expect(charStringNames([char("label", ["x", "label"], [2, 5])])).toEqual(new Set());
+    expect(charStringNames([char("flag", ["x", "one"], [2, 1])])).toEqual(new Set());
+  });
+
+  it("does not fold what would make another array's dimension joinable on reading (argo N_PARAM)", () => {
+    const vars = [
+      char("STATION_PARAMETERS", ["N_PROF", "N_PARAM", "STRING64"], [2, 7, 64]),
+      char("PARAMETER_DATA_MODE", ["N_PROF", "N_PARAM"], [2, 7]),
+      char("PARAMETER", ["N_PROF", "N_CALIB", "N_PARAM", "STRING64"], [2, 1, 7, 64]),
+      char("PLATFORM_NUMBER", ["N_PROF", "STRING8"], [2, 8]),
+    ];
+    expect(charStringNames(vars)).toEqual(new Set(["PLATFORM_NUMBER"]));
   });
 });

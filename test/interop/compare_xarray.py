@@ -499,8 +499,9 @@ def compare_variable(name: str, s, a, ignore: set[str], res: dict) -> None:
         diffs.append(f"{name}: shape differs: source {s.shape}, archive {a.shape}")
         return
     widened = packed_float_widening(s, a)
-    if widened:
-        res["notes"].append(f"{name}: tolerated dtype {s.dtype} vs {a.dtype}: {widened}")
+    unmasked = unmasked_text_fill(s, a)
+    if widened or unmasked:
+        res["notes"].append(f"{name}: tolerated dtype {s.dtype} vs {a.dtype}: {widened or unmasked}")
     elif not same_dtype(s.dtype, a.dtype):
         diffs.append(f"{name}: dtype differs: source {s.dtype}, archive {a.dtype}")
     # Undecoded CF attributes (decode_times=False / decode_cf=False) get the
@@ -515,7 +516,25 @@ def compare_variable(name: str, s, a, ignore: set[str], res: dict) -> None:
 
     compare_attrs(f"{name}: attribute", s.attrs, a.attrs, ignore, diffs, tolerate)
     compare_encoding(name, s, a, res)
-    compare_values(name, s, a, diffs, ulps=2 if widened else 0)
+    compare_values(
+        name, s, a, diffs, ulps=2 if widened else 0, masked_as=s.encoding["_FillValue"] if unmasked else None
+    )
+
+
+def unmasked_text_fill(s, a) -> str | None:
+    """Zarr v3 cannot carry a _FillValue on fixed-length bytes that xarray reads back: its
+    FillValueCoder raises "Unsupported dtype |S8" and the whole archive fails to open (as xarray's
+    own to_zarr(zarr_format=3) round trip of tidync_argo_*.nc and netcdfjs_madis-sao.nc shows). So
+    a NetCDF char variable with a _FillValue keeps its bytes and loses the mask: where the source
+    shows NaN, the archive holds the fill bytes."""
+    if ARCHIVE_FORMAT != 3:
+        return None
+    disk = s.encoding.get("dtype")
+    if disk is None or np.dtype(disk).kind != "S" or "_FillValue" not in s.encoding:
+        return None
+    if "_FillValue" in a.encoding or a.dtype.kind != "S" or s.dtype.kind != "O":
+        return None
+    return "_FillValue on fixed-length bytes is unreadable for xarray's v3 reader; data kept unmasked"
 
 
 def packed_float_widening(s, a) -> str | None:
@@ -577,11 +596,15 @@ def tolerated_encoding_difference(key: str, sv, av, s, a) -> str | None:
     if key == "dtype":
         if sv is None or av is None:
             return "on-disk dtype not recorded on one side"
+        if unmasked_text_fill(s, a):
+            return "char array stored as fixed-width bytes, unmasked (see unmasked_text_fill)"
         # NetCDF char arrays (S1 plus a character dimension) are decoded to
         # fixed-width bytes |Sn; xarray writes them to Zarr as |Sn directly.
         if np.dtype(sv) == np.dtype("S1") and np.dtype(av).kind == "S" and same_dtype(s.dtype, a.dtype):
             return "char array stored as fixed-width bytes; decoded dtype is the same"
         return None
+    if key == "_FillValue" and av is None and unmasked_text_fill(s, a):
+        return unmasked_text_fill(s, a)
     if key == "_FillValue" and (sv is None) != (av is None):
         # xarray adds _FillValue=NaN to every float variable that has none
         # (conventions.maybe_default_fill_value), times stored as floats included.
@@ -736,7 +759,7 @@ def attr_equal(x, y) -> bool:
     return bool(np.array_equal(xa, ya))
 
 
-def compare_values(name: str, s, a, diffs: list[str], ulps: int = 0) -> None:
+def compare_values(name: str, s, a, diffs: list[str], ulps: int = 0, masked_as=None) -> None:
     if s.ndim == 0 or s.size <= SLAB_ELEMENTS:
         slabs = [None]
     else:
@@ -747,6 +770,8 @@ def compare_values(name: str, s, a, diffs: list[str], ulps: int = 0) -> None:
     first = None
     for sl in slabs:
         sv = load(s, sl, "source")
+        if masked_as is not None:
+            sv = unmask(sv, masked_as)
         try:
             av = load(a, sl, "archive")
         except Exception as e:  # noqa: BLE001 - a broken archive is a difference
@@ -811,6 +836,16 @@ def unequal_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
         both_nan = np.isnan(x) & np.isnan(y)
         return (x != y) & ~both_nan
     return x != y
+
+
+def unmask(values: np.ndarray, fill) -> np.ndarray:
+    """Masked (NaN) elements of a decoded text array replaced by the fill they stand for."""
+    out = values.copy()
+    for idx in np.ndindex(out.shape):
+        v = out[idx]
+        if isinstance(v, float) and math.isnan(v):
+            out[idx] = fill
+    return out
 
 
 def not_within_ulps(x: np.ndarray, y: np.ndarray, ulps: int) -> np.ndarray:
@@ -906,13 +941,26 @@ def compare_raw_variable(name: str, v, z, ignore: set[str], res: dict) -> None:
     zattrs = dict(z.attrs)
     v3 = getattr(getattr(z, "metadata", None), "zarr_format", 2) == 3
     zdims = tuple(z.metadata.dimension_names or ()) if v3 else tuple(zattrs.get("_ARRAY_DIMENSIONS", ()))
-    if tuple(v.dimensions) != zdims:
+    src_dtype = np.dtype(object) if v.dtype is str else np.dtype(v.dtype)
+    # A v3 char array stored as n-byte strings, its last (string length) dimension folded in.
+    folded = (
+        v3
+        and src_dtype == np.dtype("S1")
+        and z.dtype.kind == "S"
+        and z.dtype.itemsize > 1
+        and v.ndim == len(zdims) + 1
+        and v.shape[-1] == z.dtype.itemsize
+    )
+    src_dims, src_shape = (tuple(v.dimensions)[:-1], tuple(v.shape)[:-1]) if folded else (tuple(v.dimensions), tuple(v.shape))
+    if src_dims != zdims:
         diffs.append(f"{name}: dims differ: source {tuple(v.dimensions)}, archive {zdims}")
         return
-    if tuple(v.shape) != tuple(z.shape):
+    if src_shape != tuple(z.shape):
         diffs.append(f"{name}: shape differs: source {tuple(v.shape)}, archive {tuple(z.shape)}")
         return
-    src_dtype = np.dtype(object) if v.dtype is str else np.dtype(v.dtype)
+    if folded:
+        res["notes"].append(f"{name}: char array compared as {z.dtype} strings over {zdims}")
+        src_dtype = z.dtype
     if not raw_dtype_equal(src_dtype, z.dtype):
         diffs.append(f"{name}: dtype differs: source {src_dtype}, archive {z.dtype}")
     s_attrs = nc_attrs(v, res, name)
@@ -951,6 +999,8 @@ def compare_raw_variable(name: str, v, z, ignore: set[str], res: dict) -> None:
         except Exception as e:  # noqa: BLE001
             res["skipped"].append(f"{name}: netCDF4 cannot read the source values ({e})")
             return
+        if folded:
+            sv = np.ascontiguousarray(sv).view(src_dtype).reshape(sv.shape[:-1])
         av = np.asarray(z[sl])
         bad = unequal_mask(sv, av)
         if bad is None:
