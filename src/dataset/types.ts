@@ -87,6 +87,13 @@ export interface Dataset {
   attrTypes?: Record<string, DType>;
   /** Variables the file has but the reader cannot represent (compound, opaque…), with why. */
   unsupported?: { name: string; reason: string }[];
+  /**
+   * The groups directly below this one, each a Dataset of its own with the same meaning as this
+   * one (NetCDF-4/HDF5; absent for NetCDF-3, which has no groups). Built on call from the file
+   * already open, so a broken child never stops its parent from opening. The file closes with the
+   * Dataset that opened it; a child's `close` does nothing.
+   */
+  children?(): Dataset[];
   close(): Promise<void>;
 }
 

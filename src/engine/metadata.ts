@@ -1,11 +1,14 @@
-/** Writes a plan's metadata documents: root group, then one document set per array. */
+/**
+ * Writes a plan's metadata documents: its group (the root, or `path` for a group of a tree whose
+ * arrays are named under it), then one document set per array.
+ */
 import type { WritePlan } from "../plan/write-plan.js";
 import { writeArrayMetadata, writeConsolidated, writeGroupMetadata } from "../zarr/archive.js";
 import type { Store } from "../zarr/store/types.js";
 import { arrayMetaFor } from "./zarr-sink.js";
 
-export async function writePlanMetadata(store: Store, plan: WritePlan): Promise<void> {
-  await writeGroupMetadata(store, plan.zarrFormat, plan.attrs, "", plan.attrTypes);
+export async function writePlanMetadata(store: Store, plan: WritePlan, path = ""): Promise<void> {
+  await writeGroupMetadata(store, plan.zarrFormat, plan.attrs, path, plan.attrTypes);
   for (const array of plan.arrays) {
     await writeArrayMetadata(store, arrayMetaFor(array, plan.zarrFormat));
   }

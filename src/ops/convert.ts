@@ -7,7 +7,7 @@ import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/s
 import { findTimeDim, selectVariables } from "../dataset/coords.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
-import { type ProgressListener, progressFor } from "../engine/progress.js";
+import { type ProgressListener, progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { localPath } from "../location.js";
@@ -23,6 +23,7 @@ import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import { convertMany } from "./concat.js";
+import { treeParts } from "./group-tree.js";
 import { collectInputs } from "./inputs.js";
 import { splitOptions } from "./options.js";
 import { stageOutput } from "./output.js";
@@ -150,6 +151,16 @@ export function planForDataset(
   return { ...plan, arrays };
 }
 
+/** A group's plan with its arrays under the group's Zarr path ("grp/sub/var"). */
+function underGroup(plan: WritePlan, path: string): WritePlan {
+  if (path === "") return plan;
+  return { ...plan, arrays: plan.arrays.map((a) => ({ ...a, name: `${path}/${a.name}` })) };
+}
+
+function planBytes(plan: WritePlan): number {
+  return plan.arrays.reduce((n, a) => n + a.shape.reduce((x, y) => x * y, DTYPE_SIZE[a.dtype]), 0);
+}
+
 export async function convertToZarr(
   input: string | string[],
   output: string,
@@ -167,19 +178,28 @@ export async function convertToZarr(
   logger.info(`convert: opening ${source}`);
   const ds = await openDataset(source, { group: config.group });
   try {
-    const plan = await sizeStrings(
-      ds,
-      await packPlan(
-        ds,
-        planForDataset(ds, config, (w) => logger.warn(w)),
-        config,
-        logger,
-      ),
-    );
+    // Without --group the whole group tree is converted, each group planned on its own.
+    const parts = config.group === undefined ? treeParts(ds, config) : [{ path: "", ds, config }];
+    const plans: WritePlan[] = [];
+    for (const part of parts) {
+      const plan = await sizeStrings(
+        part.ds,
+        await packPlan(
+          part.ds,
+          planForDataset(part.ds, part.config, (w) => logger.warn(w)),
+          part.config,
+          logger,
+        ),
+      );
+      plans.push(underGroup(plan, part.path));
+    }
+    const arrays = plans.flatMap((p) => p.arrays);
+    const zarrFormat = plans[0].zarrFormat;
+    const groups = parts.length > 1 ? ` in ${parts.length} groups` : "";
     logger.info(
-      `convert: ${plan.arrays.length} variables → Zarr v${plan.zarrFormat} ${output} (${config.compression ?? "default"} compression)`,
+      `convert: ${arrays.length} variables${groups} → Zarr v${zarrFormat} ${output} (${config.compression ?? "default"} compression)`,
     );
-    for (const a of plan.arrays) {
+    for (const a of arrays) {
       logger.debug(
         `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`,
       );
@@ -192,27 +212,34 @@ export async function convertToZarr(
         );
     const store = run.store ?? new FsStore(staged?.staging ?? output);
     const reporter = progressFor(run.progress, "convert");
-    const onProgress = reporter.update;
+    const sequence = sequenceProgress(reporter.update, plans.map(planBytes));
     try {
-      await writePlanMetadata(store, plan);
-      const result = await executePlan({
-        plan,
-        dataset: ds,
-        store,
-        storeRoot: staged?.staging,
-        jobs: config.jobs ?? availableParallelism(),
-        maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
-        onProgress,
-      });
+      const result = { chunks: 0, bytesRead: 0, bytesWritten: 0, workers: 0 };
+      for (const [i, plan] of plans.entries()) {
+        await writePlanMetadata(store, plan, parts[i].path);
+        const done = await executePlan({
+          plan,
+          dataset: parts[i].ds,
+          store,
+          storeRoot: staged?.staging,
+          jobs: config.jobs ?? availableParallelism(),
+          maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+          onProgress: parts.length > 1 ? sequence.forFile(i) : reporter.update,
+        });
+        reportOutOfRange(done.outOfRange, plan, logger);
+        result.chunks += done.chunks;
+        result.bytesRead += done.bytesRead;
+        result.bytesWritten += done.bytesWritten;
+        result.workers = Math.max(result.workers, done.workers);
+      }
       reporter.stop();
-      reportOutOfRange(result.outOfRange, plan, logger);
       // validate trusts records, not values: this file's whole time axis is written now.
-      const timeDim = findTimeDim(ds, config.timeDim);
+      const timeDim = findTimeDim(ds, parts[0].config.timeDim);
       const steps = ds.dims.find((d) => d.name === timeDim)?.size;
       if (timeDim !== undefined && steps !== undefined) {
         await recordWritten(store, source, timeDim, [[0, steps]]);
       }
-      await finishArchive(store, plan.zarrFormat);
+      await finishArchive(store, zarrFormat);
       await staged?.commit();
       const seconds = (performance.now() - started) / 1000;
       logger.info(
@@ -220,7 +247,7 @@ export async function convertToZarr(
       );
       return {
         output,
-        variables: plan.arrays.map((a) => a.name),
+        variables: arrays.map((a) => a.name),
         chunks: result.chunks,
         bytesRead: result.bytesRead,
         bytesWritten: result.bytesWritten,

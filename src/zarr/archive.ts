@@ -173,6 +173,15 @@ async function rawDoc(store: Store, key: string): Promise<JsonText | undefined> 
   return bytes === undefined ? undefined : new JsonText(decoder.decode(bytes).trim());
 }
 
+const EMPTY_CONSOLIDATED: JsonObject = { kind: "inline", must_understand: false, metadata: {} };
+
+/** A JSON object's text with one more member at its end, the rest kept byte for byte. */
+function spliceMember(text: string, key: string, value: Json): string {
+  const body = text.slice(0, text.lastIndexOf("}")).trimEnd();
+  const sep = body.endsWith("{") ? "" : ",";
+  return `${body}${sep}\n  ${JSON.stringify(key)}: ${stringifyJson(value, 2)}\n}`;
+}
+
 export async function writeConsolidated(store: Store, format: ZarrFormat): Promise<void> {
   const nodes = await walk(store, format);
   if (format === 2) {
@@ -195,17 +204,21 @@ export async function writeConsolidated(store: Store, format: ZarrFormat): Promi
   if (!isObject(root))
     throw new InputError("Cannot consolidate: the archive has no root zarr.json.");
   const metadata: JsonObject = {};
+  const groups = new Set(nodes.filter((n) => n.kind === "group").map((n) => n.path));
   for (const p of sortPaths(nodes.map((n) => n.path))) {
     const doc = await rawDoc(store, joinPath(p, "zarr.json"));
-    if (doc !== undefined) metadata[p] = doc;
+    if (doc === undefined) continue;
+    // zarr-python 3 gives every group below the root an empty block of its own in the root's
+    // listing (DataTree.to_zarr(zarr_format=3, consolidated=True) writes exactly this).
+    metadata[p] = groups.has(p)
+      ? new JsonText(spliceMember(doc.text, "consolidated_metadata", EMPTY_CONSOLIDATED))
+      : doc;
   }
   const consolidated: JsonObject = { kind: "inline", must_understand: false, metadata };
   if (root.consolidated_metadata === undefined) {
     // Splice into the root's own text so its attributes keep their exact form.
     const text = (await rawDoc(store, "zarr.json"))?.text ?? "{}";
-    const body = text.slice(0, text.lastIndexOf("}")).trimEnd();
-    const sep = body.endsWith("{") ? "" : ",";
-    const spliced = `${body}${sep}\n  "consolidated_metadata": ${stringifyJson(consolidated, 2)}\n}\n`;
+    const spliced = `${spliceMember(text, "consolidated_metadata", consolidated)}\n`;
     await store.set("zarr.json", encoder.encode(spliced));
     return;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Does a Zarr v2 archive open in xarray exactly like the NetCDF file it came from?
 
-    compare_xarray.py SOURCE.nc [MORE.nc ...] ARCHIVE.zarr [--group G]
+    compare_xarray.py SOURCE.nc [MORE.nc ...] ARCHIVE.zarr [--group G] [--archive-group G]
         [--variables a,b] [--drop-variables c] [--ignore-attrs x,y]
         [--concat-dim time] [--raw]
 
@@ -146,6 +146,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("paths", nargs="+", help="SOURCE.nc [MORE.nc ...] ARCHIVE.zarr")
     p.add_argument("--group", default=None, help="NetCDF group the archive was made from")
+    p.add_argument(
+        "--archive-group",
+        default=None,
+        help="Zarr group of the archive to compare (a group tree converted whole: 'a/b')",
+    )
     p.add_argument("--variables", default=None, help="compare only these (comma-separated)")
     p.add_argument("--drop-variables", default=None, help="ignore these (comma-separated)")
     p.add_argument("--ignore-attrs", default=None, help="attribute names to ignore (comma-separated)")
@@ -387,7 +392,14 @@ def open_source(args: argparse.Namespace, kwargs: dict, drop: list[str]):
 def open_archive(args: argparse.Namespace, kwargs: dict, drop: list[str]):
     import xarray as xr
 
-    return xr.open_zarr(args.archive, consolidated=True, drop_variables=drop or None, **kwargs)
+    return xr.open_zarr(
+        args.archive, group=args.archive_group, consolidated=True, drop_variables=drop or None, **kwargs
+    )
+
+
+def archive_node(root, args):
+    """The Zarr group compared: the root, or --archive-group in a converted group tree."""
+    return root[args.archive_group] if args.archive_group else root
 
 
 def compare_with_xarray(args, kwargs: dict, raw_only: list[str], res: dict) -> None:
@@ -473,7 +485,7 @@ def compare_hidden_attrs(src, args, res: dict) -> None:
         return
     import zarr
 
-    root = zarr.open_group(args.archive, mode="r")
+    root = archive_node(zarr.open_group(args.archive, mode="r"), args)
     for what, attrs, name in wanted:
         try:
             zattrs = dict((root[name] if name else root).attrs)
@@ -898,7 +910,7 @@ def compare_raw_into(args, names: list[str] | None, res: dict) -> None:
 
     diffs = res["differences"]
     try:
-        root = zarr.open_consolidated(args.archive, mode="r")
+        root = archive_node(zarr.open_consolidated(args.archive, mode="r"), args)
     except Exception as e:  # noqa: BLE001
         diffs.append(f"archive does not open with zarr.open_consolidated: {type(e).__name__}: {e}")
         return

@@ -99,6 +99,7 @@ function buildDataset(
   layout: Layout,
   group: GroupInfo,
   anchor: { state: FileState },
+  owner = true,
 ): Hdf5Dataset {
   const warnings: string[] = [];
   const unsupported: UnsupportedVariable[] = [];
@@ -171,8 +172,13 @@ function buildDataset(
     attrTypes,
     unsupported,
     warnings,
+    children: () =>
+      group.children.map((child) =>
+        buildDataset(module, fileId, path, layout, child, anchor, false),
+      ),
     async close() {
-      if (!anchor.state.open) return;
+      // Children share the file with the Dataset that opened it; only that one closes it.
+      if (!owner || !anchor.state.open) return;
       anchor.state.open = false;
       finalizer.unregister(anchor.state);
       module.close_file(fileId);
