@@ -115,6 +115,13 @@ async function scanArray(
   let max = Number.NEGATIVE_INFINITY;
   let present = 0;
   const numeric = meta.dtype !== "string" && meta.dtype !== "char";
+  // What a never-written cell of a v3 array reads as (netCDF's default fill for integers without
+  // _FillValue): no value, for the data check and for min/max, though xarray does not mask it.
+  const unwritten =
+    meta.zarrFormat === 3 &&
+    (typeof meta.fillValue === "number" || typeof meta.fillValue === "bigint")
+      ? Number(meta.fillValue)
+      : undefined;
   // Every chunk of the array, with the part of it inside the array (edge chunks are padded).
   const parts: ChunkPart[] = [];
   forEachChunkIn(
@@ -147,7 +154,7 @@ async function scanArray(
         if (!numeric) valid = v !== "" && v !== 0;
         else {
           const x = Number(v);
-          valid = !isMissingValue(x, form.fill);
+          valid = !isMissingValue(x, form.fill) && x !== unwritten;
           if (valid) {
             const phys = x * form.scale + form.offset;
             if (phys < min) min = phys;

@@ -1,12 +1,27 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-/** The read-only store zarrita needs, over a directory: an independent reader of our output. */
-export function fsReader(root: string) {
+/**
+ * zarr-python writes non-finite attributes as Python json's bare NaN/Infinity tokens, which
+ * zarrita's JSON.parse rejects: as strings, zarrita can still check everything else.
+ */
+function nanTokensAsStrings(text: string): string {
+  return text.replace(/([:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '$1"$2"');
+}
+
+/**
+ * The read-only store zarrita needs, over a directory: an independent reader of our output.
+ * `strictJson` quotes bare NaN/Infinity in metadata documents (see nanTokensAsStrings).
+ */
+export function fsReader(root: string, options: { strictJson?: boolean } = {}) {
   return {
     async get(key: string): Promise<Uint8Array | undefined> {
       try {
-        return new Uint8Array(await readFile(join(root, key)));
+        const bytes = new Uint8Array(await readFile(join(root, key)));
+        if (options.strictJson && key.endsWith("zarr.json")) {
+          return new TextEncoder().encode(nanTokensAsStrings(new TextDecoder().decode(bytes)));
+        }
+        return bytes;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw err;

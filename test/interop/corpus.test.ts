@@ -1,11 +1,12 @@
 /**
  * Every real file in ../shared/data/real converts to Zarr v2 and v3. v2 archives are opened by
- * Debian's xarray and compared with xarray's view of the source (compare_xarray.py); v3 archives
- * are read back by zarrita.js and compared value for value with what our readers return (the
- * readers are themselves checked against netCDF4-python in test/readers).
+ * Debian 12's xarray, v3 archives by today's xarray + zarr-python 3 (the sid chroot), and each is
+ * compared with that xarray's view of the source (compare_xarray.py). v3 archives are also read
+ * back by zarrita.js and compared value for value with what our readers return (the readers are
+ * themselves checked against netCDF4-python in test/readers), as far as zarrita can read them.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,6 +16,7 @@ import { InputError } from "../../src/errors.js";
 import { convertToZarr } from "../../src/ops/convert.js";
 import { openDataset } from "../../src/readers/index.js";
 import { python, real, realDir, repoRoot, tempDir } from "../helpers/paths.js";
+import { sidPython, skipSid } from "../helpers/sid.js";
 import { fsReader } from "../helpers/zarrita.js";
 import { OUT_OF_SCOPE } from "./out-of-scope.js";
 
@@ -38,9 +40,30 @@ it("finds the real corpus", () => {
   expect(files.length).toBeGreaterThanOrEqual(118);
 });
 
+interface Report {
+  ok: boolean;
+  differences: string[];
+  mode: string;
+}
+
 describe.each(files)("%s", (file) => {
   const source = real(file);
   const options = OUT_OF_SCOPE[file]?.options ?? {};
+  // One v3 conversion serves the xarray and the zarrita checks.
+  let v3: Promise<string> | undefined;
+  const v3Archive = () => {
+    v3 ??= (async () => {
+      const out = join(tmp, `${file}.v3.zarr`);
+      await convertToZarr(source, out, { ...options, zarrFormat: 3 });
+      return out;
+    })();
+    return v3;
+  };
+  const compareArgs = (out: string) => {
+    const args = [COMPARE, source, out];
+    if (options.dropVariables) args.push("--drop-variables", options.dropVariables.join(","));
+    return args;
+  };
 
   if (OUT_OF_SCOPE[file]) {
     it("refuses the unsupported part with a clear InputError, and converts the rest", async () => {
@@ -54,23 +77,33 @@ describe.each(files)("%s", (file) => {
   it("Zarr v2 opens in xarray exactly like the source", async () => {
     const out = join(tmp, `${file}.v2.zarr`);
     await convertToZarr(source, out, { ...options, zarrFormat: 2 });
-    const args = [COMPARE, source, out];
-    if (options.dropVariables) args.push("--drop-variables", options.dropVariables.join(","));
-    const { stdout } = await run(python, args, { maxBuffer: 64 * 1024 * 1024 });
-    const report = JSON.parse(stdout) as { ok: boolean; differences: string[]; mode: string };
+    const { stdout } = await run(python, compareArgs(out), { maxBuffer: 64 * 1024 * 1024 });
+    const report = JSON.parse(stdout) as Report;
     expect(report.differences, `compare mode ${report.mode}`).toEqual([]);
     expect(report.ok).toBe(true);
   });
 
-  it("Zarr v3 read back by zarrita equals the source", async () => {
-    const out = join(tmp, `${file}.v3.zarr`);
-    await convertToZarr(source, out, { ...options, zarrFormat: 3 });
-    const store = await zarr.withConsolidatedMetadata(fsReader(out), { format: "v3" });
+  it.skipIf(skipSid)("Zarr v3 opens in today's xarray exactly like the source", async () => {
+    const { stdout } = await sidPython(compareArgs(await v3Archive()));
+    const report = JSON.parse(stdout) as Report;
+    expect(report.differences, `compare mode ${report.mode}`).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it("Zarr v3 read back by zarrita equals the source, where zarrita has the data type", async () => {
+    const out = await v3Archive();
+    const store = await zarr.withConsolidatedMetadata(fsReader(out, { strictJson: true }), {
+      format: "v3",
+    });
     const root = await zarr.open(store, { kind: "group" });
     const ds = await openDataset(source);
     try {
       const drop = new Set(options.dropVariables ?? []);
       for (const v of ds.variables.filter((x) => !drop.has(x.name))) {
+        // zarrita has no null_terminated_bytes / fixed_length_utf32 (xarray's char and string
+        // data types in v3): those are checked by today's xarray above.
+        const meta = JSON.parse(readFileSync(join(out, v.name, "zarr.json"), "utf8"));
+        if (typeof meta.data_type !== "string") continue;
         const arr = await zarr.open(root.resolve(v.name), { kind: "array" });
         expect(arr.shape, v.name).toEqual(v.shape);
         expect(arr.dimensionNames ?? [], v.name).toEqual(v.dims);

@@ -232,7 +232,7 @@ t=d.createVariable("time","f8",("time",));t.units="days since 2020-01-01";t[:]=[
   it("takes a manual region, and --require-complete reports the gap with exit 6", async () => {
     const report = await cliProcess(["validate", archive, "--require-complete"]);
     expect(report.code).toBe(6);
-    expect(report.stdout).toMatch(/INCOMPLETE: 5 of 10 steps hold no data/);
+    expect(report.stdout).toMatch(/INCOMPLETE: 5 of 10 steps are not written/);
     expect(report.stdout).toMatch(
       /2020-01-06T00:00:00 \.\. 2020-01-10T00:00:00 \(5 steps, 5\.\.9\)/,
     );
