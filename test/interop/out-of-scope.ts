@@ -13,4 +13,22 @@ export const OUT_OF_SCOPE: Record<
     error: /'obs'.*compound/i,
     options: { dropVariables: ["obs"] },
   },
+  // Since the whole group tree is converted: the compound variables of /level-3_binned_data.
+  "tidync_S2008001.L3b_DAY_RRS.nc": {
+    error: /'level-3_binned_data\/BinList'.*compound/i,
+    options: {
+      dropVariables: [
+        "BinList",
+        "BinIndex",
+        "angstrom",
+        "aot_865",
+        "Rrs_412",
+        "Rrs_443",
+        "Rrs_490",
+        "Rrs_510",
+        "Rrs_555",
+        "Rrs_670",
+      ],
+    },
+  },
 };
