@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { sidPython, skipSid } from "../helpers/sid.js";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -202,4 +203,60 @@ describe.skipIf(skip)("zarr_v2_info.py", () => {
     expect(info.arrays.tas.dtype).toBe("<f4");
     expect(info.arrays.tas.chunks_on_disk).toBeGreaterThan(0);
   });
+});
+
+// The same oracle in today's stack (xarray 2026 + zarr-python 3, the sid chroot) for Zarr v3.
+async function referenceV3(
+  source: string,
+  opts: { perturb?: string; perturbVar?: string } = {},
+): Promise<{ archive: string; written: Written }> {
+  const archive = path.join(work, `ref3-${counter++}.zarr`);
+  const args = [WRITE, source, archive, "--zarr-format", "3"];
+  if (opts.perturb) args.push("--perturb", opts.perturb);
+  if (opts.perturbVar) args.push("--perturb-var", opts.perturbVar);
+  const { stdout } = await sidPython(args);
+  return { archive, written: JSON.parse(stdout) as Written };
+}
+
+async function compareV3(source: string, archive: string): Promise<Comparison> {
+  return JSON.parse((await sidPython([COMPARE, source, archive])).stdout) as Comparison;
+}
+
+describe.skipIf(skipSid)("compare_xarray.py on xarray's own v3 archives (today's stack)", () => {
+  for (const source of [HADGEM, CO2, HGT, FVCOM]) {
+    it(`passes ${path.basename(source)}`, async () => {
+      const { archive } = await referenceV3(source);
+      const r = await compareV3(source, archive);
+      expect(r.differences).toEqual([]);
+      expect(r.ok).toBe(true);
+    });
+  }
+});
+
+const perturbationsV3: Array<[string, string, string | undefined, RegExp]> = [
+  ["value", HADGEM, undefined, /^tas: values differ at 1 of/],
+  // The first attribute in v3 is _FillValue (kept as an attribute there).
+  ["drop-attr", HADGEM, undefined, /^tas: encoding _FillValue is .* absent in the archive/],
+  ["global-attr", HADGEM, undefined, /^global attributes 'Conventions' differs/],
+  ["drop-var", HADGEM, undefined, /^tas: in the source, missing from the archive/],
+  ["time-units", HADGEM, undefined, /^time: values differ/],
+  ["fill-value", HADGEM, undefined, /^tas: encoding _FillValue differs/],
+  ["stale-metadata", HADGEM, undefined, /^consolidated metadata entry tas differs/],
+  ["value", CO2, undefined, /^tcco2: values differ at 1 of/],
+  ["value", FVCOM, "siglay", /^\[raw\] siglay: raw values differ at 1 of/],
+];
+
+describe.skipIf(skipSid)("compare_xarray.py on perturbed v3 archives (today's stack)", () => {
+  for (const [kind, source, perturbVar, expected] of perturbationsV3) {
+    it(`reports ${kind} on ${path.basename(source)}`, async () => {
+      const { archive, written } = await referenceV3(source, { perturb: kind, perturbVar });
+      expect(written.perturbed?.kind).toBe(kind);
+      const r = await compareV3(source, archive);
+      expect(r.ok).toBe(false);
+      expect(
+        r.differences.some((d) => expected.test(d)),
+        r.differences.join("\n"),
+      ).toBe(true);
+    });
+  }
 });

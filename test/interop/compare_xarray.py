@@ -1,5 +1,9 @@
 #!/usr/bin/python3
-"""Does a Zarr v2 archive open in xarray exactly like the NetCDF file it came from?
+"""Does a Zarr archive open in xarray exactly like the NetCDF file it came from?
+
+Zarr v2 is checked with Debian 12's stack (/usr/bin/python3: xarray 2023.01, zarr 2.13), Zarr v3
+with today's (the sid chroot: xarray 2026, zarr-python 3; scripts/sid-chroot.sh run python3 ...).
+The format is read off the archive (a root zarr.json means v3).
 
     compare_xarray.py SOURCE.nc [MORE.nc ...] ARCHIVE.zarr [--group G] [--archive-group G]
         [--variables a,b] [--drop-variables c] [--ignore-attrs x,y]
@@ -55,6 +59,12 @@ see write_reference_zarr.py; each is also commented where it is applied):
     hidden by xarray's zarr reader, so they are compared against the raw
     Zarr attributes instead: they must be there, equal;
   * compound types compared by field names and types, not C padding (raw).
+Zarr v3 only, each shown by xarray's own to_zarr(zarr_format=3) round trip of the corpus too:
+  * float32 scale_factor/add_offset read back as float64 (JSON has no float32), so xarray
+    unpacks to float64 where the source unpacks to float32; values must agree to 2 float32 ulps;
+  * a _FillValue on NetCDF char data is absent (xarray's v3 reader cannot decode one on bytes and
+    fails to open the archive at all); the bytes must equal the source's, its masked elements the
+    fill bytes.
 Not tolerated, although xarray's own to_zarr does them (so its output of
 these real files is *not* ok): missing_value -999.0 written as -999 (int vs
 float kind), _Unsigned="false" dropped, a NaN _FillValue on int16 data

@@ -101,6 +101,11 @@ def copy_raw(v, root, name: str) -> None:
             name, data=data, fill_value=fill, overwrite=True, dimension_names=list(v.dimensions)
         )
         arr.attrs.update({k: to_json(x) for k, x in attrs.items()})
+        if fill is not None:
+            # xarray reads a v3 _FillValue from the attribute, in its own encoding.
+            from xarray.backends.zarr import FillValueCoder
+
+            arr.attrs["_FillValue"] = FillValueCoder.encode(fill, data.dtype)
         return
     arr = root.create_dataset(name, data=data, dtype=dtype, fill_value=fill, overwrite=True)
     arr.attrs.update({k: to_json(x) for k, x in attrs.items()})
