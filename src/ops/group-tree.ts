@@ -91,6 +91,39 @@ function qualified(path: string, name: string): string {
 }
 
 /**
+ * For --variables: the coordinate variables of ancestor groups that the selected variables' dimensions
+ * need (a child's variable on the root's `time` brings the root's `time`, as DataTree inherits
+ * it), per node. Within a group the usual selection rule brings the rest.
+ */
+function ancestorCoordinates(
+  nodes: { path: string; ds: Dataset }[],
+  names: Set<string>[],
+  include: Scoped[],
+): string[][] {
+  const out = nodes.map(() => [] as string[]);
+  const index = new Map(nodes.map((n, i) => [n.path, i]));
+  const parent = (path: string) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
+  nodes.forEach((node, i) => {
+    if (node.path === "") return;
+    const picked = node.ds.variables.filter((v) =>
+      include.some((s) => s.name === v.name && applies(s, node.path, names[i])),
+    );
+    for (const dim of new Set(picked.flatMap((v) => v.dims))) {
+      if (names[i].has(dim)) continue;
+      for (let p = parent(node.path); ; p = parent(p)) {
+        const at = index.get(p);
+        if (at !== undefined && names[at].has(dim)) {
+          out[at].push(dim);
+          break;
+        }
+        if (p === "") break;
+      }
+    }
+  });
+  return out;
+}
+
+/**
  * The tree's parts with each group's configuration. Refuses, for the whole tree at once, names
  * that match no group, chunk lengths for dimensions no group has, and variables we cannot
  * represent that the selection includes (named with their group, so the hint can be pasted).
@@ -124,11 +157,12 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
     );
   }
 
+  const inherited = ancestorCoordinates(nodes, names, include);
   const bad: string[] = [];
   const parts = nodes.map((node, i): GroupPart => {
     const local = (list: Scoped[]) =>
       list.filter((s) => applies(s, node.path, names[i])).map((s) => s.name);
-    const wanted = local(include);
+    const wanted = [...new Set([...local(include), ...inherited[i]])];
     const dropped = local(drop);
     // --variables that names nothing here leaves the group empty (it still exists in the tree).
     const empty = include.length > 0 && wanted.length === 0;

@@ -407,6 +407,28 @@ describe("openHdf5 on our NetCDF-4 fixtures", () => {
     }
   });
 
+  it("children(): the group tree from the open file; a child's close leaves the file open", async () => {
+    const root = await openHdf5(fixture("nc4_tree.nc"));
+    try {
+      const [forecast, obs] = root.children?.() ?? [];
+      expect([forecast.group, obs.group]).toEqual(["/forecast", "/obs"]);
+      expect(obs.variables).toEqual([]);
+      expect(obs.attrs).toEqual({ source: "none yet" });
+      const [stats] = forecast.children?.() ?? [];
+      expect(stats.group).toBe("/forecast/ensemble stats");
+      // The root's dimensions its variables use are visible in the child, as netCDF allows.
+      expect(stats.dims.map((d) => d.name)).toEqual(["time", "lat", "station", "strlen"]);
+      await stats.close();
+      const spread = stats.variables.find((v) => v.name === "spread");
+      expect(Array.from((await spread?.read([0, 0], [1, 3])) as Float64Array)).toEqual([
+        0, 0.125, 0.25,
+      ]);
+      expect(stats.children?.().map((c) => c.group)).toEqual(["/forecast/ensemble stats/deep"]);
+    } finally {
+      await root.close();
+    }
+  });
+
   it("two unlimited dimensions; records past a variable's last write read as its fill value", async () => {
     const ds = await openHdf5(fixture("nc4_unlimited.nc"));
     try {
