@@ -62,7 +62,10 @@ export function addEncodingOptions(
     .option("--attrs <json>", "extra global attributes as a JSON object")
     .option("--time-dim <name>", "the time dimension (default: detected from CF attributes)")
     .addOption(new Option("--zarr-format <n>", "Zarr format version").choices(["2", "3"]))
-    .option("--group <path>", "NetCDF-4 group to read instead of the root group")
+    .option(
+      "--group <path>",
+      "read only this NetCDF-4 group (default: convert writes every group, other verbs the root)",
+    )
     .option(
       "--target-chunk-size-mb <n>",
       "largest chunk zarrify makes on its own, in MB (default 50)",

@@ -159,6 +159,13 @@ export async function buildArchive(
     freq ?? { n: 1, unit: "S" },
   );
   const variables = selectForWrite(ds, config);
+  // Templates lay out one group; say so rather than leave a tree's other groups out silently.
+  const children = config.group === undefined ? (ds.children?.() ?? []) : [];
+  if (children.length > 0) {
+    logger.warn(
+      `${verb}: ${ds.path} has groups below the root (${children.map((c) => c.group).join(", ")}); only the root group is written (--group picks another; a single-file convert writes the whole tree)`,
+    );
+  }
   const planned = planTemplate(ds, variables, {
     ...encodingOptions(config, timeDim),
     timeDim,
