@@ -4,6 +4,7 @@
  * a kill takes down one file's write, which the orchestrator reports and `--resume` redoes.
  */
 import { basename } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { ConfigInput } from "../config/schema.js";
 import { serializeError } from "../engine/errors.js";
 import { createLogger, type LogLevel } from "../log.js";
@@ -23,6 +24,18 @@ function send(reply: WorkerReply): void {
 void h5module().catch(() => {
   // opening the first file reports it properly
 });
+
+// The orchestrator gone (killed with SIGKILL, crashed, or an embedding program that died, none of
+// which stop the workers) means nobody records what this worker writes: it must stop rather than
+// go on writing into the archive. The main thread can be busy encoding a region for seconds
+// without turning its event loop, so a thread watches instead: once this process has been
+// re-parented, its parent is gone, and it kills the process (what a killed write leaves, temp
+// files and no completion marker, is what --resume and the sweep already handle).
+new Worker(
+  `const { workerData } = require("node:worker_threads");
+   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, "SIGKILL"); }, 200);`,
+  { eval: true, workerData: process.ppid },
+).unref();
 
 let queue = Promise.resolve();
 process.on("message", (message: WorkerMessage) => {

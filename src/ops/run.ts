@@ -8,6 +8,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { onInterrupt } from "../cleanup.js";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { deserializeError } from "../engine/errors.js";
 import { progressFor } from "../engine/progress.js";
@@ -144,6 +145,23 @@ async function prepareArchive(
   return true;
 }
 
+/** Workers get this long to die of SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 2000;
+
+/** Stops every worker still running and resolves once all have exited. */
+function stopWorkers(live: Set<ChildProcess>): Promise<void> {
+  const exits = [...live].map(
+    (child) =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once("exit", () => done());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS).unref();
+      }),
+  );
+  return Promise.all(exits).then(() => {});
+}
+
 async function alreadyWritten(store: FsStore, file: string): Promise<boolean> {
   const marker = await readMarker(store, file);
   if (!marker) return false;
@@ -176,14 +194,28 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   // Workers start now: Node, zarrify's modules and the HDF5 WebAssembly instance load (about a
   // second each) while the template is being made, not after it.
   const { url, execArgv } = workerEntry();
-  const spawnWorker = (): ChildProcess =>
-    fork(url, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const live = new Set<ChildProcess>();
+  const spawnWorker = (): ChildProcess => {
+    const child = fork(url, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    live.add(child);
+    child.on("exit", () => live.delete(child));
+    return child;
+  };
+  // A SIGTERM sent to this process alone (a batch scheduler, `kill PID`) does not reach the
+  // workers as Ctrl-C's SIGINT to the whole process group does: the CLI's interrupt handler stops
+  // them before it exits, so none goes on writing into the archive behind the user's back.
+  let stopping = false;
+  const forgetWorkers = onInterrupt(() => {
+    stopping = true;
+    return stopWorkers(live);
+  });
   const early = Array.from({ length: Math.min(config.jobs, files.length) }, spawnWorker);
   let templateCreated: boolean;
   try {
     templateCreated = await prepareArchive(run, configInput, config, files, logger);
   } catch (err) {
     for (const child of early) child.kill();
+    forgetWorkers();
     throw err;
   }
 
@@ -245,6 +277,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
         feed();
       });
       child.on("exit", (code, signal) => {
+        if (stopping) return resolveWorker(); // interrupted: the file is redone by --resume
         if (current !== undefined) {
           onResult(
             current,
@@ -269,6 +302,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   try {
     await Promise.all(early.map((child) => runWorker(child)));
   } finally {
+    forgetWorkers();
     reporter.stop();
   }
   const seconds = (performance.now() - started) / 1000;
