@@ -760,10 +760,22 @@ def text(v):
     return v
 
 
+def exact_ints(v):
+    """A JSON list of integers as the integer array it was: numpy 2 makes a list holding
+    values past 2**63 an object array, which would compare as another kind."""
+    if isinstance(v, list) and v and all(isinstance(i, int) and not isinstance(i, bool) for i in v):
+        lo, hi = min(v), max(v)
+        if lo >= 0 and hi < 2**64:
+            return np.array(v, dtype=np.uint64 if hi >= 2**63 else np.int64)
+        if lo >= -(2**63) and hi < 2**63:
+            return np.array(v, dtype=np.int64)
+    return v
+
+
 def attr_equal(x, y) -> bool:
     """Numeric attributes compare by value and kind (int/float/str), not by width:
     Zarr v2 keeps attributes as JSON, which has no float32 or int16."""
-    x, y = text(x), text(y)
+    x, y = exact_ints(text(x)), exact_ints(text(y))
     if isinstance(x, str) or isinstance(y, str):
         return isinstance(x, str) and isinstance(y, str) and x == y
     if attr_kind(x) != attr_kind(y):

@@ -15,7 +15,7 @@ import type { DataArray } from "../../src/dataset/types.js";
 import { InputError } from "../../src/errors.js";
 import { convertToZarr } from "../../src/ops/convert.js";
 import { openDataset } from "../../src/readers/index.js";
-import { python, real, realDir, repoRoot, tempDir } from "../helpers/paths.js";
+import { fixturesDir, python, real, realDir, repoRoot, tempDir } from "../helpers/paths.js";
 import { sidPython, skipSid } from "../helpers/sid.js";
 import { fsReader } from "../helpers/zarrita.js";
 import { OUT_OF_SCOPE } from "./out-of-scope.js";
@@ -46,8 +46,26 @@ interface Report {
   mode: string;
 }
 
-describe.each(files)("%s", (file) => {
-  const source = real(file);
+// The real corpus, then our own fixtures (test/fixtures, made by scripts/fixtures/*.py).
+const sources: [string, string][] = [
+  ...files.map((f): [string, string] => [f, real(f)]),
+  ...readdirSync(fixturesDir)
+    .filter((f) => f.endsWith(".nc"))
+    .sort()
+    .map((f): [string, string] => [`fixture ${f}`, join(fixturesDir, f)]),
+];
+
+/**
+ * Fixtures netCDF-C itself cannot read (both Debian 12's and sid's): numrecs = STREAMING, which
+ * the NetCDF-3 format allows, comes back as 4294967295 records. Our reader is checked against
+ * the files it was built from instead (test/readers/netcdf3.test.ts); here xarray is not asked.
+ */
+const REFERENCE_CANNOT_READ = new Set([
+  "fixture nc3_cdf2_record_streaming.nc",
+  "fixture nc3_cdf5_types_streaming.nc",
+]);
+
+describe.each(sources)("%s", (file, source) => {
   const options = OUT_OF_SCOPE[file]?.options ?? {};
   // One v3 conversion serves the xarray and the zarrita checks.
   let v3: Promise<string> | undefined;
@@ -65,6 +83,19 @@ describe.each(files)("%s", (file) => {
     return args;
   };
 
+  it.runIf(REFERENCE_CANNOT_READ.has(file))(
+    "is still misread by netCDF-C (when that is fixed, compare it like the others)",
+    async () => {
+      const probe = `import netCDF4, sys
+try:
+    d = netCDF4.Dataset(sys.argv[1]); print(max(len(x) for x in d.dimensions.values() if x.isunlimited()))
+except Exception as e:
+    print("error", type(e).__name__)`;
+      const { stdout } = await run(python, ["-c", probe, source]);
+      expect(stdout.trim()).toMatch(/^(4294967295|error)/);
+    },
+  );
+
   if (OUT_OF_SCOPE[file]) {
     it("refuses the unsupported part with a clear InputError, and converts the rest", async () => {
       const refused = convertToZarr(source, join(tmp, `${file}.refused.zarr`));
@@ -74,21 +105,27 @@ describe.each(files)("%s", (file) => {
     });
   }
 
-  it("Zarr v2 opens in xarray exactly like the source", async () => {
-    const out = join(tmp, `${file}.v2.zarr`);
-    await convertToZarr(source, out, { ...options, zarrFormat: 2 });
-    const { stdout } = await run(python, compareArgs(out), { maxBuffer: 64 * 1024 * 1024 });
-    const report = JSON.parse(stdout) as Report;
-    expect(report.differences, `compare mode ${report.mode}`).toEqual([]);
-    expect(report.ok).toBe(true);
-  });
+  it.skipIf(REFERENCE_CANNOT_READ.has(file))(
+    "Zarr v2 opens in xarray exactly like the source",
+    async () => {
+      const out = join(tmp, `${file}.v2.zarr`);
+      await convertToZarr(source, out, { ...options, zarrFormat: 2 });
+      const { stdout } = await run(python, compareArgs(out), { maxBuffer: 64 * 1024 * 1024 });
+      const report = JSON.parse(stdout) as Report;
+      expect(report.differences, `compare mode ${report.mode}`).toEqual([]);
+      expect(report.ok).toBe(true);
+    },
+  );
 
-  it.skipIf(skipSid)("Zarr v3 opens in today's xarray exactly like the source", async () => {
-    const { stdout } = await sidPython(compareArgs(await v3Archive()));
-    const report = JSON.parse(stdout) as Report;
-    expect(report.differences, `compare mode ${report.mode}`).toEqual([]);
-    expect(report.ok).toBe(true);
-  });
+  it.skipIf(skipSid || REFERENCE_CANNOT_READ.has(file))(
+    "Zarr v3 opens in today's xarray exactly like the source",
+    async () => {
+      const { stdout } = await sidPython(compareArgs(await v3Archive()));
+      const report = JSON.parse(stdout) as Report;
+      expect(report.differences, `compare mode ${report.mode}`).toEqual([]);
+      expect(report.ok).toBe(true);
+    },
+  );
 
   it("Zarr v3 read back by zarrita equals the source, where zarrita has the data type", async () => {
     const out = await v3Archive();
