@@ -2,13 +2,28 @@
  * Typed errors. Every error a user can cause is one of these, so the CLI can print one clear line
  * (message + hint) and library callers can branch on the class.
  */
+import { type Audience, Hint, hintAudience } from "./hint.js";
+
 export class ZarrifyError extends Error {
-  /** What the user can do about it; printed by the CLI after the message. */
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+  /** The hint as given: options and verbs in it are rendered for the reader (src/hint.ts). */
+  readonly hintText?: Hint;
+  constructor(message: string, options?: { cause?: unknown; hint?: string | Hint }) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = new.target.name;
-    this.hint = options?.hint;
+    const h = options?.hint;
+    this.hintText = h === undefined || h instanceof Hint ? h : new Hint([h]);
+  }
+
+  /**
+   * What the user can do about it, naming options as this process's caller spells them: library
+   * options (`dropVariables: ["obs"]`), or flags (`--drop-variables obs`) in the CLI.
+   */
+  get hint(): string | undefined {
+    return this.hintFor(hintAudience());
+  }
+
+  hintFor(audience: Audience): string | undefined {
+    return this.hintText?.render(audience);
   }
 }
 
@@ -21,7 +36,7 @@ export class ConfigError extends ZarrifyError {}
 /** Unreadable, corrupt, truncated or unsupported input (file or variable). */
 export class InputError extends ZarrifyError {
   readonly path?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string; path?: string }) {
+  constructor(message: string, options?: { cause?: unknown; hint?: string | Hint; path?: string }) {
     super(message, options);
     this.path = options?.path;
   }

@@ -38,7 +38,8 @@ export function formatError(raw: unknown, verbosity: number): string {
   const lines: string[] = [];
   if (err instanceof ZarrifyError) {
     lines.push(`zarrify: error: ${err.message}`);
-    if (err.hint) lines.push(`  hint: ${err.hint}`);
+    const hint = err.hintFor("cli");
+    if (hint) lines.push(`  hint: ${hint}`);
   } else {
     const message = err instanceof Error ? err.message : String(err);
     lines.push(`zarrify: internal error: ${message}`);

@@ -314,7 +314,7 @@ function lengthsFromString(value: unknown, source: ConfigSource, path: ConfigPat
     return parseKeyValueInts(value, source.label?.(path) ?? path.join("."));
   } catch (err) {
     const e = err as ConfigError;
-    throw new ConfigError(`${where(source, path)}: ${e.message}`, { hint: e.hint });
+    throw new ConfigError(`${where(source, path)}: ${e.message}`, { hint: e.hintText });
   }
 }
 

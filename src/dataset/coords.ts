@@ -3,6 +3,7 @@
  * variables are coordinates, what a variable drags along when selected.
  */
 import { ConfigError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import type { Dataset, Variable } from "./types.js";
 
 const TIME_UNITS = /^\s*\w+\s+since\s+/i;
@@ -78,7 +79,7 @@ export function findTimeDim(ds: Dataset, explicit?: string): string | undefined 
     if (!ds.dims.some((d) => d.name === explicit)) {
       throw new ConfigError(
         `time dimension '${explicit}' is not a dimension of ${ds.path} (dimensions: ${ds.dims.map((d) => d.name).join(", ") || "none"})`,
-        { hint: "pass --time-dim with one of the listed dimensions" },
+        { hint: hint`pass ${opt("timeDim")} with one of the listed dimensions` },
       );
     }
     return explicit;

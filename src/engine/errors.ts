@@ -7,6 +7,7 @@ import {
   RetryLimitExceededError,
   ZarrifyError,
 } from "../errors.js";
+import { Hint } from "../hint.js";
 import type { SerializedError } from "./job.js";
 
 const CLASSES: Record<string, typeof ZarrifyError> = {
@@ -24,6 +25,8 @@ export function serializeError(err: unknown): SerializedError {
       name: err.name,
       message: err.message,
       hint: (err as ZarrifyError).hint,
+      // The structure, so the receiving process renders options for its own caller.
+      hintParts: (err as ZarrifyError).hintText?.parts,
       stack: err.stack,
     };
   }
@@ -33,7 +36,7 @@ export function serializeError(err: unknown): SerializedError {
 export function deserializeError(e: SerializedError): Error {
   const Class = CLASSES[e.name];
   const err = Class
-    ? new Class(e.message, { hint: e.hint })
+    ? new Class(e.message, { hint: e.hintParts ? new Hint(e.hintParts) : e.hint })
     : new ConversionError(`internal error in a worker: ${e.message}`);
   if (e.stack) err.stack = e.stack;
   return err;

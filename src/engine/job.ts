@@ -3,6 +3,8 @@
  * worker boundary as is. Data never crosses it — workers read the source and write the store
  * themselves, so the main thread only moves small messages.
  */
+
+import type { HintPart } from "../hint.js";
 import type { Block } from "../plan/blocks.js";
 import type { WritePlan } from "../plan/write-plan.js";
 
@@ -37,5 +39,6 @@ export interface SerializedError {
   name: string;
   message: string;
   hint?: string;
+  hintParts?: readonly HintPart[];
   stack?: string;
 }

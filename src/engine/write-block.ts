@@ -4,6 +4,7 @@
  */
 import type { DataArray, Variable } from "../dataset/types.js";
 import { ConversionError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import type { Block } from "../plan/blocks.js";
 import { packValues } from "../plan/packing.js";
 import type { ArrayPlan } from "../plan/write-plan.js";
@@ -77,7 +78,7 @@ function pack(raw: DataArray, array: ArrayPlan): { data: DataArray; outOfRange: 
     throw new ConversionError(
       `variable '${array.source}': ${outOfRange} value(s) outside the packing range [${min}, ${max}] (from ${packing.rangeSource === "data" ? "the data" : packing.rangeSource === "manual" ? "packing.manualRanges" : "its valid_min/valid_max"})`,
       {
-        hint: "widen the range with --packing-manual-ranges, or set --packing-range-exceeded-action warn to clip them",
+        hint: hint`widen the range with ${opt("packing.manualRanges")}, or set ${opt("packing.rangeExceededAction", "warn")} to clip them`,
       },
     );
   }

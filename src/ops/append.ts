@@ -22,6 +22,7 @@ import { addFrequency, encodeTimes, formatDate, inferFrequency } from "../datase
 import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
+import { hint, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
@@ -128,7 +129,7 @@ export async function appendToZarr(
   const store = givenStore ?? new FsStore(localPath(archive, "archive"));
   if ((await detectFormat(store)) === undefined) {
     throw new RegionError(`${archive}: no Zarr archive here to append to`, {
-      hint: "create it with zarrify convert (or create-template) first",
+      hint: hint`create it with ${verb("convert")} (or ${verb("create-template")}) first`,
     });
   }
   const dim = config.appendDim;
@@ -145,14 +146,14 @@ export async function appendToZarr(
         throw new RegionError(
           `${archive}: its time dimension is '${layout.timeDim}', not '${dim}'`,
           {
-            hint: `pass --append-dim ${layout.timeDim}`,
+            hint: hint`pass ${opt("appendDim", layout.timeDim)}`,
           },
         );
       }
       const timeMeta = md.arrays.get(layout.timeVariable);
       if (timeMeta?.dimensionNames.length !== 1 || timeMeta.dimensionNames[0] !== dim) {
         throw new RegionError(`${archive}: no coordinate variable '${dim}' to append along`, {
-          hint: "append extends an archive along a dimension with a CF time coordinate; see --append-dim",
+          hint: hint`append extends an archive along a dimension with a CF time coordinate; see ${opt("appendDim")}`,
         });
       }
       const oldLength = timeMeta.shape[0];
@@ -202,7 +203,9 @@ export async function appendToZarr(
             .slice(0, 3)
             .map((i) => formatDate(ours.dates[i]))
             .join(", ")}${overlaps.length > 3 ? ", ..." : ""})`,
-          { hint: "pass --on-overlap skip to leave them, or overwrite to replace them" },
+          {
+            hint: hint`pass ${opt("onOverlap", "skip")} to leave them, or ${opt("onOverlap", "overwrite")} to replace them`,
+          },
         );
       }
       const freq =

@@ -16,6 +16,7 @@ import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { InputError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { openDataset } from "../readers/index.js";
@@ -64,7 +65,7 @@ async function readRecords(
       if (d === undefined) {
         throw new InputError(
           `${path}: has no dimension '${dim}' to concatenate along (dimensions: ${ds.dims.map((x) => x.name).join(", ") || "none"})`,
-          { path, hint: "every input must have the dimension named by --time-dim" },
+          { path, hint: hint`every input must have the dimension named by ${opt("timeDim")}` },
         );
       }
       await widenScannedRanges(ds, config, ranges);

@@ -16,6 +16,7 @@ import { type CFDatetime, formatDate, inferFrequency, ordinalToDate } from "../d
 import { findTimeDim } from "../dataset/coords.js";
 import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { ConfigError, InputError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.js";
@@ -141,7 +142,7 @@ export async function convertMany(
     const what = `${o.dates.length} time step(s) of ${o.b} are also in ${o.a} (${o.dates.slice(0, 3).map(formatDate).join(", ")}${o.dates.length > 3 ? ", ..." : ""})`;
     if (config.onOverlap === "error") {
       throw new ConfigError(`convert: ${what}`, {
-        hint: "remove the duplicate files, or pass --on-overlap skip (keep the earlier file) or overwrite (keep the later)",
+        hint: hint`remove the duplicate files, or pass ${opt("onOverlap", "skip")} (keep the earlier file) or ${opt("onOverlap", "overwrite")} (keep the later)`,
       });
     }
     logger.warn(

@@ -10,6 +10,7 @@ import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { type ProgressListener, progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
@@ -90,7 +91,10 @@ function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
     const list = hit.map((u) => `'${u.name}' (${u.reason})`).join(", ");
     throw new InputError(`${ds.path}: cannot convert variable ${list}`, {
       path: ds.path,
-      hint: `leave it out with --drop-variables ${hit.map((u) => u.name).join(",")}`,
+      hint: hint`leave it out with ${opt(
+        "dropVariables",
+        hit.map((u) => u.name),
+      )}`,
     });
   }
 }

@@ -11,6 +11,7 @@
 import type { ZarrifyConfig } from "../config/schema.js";
 import type { Dataset } from "../dataset/types.js";
 import { ConfigError, InputError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
 
 export interface GroupPart {
@@ -49,7 +50,7 @@ function walk(root: Dataset): { path: string; ds: Dataset }[] {
           `${root.path}: group '${child.group}' cannot become a Zarr group: ${problem}`,
           {
             path: root.path,
-            hint: "convert the other groups one at a time with --group, or rename the group in the source",
+            hint: hint`convert the other groups one at a time with ${opt("group")}, or rename the group in the source`,
           },
         );
       }
@@ -153,7 +154,7 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
   if (config.timeDim !== undefined && !allDims.has(config.timeDim)) {
     throw new ConfigError(
       `time dimension '${config.timeDim}' is not a dimension of any group of ${root.path} (dimensions: ${[...allDims].join(", ") || "none"})`,
-      { hint: "pass --time-dim with one of the listed dimensions" },
+      { hint: hint`pass ${opt("timeDim")} with one of the listed dimensions` },
     );
   }
 
@@ -195,7 +196,10 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
       `${root.path}: cannot convert variable${bad.length > 1 ? "s" : ""} ${bad.join(", ")}`,
       {
         path: root.path,
-        hint: `leave it out with --drop-variables ${bad.map((b) => b.slice(1, b.indexOf("' ("))).join(",")}`,
+        hint: hint`leave it out with ${opt(
+          "dropVariables",
+          bad.map((b) => b.slice(1, b.indexOf("' ("))),
+        )}`,
       },
     );
   }

@@ -12,6 +12,7 @@
 import type { ZarrifyConfig } from "../config/schema.js";
 import { dateToOrdinal, formatDate, inferFrequency, timeRange } from "../dataset/cftime.js";
 import { ConfigError, InputError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { openDataset } from "../readers/index.js";
 import { sameCalendar, type TimeAxis } from "../region/time-axis.js";
 import { templateTime } from "./template.js";
@@ -61,7 +62,9 @@ export async function inferStepFromInputs(
     const only = times[0];
     throw new ConfigError(
       `run: cannot infer the time step: the ${files.length} input(s) hold ${only ? `a single time, ${formatDate(dateOf(only))} (${only.path})` : "no time step"}`,
-      { hint: "pass the archive's step with --freq, e.g. --freq 1D for daily files" },
+      {
+        hint: hint`pass the archive's step with ${opt("freq")}, e.g. ${opt("freq", "1D")} for daily files`,
+      },
     );
   }
   let closest = 0;
@@ -78,7 +81,7 @@ export async function inferStepFromInputs(
     throw new ConfigError(
       `run: cannot infer the time step from the inputs' closest times ${pair}`,
       {
-        hint: "pass the archive's step with --freq, e.g. --freq 1D",
+        hint: hint`pass the archive's step with ${opt("freq")}, e.g. ${opt("freq", "1D")}`,
       },
     );
   }
@@ -94,7 +97,7 @@ export async function inferStepFromInputs(
       `run: the inputs' times do not form a regular grid: ${off.path} holds ${formatDate(dateOf(off))}, which is not on the ${freq} grid from ${formatDate(dateOf(times[0]))} (${times[0].path}) that the closest times ${pair} give`,
       {
         path: off.path,
-        hint: "leave the file out or fix its times, or pass --freq with the archive's step",
+        hint: hint`leave the file out or fix its times, or pass ${opt("freq")} with the archive's step`,
       },
     );
   }

@@ -14,6 +14,7 @@ import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { onInterrupt } from "../cleanup.js";
 import { ConfigError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { asUserError } from "../os-error.js";
 import { processIsGone } from "../process-alive.js";
 
@@ -95,7 +96,7 @@ export async function stageOutput(
 ): Promise<StagedOutput> {
   if (!overwrite && (await exists(output))) {
     throw new ConfigError(`${output}: output already exists`, {
-      hint: "choose a new output path, or pass --overwrite to replace it",
+      hint: hint`choose a new output path, or pass ${opt("overwrite", true)} to replace it`,
     });
   }
   const parent = dirname(output);

@@ -7,6 +7,7 @@ import type { ZarrifyConfig } from "../config/schema.js";
 import type { Dataset, Variable } from "../dataset/types.js";
 import { DTYPE_SIZE } from "../dataset/types.js";
 import { InputError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
 import { planBlocks } from "../plan/blocks.js";
 import { dataRange } from "../plan/packing.js";
@@ -114,7 +115,7 @@ export async function packPlan(
     } catch (err) {
       throw new InputError(`${ds.path}: cannot pack '${v.name}': ${(err as Error).message}`, {
         path: ds.path,
-        hint: `exclude it with packing.exclude, or give a range with --packing-manual-ranges '{"${v.name}": {"min": 0, "max": 1}}'`,
+        hint: hint`exclude it with ${opt("packing.exclude", [v.name])}, or give a range with ${opt("packing.manualRanges", { [v.name]: { min: 0, max: 1 } })}`,
       });
     }
     const p = packing.params;

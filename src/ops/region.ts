@@ -20,6 +20,7 @@ import { formatDate } from "../dataset/cftime.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
+import { hint, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
@@ -120,7 +121,7 @@ async function openTemplate(
 ): Promise<[TemplateInfo, ArchiveMetadata]> {
   if ((await detectFormat(store)) === undefined) {
     throw new RegionError(`${archive}: no Zarr archive here`, {
-      hint: "create it first with zarrify create-template",
+      hint: hint`create it first with ${verb("create-template")}`,
     });
   }
   const info = await readTemplateInfo(store, archive);
@@ -128,7 +129,7 @@ async function openTemplate(
     throw new RegionError(
       `${archive} is not a zarrify template (it has no .zarrify/template.json)`,
       {
-        hint: "write-region fills archives made by zarrify create-template; use zarrify append to extend other archives",
+        hint: hint`${verb("write-region")} fills archives made by ${verb("create-template")}; use ${verb("append")} to extend other archives`,
       },
     );
   }
@@ -153,7 +154,7 @@ function matchTargets(ds: Dataset, info: Layout, md: ArchiveMetadata, spec: Regi
     const meta = md.arrays.get(name);
     if (meta === undefined) {
       throw new RegionError(`archive: array '${name}' listed in the template record is missing`, {
-        hint: "the archive is damaged; recreate it with zarrify create-template",
+        hint: hint`the archive is damaged; recreate it with ${verb("create-template")}`,
       });
     }
     const variable = byName.get(name) as Variable;
@@ -175,7 +176,7 @@ function matchTargets(ds: Dataset, info: Layout, md: ArchiveMetadata, spec: Regi
       throw new RegionError(
         `${ds.path}: variable '${name}' is ${dimsText(variable.dims, variable.shape)} in the file but ${dimsText(meta.dimensionNames, meta.shape)} in the archive`,
         {
-          hint: "the file's grid differs from the template's; regrid it, or write a part of the grid with --region",
+          hint: hint`the file's grid differs from the template's; regrid it, or write a part of the grid with ${opt("region")}`,
         },
       );
     }
@@ -231,7 +232,9 @@ export async function fileAxis(ds: Dataset, info: Layout): Promise<TimeAxis> {
   if (v === undefined || v.dims[0] !== info.timeDim) {
     throw new RegionError(
       `${ds.path}: no time coordinate '${info.timeVariable}' along '${info.timeDim}' to place the file by`,
-      { hint: "give the file the template's time coordinate, or set the region with --region" },
+      {
+        hint: hint`give the file the template's time coordinate, or set the region with ${opt("region")}`,
+      },
     );
   }
   return timeAxisOf(await v.read([0], [v.shape[0]]), v.attrs, `${ds.path}: '${v.name}'`);
@@ -241,7 +244,7 @@ async function archiveAxis(store: Store, info: Layout, md: ArchiveMetadata, arch
   const meta = md.arrays.get(info.timeVariable);
   if (meta === undefined) {
     throw new RegionError(`${archive}: the time coordinate '${info.timeVariable}' is missing`, {
-      hint: "the archive is damaged; recreate it with zarrify create-template",
+      hint: hint`the archive is damaged; recreate it with ${verb("create-template")}`,
     });
   }
   return timeAxisOf(await readBox(store, meta, [0], [meta.shape[0]]), meta.attrs, archive);
@@ -509,7 +512,7 @@ export async function writeRegion(
         throw new RegionError(
           `${inputName}: values outside the archive's packing range (${[...outside].map(([n, k]) => `${n}: ${k}`).join(", ")})`,
           {
-            hint: "the template fixed the packing range; recreate it with a wider packing.manualRanges, or set --packing-range-exceeded-action warn to clip",
+            hint: hint`the template fixed the packing range; recreate it with a wider ${opt("packing.manualRanges")}, or set ${opt("packing.rangeExceededAction", "warn")} to clip`,
           },
         );
       }

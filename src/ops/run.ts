@@ -13,6 +13,7 @@ import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/s
 import { deserializeError } from "../engine/errors.js";
 import { progressFor } from "../engine/progress.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
+import { hint, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
@@ -107,7 +108,7 @@ async function prepareArchive(
     const info = await readTemplateInfo(new FsStore(archive), archive);
     if (!info) {
       throw new ConfigError(`${run.output} exists but is not a zarrify template`, {
-        hint: "run fills archives made by create-template; choose a new output path",
+        hint: hint`run fills archives made by ${verb("create-template")}; choose a new output path`,
       });
     }
     logger.info(`run: resuming ${run.output} (${info.steps} steps, ${info.start} .. ${info.end})`);
@@ -115,17 +116,17 @@ async function prepareArchive(
   }
   if (exists && !run.overwrite) {
     throw new ConfigError(`${run.output} already exists`, {
-      hint: "pass --resume to continue filling it, or --overwrite to start again",
+      hint: hint`pass ${opt("resume", true)} to continue filling it, or ${opt("overwrite", true)} to start again`,
     });
   }
   if (run.shard !== undefined) {
     throw new ConfigError(`--shard needs an existing template: ${run.output} does not exist`, {
-      hint: "create it once with zarrify create-template, then start the shards with --resume",
+      hint: hint`create it once with ${verb("create-template")}, then start the shards with ${opt("resume", true)}`,
     });
   }
   if (run.globalStart === undefined || run.globalEnd === undefined) {
     throw new ConfigError("run needs --global-start and --global-end to create the template", {
-      hint: "or create the template with zarrify create-template and pass --resume",
+      hint: hint`or create the template with ${verb("create-template")} and pass ${opt("resume", true)}`,
     });
   }
   const template = run.template ?? files[0];
@@ -184,7 +185,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   );
   if (files.length === 0 && !shard) {
     throw new ConfigError("run: no input files given", {
-      hint: "pass files, glob patterns or --files-from",
+      hint: hint`pass files, glob patterns or ${opt("filesFrom")}`,
     });
   }
   const archive = localPath(run.output, "archive");

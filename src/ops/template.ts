@@ -23,6 +23,7 @@ import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
+import { hint, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { planTemplate } from "../plan/template-plan.js";
@@ -96,7 +97,7 @@ export async function templateTime(
       `${ds.path}: no time coordinate found, so the archive's time axis cannot be laid out`,
       {
         path: ds.path,
-        hint: "the file needs a time coordinate variable with CF units; name its dimension with --time-dim",
+        hint: hint`the file needs a time coordinate variable with CF units; name its dimension with ${opt("timeDim")}`,
       },
     );
   }
@@ -106,7 +107,7 @@ export async function templateTime(
       `${ds.path}: dimension '${timeDim}' has no coordinate variable with CF time units ('<unit> since <date>'), so a time axis cannot be laid out along it`,
       {
         path: ds.path,
-        hint: `a template needs times; to join files along '${timeDim}' without them, use zarrify convert FILE... OUT --time-dim ${timeDim}`,
+        hint: hint`a template needs times; to join files along '${timeDim}' without them, use ${verb("convert")} with ${opt("timeDim", timeDim)}`,
       },
     );
   }
@@ -260,7 +261,7 @@ export async function createTemplate(
             ? "it holds no time step"
             : "its steps are not evenly spaced";
       throw new ConfigError(`${ds.path}: cannot infer the archive's time step: ${why}`, {
-        hint: "pass the step with --freq (e.g. --freq 1D for daily files, --freq 6H), or give all the files to zarrify run, which infers it from their times",
+        hint: hint`pass the step with ${opt("freq")} (e.g. ${opt("freq", "1D")} for daily files, ${opt("freq", "6H")}), or give all the files to ${verb("run")}, which infers it from their times`,
       });
     }
     const dates = timeRange(
@@ -272,7 +273,9 @@ export async function createTemplate(
     if (dates.length === 0) {
       throw new ConfigError(
         `no ${freqText} step falls between ${options.globalStart} and ${options.globalEnd}`,
-        { hint: "widen --global-start/--global-end or choose another --freq" },
+        {
+          hint: hint`widen ${opt("globalStart")}/${opt("globalEnd")} or choose another ${opt("freq")}`,
+        },
       );
     }
     const staged = await stageOutput(output, options.overwrite ?? false);

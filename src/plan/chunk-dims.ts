@@ -4,6 +4,7 @@
  * archive written with chunks nobody asked for.
  */
 import { ConfigError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { didYouMean } from "../suggest.js";
 
 /**
@@ -27,7 +28,7 @@ export function refuseUnknownChunkDims(
   throw new ConfigError(
     `chunking: ${source} has no dimension ${named}; its dimensions are ${dims.join(", ") || "none"}`,
     {
-      hint: `name the input's dimensions, e.g. --chunking ${dim}:${length} (chunking: { ${JSON.stringify(dim)}: ${length} } in the library)`,
+      hint: hint`name the input's dimensions, e.g. ${opt("chunking", { [dim]: length })}`,
     },
   );
 }

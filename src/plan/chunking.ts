@@ -21,6 +21,7 @@
  * their own advice. Every access pattern reads such an array in one request.
  */
 import { ConfigError, ConversionError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 
 export type AccessPattern = "temporal" | "spatial" | "balanced";
 
@@ -108,7 +109,7 @@ function checkRequest(req: Omit<ChunkRecommendationRequest, "pattern">): void {
   if (!Number.isFinite(req.targetChunkSizeMb) || req.targetChunkSizeMb <= 0) {
     throw new ConfigError(
       `target chunk size must be a positive number of MB, got ${req.targetChunkSizeMb}`,
-      { hint: "e.g. --target-chunk-size-mb 50" },
+      { hint: hint`e.g. ${opt("targetChunkSizeMb", 50)}` },
     );
   }
 }

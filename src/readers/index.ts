@@ -5,6 +5,7 @@
 import { open, stat } from "node:fs/promises";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { localPath } from "../location.js";
 import { asUserError } from "../os-error.js";
 import { hdf5Magic, openHdf5 } from "./hdf5.js";
@@ -75,7 +76,7 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
     if (options.group && options.group !== "/") {
       throw new InputError(
         `${path}: NetCDF-3 files have no groups, so --group '${options.group}' cannot apply`,
-        { path, hint: "drop --group for this file" },
+        { path, hint: hint`leave out ${opt("group")} for this file` },
       );
     }
     return openNetcdf3(path);

@@ -7,6 +7,7 @@
  */
 import { formatDate } from "../dataset/cftime.js";
 import { RegionError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { describeDates, type TimeAxis } from "./time-axis.js";
 
 export interface RegionRun {
@@ -49,7 +50,7 @@ export function locateRegion(
     throw new RegionError(
       `${path}: ${outside.length} time step(s) fall outside the archive (${range}): ${describeDates(outside.map((i) => file.dates[i]))}`,
       {
-        hint: "recreate the template with a --global-start/--global-end that covers this file, or leave the file out",
+        hint: hint`recreate the template with a ${opt("globalStart")}/${opt("globalEnd")} that covers this file, or leave the file out`,
       },
     );
   }
@@ -57,7 +58,7 @@ export function locateRegion(
     throw new RegionError(
       `${path}: ${offGrid.length} time step(s) are not on the archive's time grid: ${describeDates(offGrid.map((i) => file.dates[i]))}`,
       {
-        hint: "the template's --freq and --global-start define the grid; check the file's time units and the template's frequency",
+        hint: hint`the template's ${opt("freq")} and ${opt("globalStart")} define the grid; check the file's time units and the template's frequency`,
       },
     );
   }

@@ -5,6 +5,7 @@
  * Start/stop are archive indices, stop exclusive, as Python slices.
  */
 import { ConfigError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 
 export interface DimRange {
   start?: number;
@@ -21,7 +22,7 @@ function index(text: string, what: string): number | undefined {
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n)) {
     throw new ConfigError(`--region: ${what} '${text}' is not a whole number >= 0`, {
-      hint: "write the region as dim:start:stop, e.g. --region time:0:100",
+      hint: hint`write the region as dim:start:stop, e.g. ${opt("region", "time:0:100")}`,
     });
   }
   return n;
@@ -34,12 +35,12 @@ export function parseRegion(input: RegionInput): RegionSpec {
       const m = /^\s*([^:\s]+)\s*:([^:]*):([^:]*)$/.exec(part);
       if (!m) {
         throw new ConfigError(`--region: cannot read '${part}'`, {
-          hint: "write the region as dim:start:stop[,dim:start:stop], e.g. --region time:0:100",
+          hint: hint`write the region as dim:start:stop[,dim:start:stop], e.g. ${opt("region", "time:0:100")}`,
         });
       }
       if (Object.hasOwn(out, m[1])) {
         throw new ConfigError(`--region names '${m[1]}' twice`, {
-          hint: "give each dimension once, e.g. --region time:0:100,lat:0:90",
+          hint: hint`give each dimension once, e.g. ${opt("region", "time:0:100,lat:0:90")}`,
         });
       }
       out[m[1]] = { start: index(m[2], "start"), stop: index(m[3], "stop") };

@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { RegionError } from "../errors.js";
+import { hint, verb } from "../hint.js";
 import { jsonBytes } from "../zarr/archive.js";
 import { type Json, parseJson } from "../zarr/json.js";
 import type { Store } from "../zarr/store/types.js";
@@ -75,7 +76,7 @@ export async function readTemplateInfo(
   } catch (err) {
     throw new RegionError(`${archive}: ${TEMPLATE_KEY} is not valid JSON`, {
       cause: err,
-      hint: "the archive's template record is damaged; recreate it with zarrify create-template",
+      hint: hint`the archive's template record is damaged; recreate it with ${verb("create-template")}`,
     });
   }
   const info = doc as Partial<TemplateInfo> | null;
@@ -89,7 +90,7 @@ export async function readTemplateInfo(
     !Array.isArray(info.regionArrays)
   ) {
     throw new RegionError(`${archive}: ${TEMPLATE_KEY} is not a zarrify template record`, {
-      hint: "recreate the archive with zarrify create-template",
+      hint: hint`recreate the archive with ${verb("create-template")}`,
     });
   }
   if (info.version !== 1) {

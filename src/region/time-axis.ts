@@ -13,6 +13,7 @@ import {
 } from "../dataset/cftime.js";
 import type { Attrs, DataArray } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 
 export interface TimeAxis {
   units: string;
@@ -32,7 +33,9 @@ export function timeAxisOf(values: DataArray, attrs: Attrs, where: string): Time
   if (typeof units !== "string" || !hasTimeUnits(attrs)) {
     throw new RegionError(
       `${where} has no CF time units ('<unit> since <date>'), so its times cannot be placed`,
-      { hint: "give the time variable a units attribute, or set the region by hand with --region" },
+      {
+        hint: hint`give the time variable a units attribute, or set the region by hand with ${opt("region")}`,
+      },
     );
   }
   if (Array.isArray(values)) throw new RegionError(`${where} holds strings, not times`);

@@ -168,6 +168,6 @@ describe("convert along a record dimension without CF times", () => {
     expect(err.message).toContain(
       "dimension 'report' has no coordinate variable with CF time units",
     );
-    expect(err.hint).toContain("zarrify convert FILE... OUT --time-dim report");
+    expect(err.hint).toContain('convertToZarr() with timeDim: "report"');
   });
 });

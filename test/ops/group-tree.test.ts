@@ -101,7 +101,7 @@ describe("convert without --group writes the whole tree", () => {
     const err = await convert(bad).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toMatch(/group '\/__meta' cannot become a Zarr group: .*'__'/);
-    expect(err.hint).toMatch(/--group/);
+    expect(err.hint).toMatch(/with group,/);
   });
 });
 

@@ -59,7 +59,7 @@ for i, m in enumerate([1, 2, 3, 5]):
     expect(err.message).toContain("do not form a regular grid");
     expect(err.message).toContain(`${files[2]} holds 2020-01-03T12:00:00`);
     expect(err.message).toContain("1D grid from 2020-01-01");
-    expect(err.hint).toContain("--freq");
+    expect(err.hint).toContain("freq");
   });
 
   it("the closest times set the step when the others fall on its grid: 6H", async () => {
@@ -72,7 +72,7 @@ for i, m in enumerate([1, 2, 3, 5]):
     const err = await inferStepFromInputs(files, config).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain("a single time, 2020-01-01T00:00:00");
-    expect(err.hint).toContain("--freq 1D");
+    expect(err.hint).toContain('freq: "1D"');
   });
 });
 

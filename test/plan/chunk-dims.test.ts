@@ -22,8 +22,8 @@ describe("refuseUnknownChunkDims", () => {
     expect(e.message).toBe(
       "chunking: a.nc has no dimension 'tiem' (did you mean 'time'?); its dimensions are time, latitude, longitude",
     );
-    expect(e.hint).toContain("--chunking time:10");
-    expect(e.hint).toContain('chunking: { "time": 10 } in the library');
+    expect(e.hint).toContain("chunking: { time: 10 }");
+    expect(e.hintFor("cli")).toContain("--chunking time:10");
   });
 
   it("names every unknown dimension, with the long name an abbreviation stands for", () => {

@@ -286,7 +286,7 @@ describe("openHdf5 on the real NetCDF-4/HDF5 corpus", () => {
       try {
         requireSupported(ds);
       } catch (err) {
-        expect((err as InputError).hint).toBe("use --variables/--drop-variables to leave it out");
+        expect((err as InputError).hint).toBe("use variables/dropVariables to leave it out");
       }
       expect(() => requireSupported(ds, ["other"])).not.toThrow();
     } finally {

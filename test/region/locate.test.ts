@@ -135,7 +135,7 @@ describe("locateRegion: refusals", () => {
     expect(err.message).toContain("2 time step(s) fall outside the archive");
     expect(err.message).toContain("2020-01-01T00:00:00 .. 2020-12-31T00:00:00");
     expect(err.message).toContain("2019-12-30T00:00:00, 2019-12-31T00:00:00");
-    expect(err.hint).toMatch(/global-start/);
+    expect(err.hint).toMatch(/globalStart/);
   });
 
   it("refuses times after the archive's end", () => {

@@ -56,7 +56,7 @@ describe("parseRegion: the --region string", () => {
       parseRegion("time");
       expect.unreachable();
     } catch (err) {
-      expect((err as ConfigError).hint).toContain("--region time:0:100");
+      expect((err as ConfigError).hint).toContain('region: "time:0:100"');
     }
   });
 });

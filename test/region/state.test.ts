@@ -78,7 +78,7 @@ describe("template record", () => {
     await store.set(TEMPLATE_KEY, text('{"kind": "zarrify-template", "timeDim": '));
     const err = await refusal(store);
     expect(err.message).toBe(`/data/archive.zarr: ${TEMPLATE_KEY} is not valid JSON`);
-    expect(err.hint).toMatch(/create-template/);
+    expect(err.hint).toMatch(/createTemplate\(\)/);
     expect(err.cause).toBeDefined();
   });
 

@@ -6,6 +6,7 @@
  */
 import type { Dataset, Dimension } from "../../dataset/types.js";
 import { InputError } from "../../errors.js";
+import { hint, opt } from "../../hint.js";
 import { readAttrs } from "./attrs.js";
 import { type DimInfo, type GroupInfo, type Layout, readLayout } from "./layout.js";
 import { type H5Module, h5module, hdf5ErrorSummary, retire } from "./runtime.js";
@@ -84,7 +85,7 @@ function visibleDims(layout: Layout, group: GroupInfo, used: Set<number>, path: 
     if (other) {
       throw new InputError(
         `${path}: group '${group.path}' uses two different dimensions named '${dim.name}' (in '${other.groupPath}' and '${dim.groupPath}')`,
-        { path, hint: "open the group whose dimension you need with --group" },
+        { path, hint: hint`open the group whose dimension you need with ${opt("group")}` },
       );
     }
     byName.set(dim.name, dim);
@@ -205,7 +206,7 @@ export async function openHdf5(path: string, options: OpenHdf5Options = {}): Pro
       const known = [...layout.groups.keys()].map((g) => `'${g}'`).join(", ");
       throw new InputError(`${path}: no group '${groupPath}' in this file (groups: ${known})`, {
         path,
-        hint: "pass one of the listed groups with --group",
+        hint: hint`pass one of the listed groups with ${opt("group")}`,
       });
     }
     const dataset = buildDataset(module, fileId, path, layout, group, anchor);
@@ -242,7 +243,7 @@ export function requireSupported(dataset: Hdf5Dataset, selected?: Iterable<strin
     `${dataset.path}: cannot convert variable${bad.length > 1 ? "s" : ""} ${list}`,
     {
       path: dataset.path,
-      hint: "use --variables/--drop-variables to leave it out",
+      hint: hint`use ${opt("variables")}/${opt("dropVariables")} to leave it out`,
     },
   );
 }
