@@ -135,7 +135,6 @@ export async function appendToZarr(
   const dim = config.appendDim;
   logger.info(`append: start ${input} → ${archive} along '${dim}' (pid ${process.pid})`);
   return withArchiveLock(store, APPEND_LOCK_KEY, { what: `append of ${input}` }, async () => {
-    await sweepArchiveTemps(store, logger, "append");
     // Opened once: its time axis decides the region, then writeRegion writes from it.
     let ds: Dataset | undefined;
     try {
@@ -264,6 +263,8 @@ export async function appendToZarr(
       const keepStep =
         config.onOverlap === "overwrite" ? undefined : (i: number) => i >= oldLength || keep.has(i);
 
+      // Past every check: a refused file leaves the archive as it was.
+      await sweepArchiveTemps(store, logger, "append");
       const result = await writeRegion(
         ds,
         archive,

@@ -451,8 +451,6 @@ export async function writeRegion(
   const [info, md]: [Layout, ArchiveMetadata] = internal.layout
     ? [internal.layout, internal.metadata ?? (await readArchiveMetadata(store))]
     : await openTemplate(store, archive);
-  // Only a write into an existing template; convert's and append's own archives are swept by them.
-  if (!internal.layout) await sweepArchiveTemps(store, logger, verb, { rateLimited: true });
   const ds = typeof input === "string" ? await openDataset(input, { group: config.group }) : input;
   try {
     const spec = runOptions.region === undefined ? {} : parseRegion(runOptions.region);
@@ -464,6 +462,9 @@ export async function writeRegion(
     const targets = matchTargets(ds, info, md, spec);
     await checkGrid(ds, store, info, md, spec);
     await checkStringsFit(ds, targets);
+    // Only once every check passed (a refused file leaves the archive as it was), and only for a
+    // write into an existing template: convert's and append's archives are swept by them.
+    if (!internal.layout) await sweepArchiveTemps(store, logger, verb, { rateLimited: true });
     const placed = await placeRuns(
       ds,
       store,

@@ -24,9 +24,9 @@ export async function sweepArchiveTemps(
       new TextDecoder().decode((await store.get(SWEPT_KEY)) ?? new Uint8Array()),
     );
     if (now - last < STALE_TEMP_AGE_MS) return;
+    // Recorded first, so writers starting together do not all walk the archive.
+    await store.set(SWEPT_KEY, new TextEncoder().encode(new Date(now).toISOString()));
   }
-  // Recorded first, so writers starting together do not all walk the archive.
-  await store.set(SWEPT_KEY, new TextEncoder().encode(new Date(now).toISOString()));
   const removed = await store.sweepStaleTemps("", now);
   if (removed > 0) {
     logger.info(

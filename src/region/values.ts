@@ -56,7 +56,8 @@ export function storedForm(dtype: DType, attrs: Attrs, inherited?: Attrs): Store
 export function archiveForm(meta: ArrayMeta, inherited?: Attrs): StoredForm {
   const form = storedForm(meta.dtype, meta.attrs, inherited);
   // xarray takes a v2 fill_value as _FillValue. A v3 fill_value is only what unwritten chunks read
-  // as (0 for integers by default) and masks nothing: taking it would turn real zeros into ±1.
+  // as (netCDF's default fill for integers without one) and masks nothing: taking it would make
+  // real values equal to it missing.
   if (form.fill === undefined && meta.zarrFormat === 2 && typeof meta.fillValue === "number") {
     form.fill = meta.fillValue;
   }
