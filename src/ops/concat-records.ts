@@ -31,9 +31,10 @@ import {
 } from "./convert.js";
 import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
-import { packPlan, widenScannedRanges } from "./packing.js";
+import { packPlan } from "./packing.js";
 import { type Layout, writeRegion } from "./region.js";
-import { type StringLengths, sizeStrings, widenStringLengths } from "./strings.js";
+import { type InputScan, scanInputs } from "./scan-inputs.js";
+import { sizeStrings } from "./strings.js";
 
 interface RecordFile {
   path: string;
@@ -50,32 +51,17 @@ async function firstCoordinate(ds: Dataset, dim: string): Promise<number | undef
   return typeof value === "number" && !Number.isNaN(value) ? value : undefined;
 }
 
-async function readRecords(
-  files: string[],
-  config: ZarrifyConfig,
-  dim: string,
-  ranges: Record<string, { min: number; max: number }>,
-  strings: StringLengths,
-): Promise<RecordFile[]> {
-  const out: RecordFile[] = [];
-  for (const path of files) {
-    const ds = await openDataset(path, { group: config.group });
-    try {
-      const d = ds.dims.find((x) => x.name === dim);
-      if (d === undefined) {
-        throw new InputError(
-          `${path}: has no dimension '${dim}' to concatenate along (dimensions: ${ds.dims.map((x) => x.name).join(", ") || "none"})`,
-          { path, hint: hint`every input must have the dimension named by ${opt("timeDim")}` },
-        );
-      }
-      await widenScannedRanges(ds, config, ranges);
-      await widenStringLengths(ds, config.zarrFormat, strings);
-      out.push({ path, length: d.size, first: await firstCoordinate(ds, dim) });
-    } finally {
-      await ds.close();
+function readRecords(files: string[], config: ZarrifyConfig, dim: string) {
+  return scanInputs(files, config, async (ds, path): Promise<RecordFile> => {
+    const d = ds.dims.find((x) => x.name === dim);
+    if (d === undefined) {
+      throw new InputError(
+        `${path}: has no dimension '${dim}' to concatenate along (dimensions: ${ds.dims.map((x) => x.name).join(", ") || "none"})`,
+        { path, hint: hint`every input must have the dimension named by ${opt("timeDim")}` },
+      );
     }
-  }
-  return out;
+    return { path, length: d.size, first: await firstCoordinate(ds, dim) };
+  });
 }
 
 /** Coordinate order when every file has a coordinate value (stable: ties keep path order). */
@@ -93,8 +79,7 @@ async function buildRecordArchive(
   total: number,
   config: ZarrifyConfig,
   logger: Logger,
-  ranges: Record<string, { min: number; max: number }>,
-  strings: StringLengths,
+  scan: InputScan,
 ): Promise<{ layout: Layout; variables: string[] }> {
   const planned = planTemplate(ds, selectForWrite(ds, config), {
     ...encodingOptions(config, dim),
@@ -105,8 +90,8 @@ async function buildRecordArchive(
   for (const w of planned.warnings) logger.warn(w);
   const plan = await sizeStrings(
     ds,
-    await packPlan(ds, planned.plan, config, logger, false, ranges),
-    strings,
+    await packPlan(ds, planned.plan, config, logger, false, scan.ranges),
+    scan.strings,
   );
   await writePlanMetadata(store, plan);
   await executePlan({
@@ -133,9 +118,7 @@ export async function convertRecords(
   logger: Logger,
 ): Promise<ConvertResult> {
   const started = performance.now();
-  const ranges: Record<string, { min: number; max: number }> = {};
-  const strings: StringLengths = new Map();
-  const all = await readRecords(inputs, config, dim, ranges, strings);
+  const { scan, results: all } = await readRecords(inputs, config, dim);
   const { files, by } = ordered(all.filter((f) => f.length > 0));
   if (files.length === 0) {
     throw new InputError(
@@ -158,7 +141,7 @@ export async function convertRecords(
     const first = await openDataset(files[0].path, { group: config.group });
     let built: Awaited<ReturnType<typeof buildRecordArchive>>;
     try {
-      built = await buildRecordArchive(first, store, dim, total, config, logger, ranges, strings);
+      built = await buildRecordArchive(first, store, dim, total, config, logger, scan);
     } finally {
       await first.close();
     }

@@ -25,9 +25,8 @@ import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert.js";
 import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
-import { widenScannedRanges } from "./packing.js";
 import { writeRegion } from "./region.js";
-import { type StringLengths, widenStringLengths } from "./strings.js";
+import { scanInputs } from "./scan-inputs.js";
 import { buildArchive, templateTime } from "./template.js";
 
 interface FileAxis {
@@ -35,35 +34,18 @@ interface FileAxis {
   axis: TimeAxis;
 }
 
-/**
- * Every file's time axis; with packing, also the data range of each variable to pack that has no
- * declared range, over all files (a range from the first file alone would clip the others).
- */
-async function readAxes(
-  files: string[],
-  config: ZarrifyConfig,
-  ranges: Record<string, { min: number; max: number }>,
-  strings: StringLengths,
-): Promise<FileAxis[]> {
-  const out: FileAxis[] = [];
-  for (const path of files) {
-    const ds = await openDataset(path, { group: config.group });
-    try {
-      await widenScannedRanges(ds, config, ranges);
-      await widenStringLengths(ds, config.zarrFormat, strings);
-      const { axis } = await templateTime(ds, config.timeDim);
-      if (axis.instants.length === 0) {
-        throw new InputError(`${path}: has no time steps to concatenate`, {
-          path,
-          hint: "leave empty files out of the input list",
-        });
-      }
-      out.push({ path, axis });
-    } finally {
-      await ds.close();
+/** Every file's time axis, with what the layout must know from all files (scan-inputs.ts). */
+function readAxes(files: string[], config: ZarrifyConfig) {
+  return scanInputs(files, config, async (ds, path): Promise<FileAxis> => {
+    const { axis } = await templateTime(ds, config.timeDim);
+    if (axis.instants.length === 0) {
+      throw new InputError(`${path}: has no time steps to concatenate`, {
+        path,
+        hint: "leave empty files out of the input list",
+      });
     }
-  }
-  return out;
+    return { path, axis };
+  });
 }
 
 function firstInstant(f: FileAxis): bigint {
@@ -120,9 +102,7 @@ export async function convertMany(
   const records = await recordDimension(inputs[0], config);
   if (records !== undefined) return convertRecords(inputs, output, records, config, run, logger);
   const started = performance.now();
-  const ranges: Record<string, { min: number; max: number }> = {};
-  const strings: StringLengths = new Map();
-  const axes = await readAxes(inputs, config, ranges, strings);
+  const { scan, results: axes } = await readAxes(inputs, config);
   axes.sort((x, y) => {
     const a = firstInstant(x);
     const b = firstInstant(y);
@@ -175,8 +155,8 @@ export async function convertMany(
         logger,
         output,
         verb: "convert",
-        knownRanges: ranges,
-        knownStringLengths: strings,
+        knownRanges: scan.ranges,
+        knownStringLengths: scan.strings,
       });
     } finally {
       await first.close();

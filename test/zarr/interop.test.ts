@@ -279,6 +279,30 @@ function v2FillJson(c: Case): Json {
   return f;
 }
 
+/** The values a reader must see, for the Python oracles: raw bytes, or JSON for strings. */
+function writeExpected(dataDir: string, c: Case, expected: DataArray): string {
+  const file = `${c.path}.${c.dtype === "string" ? "json" : "bin"}`;
+  if (Array.isArray(expected)) writeFileSync(join(dataDir, file), JSON.stringify(expected));
+  else
+    writeFileSync(
+      join(dataDir, file),
+      new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength),
+    );
+  return file;
+}
+
+function writeManifest(dataDir: string, arrays: unknown[]): string {
+  const manifest = join(dataDir, "manifest.json");
+  writeFileSync(
+    manifest,
+    stringifyJson({
+      root_attrs: { title: "interop", history: "written by zarrify tests" },
+      arrays,
+    } as unknown as Json),
+  );
+  return manifest;
+}
+
 function runPython(args: string[]) {
   const r = spawnSync(PYTHON, [HELPER, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
   let report: { ok: boolean; errors: string[]; checked: number } | undefined;
@@ -297,13 +321,7 @@ describe.skipIf(skipPython)("zarr v2 read by Debian zarr 2.13 / numcodecs / xarr
     mkdirSync(dataDir);
     const written = await writeArchive(dir, 2);
     const arrays = written.map(({ c, meta, expected }) => {
-      const file = `${c.path}.${c.dtype === "string" ? "json" : "bin"}`;
-      if (Array.isArray(expected)) writeFileSync(join(dataDir, file), JSON.stringify(expected));
-      else
-        writeFileSync(
-          join(dataDir, file),
-          new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength),
-        );
+      const file = writeExpected(dataDir, c, expected);
       return {
         path: c.path,
         dtype: c.dtype,
@@ -317,14 +335,7 @@ describe.skipIf(skipPython)("zarr v2 read by Debian zarr 2.13 / numcodecs / xarr
         data: file,
       };
     });
-    const manifest = join(dataDir, "manifest.json");
-    writeFileSync(
-      manifest,
-      stringifyJson({
-        root_attrs: { title: "interop", history: "written by zarrify tests" },
-        arrays,
-      } as unknown as Json),
-    );
+    const manifest = writeManifest(dataDir, arrays);
     const report = runPython(["check", dir, manifest]);
     expect(report.errors).toEqual([]);
     expect(report.checked).toBe(arrays.length);
@@ -454,13 +465,7 @@ describe.skipIf(skipSid)("zarr v3 read by today's zarr-python 3 and xarray (Debi
     expect(written.some((w) => w.c.stringLength !== undefined)).toBe(true);
     const arrays = written.map(({ c, expected }) => {
       const outer = <T>(xs: T[]): T[] => (c.foldChars ? xs.slice(0, -1) : xs);
-      const file = `${c.path}.${c.dtype === "string" ? "json" : "bin"}`;
-      if (Array.isArray(expected)) writeFileSync(join(dataDir, file), JSON.stringify(expected));
-      else
-        writeFileSync(
-          join(dataDir, file),
-          new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength),
-        );
+      const file = writeExpected(dataDir, c, expected);
       return {
         path: c.path,
         numpy_dtype: v3NumpyDtype(c),
@@ -478,14 +483,7 @@ describe.skipIf(skipSid)("zarr v3 read by today's zarr-python 3 and xarray (Debi
         data: file,
       };
     });
-    const manifest = join(dataDir, "manifest.json");
-    writeFileSync(
-      manifest,
-      stringifyJson({
-        root_attrs: { title: "interop", history: "written by zarrify tests" },
-        arrays,
-      } as unknown as Json),
-    );
+    const manifest = writeManifest(dataDir, arrays);
     const r = await sidPython(
       [join(import.meta.dirname, "zarr3_interop.py"), "check", dir, manifest],
       { allowFailure: true },
