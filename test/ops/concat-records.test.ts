@@ -12,6 +12,7 @@ import { convertToZarr } from "../../src/ops/convert.js";
 import { createTemplate } from "../../src/ops/template.js";
 import { runCli } from "../helpers/cli.js";
 import { python, repoRoot, tempDir } from "../helpers/paths.js";
+import { sidPython, skipSid } from "../helpers/sid.js";
 import { fsReader } from "../helpers/zarrita.js";
 
 interface ObsFile {
@@ -127,6 +128,24 @@ describe("convert along a record dimension without CF times", () => {
     const t = await zarr.get(temp);
     expect(Array.from(t.data as Float32Array).slice(6, 9)).toEqual([270, -999, 272]);
   });
+
+  it.skipIf(skipSid)(
+    "writes Zarr v3 that today's xarray opens like the nested concat",
+    async () => {
+      const dir = tempDir();
+      const files = makeObs(dir, [
+        { name: "o1.nc", records: 2 },
+        { name: "o2.nc", records: 3 },
+      ]);
+      const out = join(dir, "obs.zarr");
+      await convertToZarr(files, out, { timeDim: "report" });
+      const args = [join(repoRoot, "test/interop/compare_xarray.py"), ...files, out];
+      const { stdout } = await sidPython([...args, "--concat-dim", "report"]);
+      const cmp = JSON.parse(stdout) as { ok: boolean; differences: string[] };
+      expect(cmp.differences).toEqual([]);
+      expect(cmp.ok).toBe(true);
+    },
+  );
 
   it("refuses a file on another grid, naming it, and leaves no archive", async () => {
     const dir = tempDir();
