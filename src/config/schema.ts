@@ -15,7 +15,9 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import type { Hint } from "../hint.js";
 import { closest } from "../suggest.js";
+import { CompressionError, parseCompression } from "../zarr/compression.js";
 import { parseKeyValueInts } from "./chunking.js";
 
 const positiveInt = (what: string) =>
@@ -50,6 +52,28 @@ const compressionObject = z
     cname: z.string().min(1).optional(),
   })
   .strict();
+
+/**
+ * A compression string or object is checked with the parser the writer uses, so a bad one fails
+ * here, naming its source, instead of when the first array is laid out (or never, for verbs
+ * that write no chunks). The value itself stays as given: it is parsed again where it is used.
+ */
+function checkCompression(
+  value: string | z.output<typeof compressionObject>,
+  ctx: z.RefinementCtx,
+) {
+  try {
+    parseCompression(value);
+  } catch (err) {
+    if (!(err instanceof CompressionError)) throw err;
+    const shown = JSON.stringify(value);
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `${shown} is invalid: ${err.reason}`,
+      params: { hint: err.hintText },
+    });
+  }
+}
 
 const packingShape = {
   enabled: z
@@ -99,6 +123,7 @@ export const configSchema = z
             "must be a string such as 'blosc:zstd:3' or an object {method, clevel?, shuffle?, cname?}",
         }),
       })
+      .superRefine(checkCompression)
       .optional()
       .describe(
         "none, gzip[:level], zlib[:level], zstd[:level], lz4, blosc[:cname[:clevel[:shuffle]]], or {method, clevel, shuffle, cname}. Unset: blosc:zstd:3.",
@@ -260,9 +285,9 @@ function where(source: ConfigSource, path: ConfigPath): string {
   return line === undefined ? source.name : `${source.name}:${line}`;
 }
 
-function fail(source: ConfigSource, path: ConfigPath, message: string): never {
+function fail(source: ConfigSource, path: ConfigPath, message: string, hint?: Hint): never {
   const label = source.label?.(path) ?? `'${path.join(".")}'`;
-  throw new ConfigError(`${where(source, path)}: ${label} ${message}`);
+  throw new ConfigError(`${where(source, path)}: ${label} ${message}`, { hint });
 }
 
 /**
@@ -413,7 +438,9 @@ function check<T extends z.ZodTypeAny>(
   const issue = innermost(result.error.issues[0]);
   // An empty key in a record ({"": 5}) is reported on the record itself.
   if (issue.path.at(-1) === "") fail(source, issue.path.slice(0, -1), "has an empty name");
-  fail(source, issue.path, describeIssue(issue));
+  // A refinement may carry the hint of the error it reports (compression: the valid forms).
+  const hint = issue.code === z.ZodIssueCode.custom ? (issue.params?.hint as Hint) : undefined;
+  fail(source, issue.path, describeIssue(issue), hint);
 }
 
 /**

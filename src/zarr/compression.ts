@@ -6,6 +6,8 @@
  *   parseCompression(input: string | CompressionConfig): CompressionSpec
  *   formatCompression(spec: CompressionSpec): string      // canonical string, round-trips
  *   COMPRESSION_FORMS: string                              // the help text listing valid forms
+ *   CompressionError (a ConfigError): `reason` is the bad part alone, so the config schema can
+ *                     report it under the option's own name and source
  *
  * String forms (case-insensitive, surrounding whitespace ignored):
  *   none
@@ -57,6 +59,22 @@ export const COMPRESSION_FORMS =
   "blosc[:cname[:clevel 0-9[:shuffle]]] with cname zstd|lz4|lz4hc|zlib|blosclz and shuffle " +
   "noshuffle|shuffle|bitshuffle (e.g. blosc:zstd:3)";
 
+export const COMPRESSION_METHODS = ["none", "gzip", "zlib", "zstd", "lz4", "blosc"] as const;
+
+/**
+ * Why a compression setting is invalid. The message names the input; `reason` is the bad part
+ * with the valid choices for it, which is what a caller that names the input itself reports.
+ */
+export class CompressionError extends ConfigError {
+  readonly reason: string;
+  constructor(reason: string, input: string) {
+    super(`Invalid compression ${JSON.stringify(input)}: ${reason}.`, {
+      hint: `Valid forms: ${COMPRESSION_FORMS}.`,
+    });
+    this.reason = reason;
+  }
+}
+
 const DEFAULT_LEVEL = { gzip: 5, zlib: 5, zstd: 3 } as const;
 const LEVEL_RANGE = { gzip: [0, 9], zlib: [0, 9], zstd: [1, 22], blosc: [0, 9] } as const;
 const DEFAULT_BLOSC = { cname: "zstd", clevel: 3, shuffle: "shuffle" } as const;
@@ -70,9 +88,7 @@ interface Parsed {
 }
 
 function fail(what: string, input: string): never {
-  throw new ConfigError(`Invalid compression ${JSON.stringify(input)}: ${what}.`, {
-    hint: `Valid forms: ${COMPRESSION_FORMS}.`,
-  });
+  throw new CompressionError(what, input);
 }
 
 function parseLevel(text: string, method: keyof typeof LEVEL_RANGE, input: string): number {
@@ -94,12 +110,18 @@ function parseCname(text: string, input: string): BloscCname {
   if (text === "snappy") {
     fail("blosc cname snappy is not supported (no snappy encoder here)", input);
   }
-  return fail(`unknown blosc cname ${JSON.stringify(text)}`, input);
+  return fail(
+    `unknown blosc cname ${JSON.stringify(text)} (valid: ${BLOSC_CNAMES.join(", ")})`,
+    input,
+  );
 }
 
 function parseShuffle(text: string, input: string): BloscShuffle {
   if ((BLOSC_SHUFFLES as readonly string[]).includes(text)) return text as BloscShuffle;
-  return fail(`unknown shuffle ${JSON.stringify(text)}`, input);
+  return fail(
+    `unknown shuffle ${JSON.stringify(text)} (valid: ${BLOSC_SHUFFLES.join(", ")})`,
+    input,
+  );
 }
 
 function parseString(raw: string): Parsed {
@@ -146,7 +168,10 @@ function parseString(raw: string): Parsed {
       };
     }
     default:
-      return fail(`unknown method ${JSON.stringify(method)}`, raw);
+      return fail(
+        `unknown method ${JSON.stringify(method)} (valid: ${COMPRESSION_METHODS.join(", ")})`,
+        raw,
+      );
   }
 }
 
@@ -207,12 +232,7 @@ function applyConfig(config: CompressionConfig): CompressionSpec {
 export function parseCompression(input: string | CompressionConfig): CompressionSpec {
   if (typeof input === "string") return parseString(input).spec;
   if (input === null || typeof input !== "object") {
-    throw new ConfigError(
-      `Invalid compression ${JSON.stringify(input)}: expected a string or an object.`,
-      {
-        hint: `Valid forms: ${COMPRESSION_FORMS}.`,
-      },
-    );
+    throw new CompressionError("expected a string or an object", String(input));
   }
   return applyConfig(input);
 }
