@@ -419,7 +419,7 @@ async function breakdownChild(spec) {
     timeAxis,
     locate,
     fs,
-    convert,
+    blockPlan,
     types,
   ] = await Promise.all(
     [
@@ -437,7 +437,7 @@ async function breakdownChild(spec) {
       "region/time-axis.js",
       "region/locate.js",
       "zarr/store/fs.js",
-      "ops/convert.js",
+      "plan/blocks.js",
       "dataset/types.js",
     ].map(mod),
   );
@@ -508,7 +508,7 @@ async function breakdownChild(spec) {
         start,
         count,
         types.DTYPE_SIZE[meta.dtype],
-        convert.DEFAULT_MAX_BLOCK_MB * MiB,
+        blockPlan.DEFAULT_MAX_BLOCK_MB * MiB,
       );
       for (const b of bs) {
         const from = b.start.map((s, d) =>

@@ -5,7 +5,8 @@
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "./config/schema.js";
 import type { Dataset } from "./dataset/types.js";
 import { type AppendOptions, type AppendResult, appendToZarr } from "./ops/append.js";
-import { type ConvertResult, convertToZarr, type RunOptions } from "./ops/convert.js";
+import { convertToZarr } from "./ops/convert.js";
+import type { ConvertResult, RunOptions } from "./ops/convert-types.js";
 import { type RegionOptions, type RegionWriteResult, writeRegion } from "./ops/region.js";
 import { type RunParallelOptions, type RunResult, runParallel } from "./ops/run.js";
 import {

@@ -29,7 +29,8 @@ export {
   formatAnalyzeReport,
 } from "./ops/analyze.js";
 export { type AppendOptions, type AppendResult, appendToZarr } from "./ops/append.js";
-export { type ConvertOptions, type ConvertResult, convertToZarr } from "./ops/convert.js";
+export { type ConvertOptions, convertToZarr } from "./ops/convert.js";
+export type { ConvertResult } from "./ops/convert-types.js";
 export {
   type RegionOptions,
   type RegionWriteResult,

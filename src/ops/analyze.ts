@@ -40,8 +40,9 @@ import { executePlan } from "../engine/run.js";
 import { ConfigError, ConversionError, ZarrifyError } from "../errors.js";
 import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
-import { planBlocks } from "../plan/blocks.js";
+import { DEFAULT_MAX_BLOCK_MB, planBlocks } from "../plan/blocks.js";
 import { ACCESS_PATTERNS, type AccessPattern, recommendAll } from "../plan/chunking.js";
+import { DEFAULT_COMPRESSION } from "../plan/new-archive.js";
 import { outputChunks } from "../plan/output-chunks.js";
 import {
   dataRange,
@@ -66,7 +67,7 @@ import { compressBytes } from "../zarr/codecs/registry.js";
 import { formatCompression, parseCompression } from "../zarr/compression.js";
 import { readBox } from "../zarr/read.js";
 import { FsStore } from "../zarr/store/fs.js";
-import { DEFAULT_COMPRESSION, DEFAULT_MAX_BLOCK_MB, planForDataset } from "./convert.js";
+import { planForDataset } from "./convert.js";
 import { scanRange } from "./packing.js";
 
 const MIB = 1024 * 1024;

@@ -18,17 +18,13 @@ import { executePlan } from "../engine/run.js";
 import { InputError } from "../errors.js";
 import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
+import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
+import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { openDataset } from "../readers/index.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
-import {
-  type ConvertResult,
-  DEFAULT_MAX_BLOCK_MB,
-  encodingOptions,
-  type RunOptions,
-  selectForWrite,
-} from "./convert.js";
+import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";

@@ -22,7 +22,7 @@ import { openDataset } from "../readers/index.js";
 import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.js";
 import { FsStore } from "../zarr/store/fs.js";
 import { convertRecords } from "./concat-records.js";
-import type { ConvertResult, RunOptions } from "./convert.js";
+import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { writeRegion } from "./region.js";

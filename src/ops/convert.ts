@@ -4,26 +4,25 @@
  */
 import { availableParallelism } from "node:os";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
-import { findTimeDim, selectVariables } from "../dataset/coords.js";
-import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
+import { findTimeDim } from "../dataset/coords.js";
+import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
-import { type ProgressListener, progressFor, sequenceProgress } from "../engine/progress.js";
+import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
-import { ConfigError, InputError } from "../errors.js";
-import { hint, opt } from "../hint.js";
+import { ConfigError } from "../errors.js";
 import { localPath } from "../location.js";
-import { type Logger, libraryLogger } from "../log.js";
-import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
+import { libraryLogger } from "../log.js";
+import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
-import { type ConvertPlanOptions, planConvert } from "../plan/convert-plan.js";
+import { planConvert } from "../plan/convert-plan.js";
+import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
 import { keepStringsWhole } from "../plan/output-chunks.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
 import { recordWritten } from "../region/state.js";
-import { parseCompression } from "../zarr/compression.js";
 import { FsStore } from "../zarr/store/fs.js";
-import type { Store } from "../zarr/store/types.js";
 import { convertMany } from "./concat.js";
+import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { treeParts } from "./group-tree.js";
 import { collectInputs } from "./inputs.js";
 import { splitOptions } from "./options.js";
@@ -31,73 +30,9 @@ import { stageOutput } from "./output.js";
 import { packPlan, reportOutOfRange } from "./packing.js";
 import { sizeStrings } from "./strings.js";
 
-/** The seed's examples use it throughout; Debian's numcodecs and zarrita both decode it. */
-export const DEFAULT_COMPRESSION = "blosc:zstd:3";
-
-/** Each worker holds one block at a time, so this bounds memory per worker. */
-export const DEFAULT_MAX_BLOCK_MB = 128;
-
-export interface RunOptions {
-  /** Replace an existing output archive. */
-  overwrite?: boolean;
-  logger?: Logger;
-  /** Show a progress bar (CLI on a TTY) or periodic log lines. */
-  progress?: boolean | ProgressListener;
-  /** Write into this store instead of the filesystem path (tests, embedding). */
-  store?: Store;
-}
-
-export interface ConvertResult {
-  output: string;
-  variables: string[];
-  chunks: number;
-  bytesRead: number;
-  bytesWritten: number;
-  seconds: number;
-  workers: number;
-}
-
 export type ConvertOptions = ConfigInput & RunOptions;
 
 const RUN_KEYS = ["overwrite", "logger", "progress", "store"] as const;
-
-/**
- * Variables to write: the selection, refusing what the reader could not represent. Every new
- * archive (convert, create-template, multi-file convert) is planned through here, so this is also
- * where chunk lengths are checked against the input's dimensions.
- */
-export function selectForWrite(ds: Dataset, config: ZarrifyConfig): Variable[] {
-  // A group's variables may use dimensions declared in a parent group: both count.
-  const dims = new Set([...ds.dims.map((d) => d.name), ...ds.variables.flatMap((v) => v.dims)]);
-  refuseUnknownChunkDims(config.chunking, [...dims], ds.path);
-  const variables = selectVariables(
-    ds,
-    config.variables,
-    config.dropVariables,
-    (ds.unsupported ?? []).map((u) => u.name),
-  );
-  refuseUnrepresentable(ds, config);
-  return variables;
-}
-
-/** Never drop data silently: an unrepresentable variable the selection includes is an error. */
-function refuseUnrepresentable(ds: Dataset, config: ZarrifyConfig): void {
-  const all = ds.unsupported ?? [];
-  const included = config.variables?.length
-    ? all.filter((u) => config.variables?.includes(u.name))
-    : all;
-  const hit = included.filter((u) => !config.dropVariables?.includes(u.name));
-  if (hit.length > 0) {
-    const list = hit.map((u) => `'${u.name}' (${u.reason})`).join(", ");
-    throw new InputError(`${ds.path}: cannot convert variable ${list}`, {
-      path: ds.path,
-      hint: hint`leave it out with ${opt(
-        "dropVariables",
-        hit.map((u) => u.name),
-      )}`,
-    });
-  }
-}
 
 /**
  * Options the schema already validates for features still to come. Accepting them silently would
@@ -109,21 +44,6 @@ function refuseNotYetSupported(config: ZarrifyConfig): void {
       hint: "remove shards from the config file or environment",
     });
   }
-}
-
-/** The encoding part of the plan options, from the configuration. */
-export function encodingOptions(
-  config: ZarrifyConfig,
-  timeDim: string | undefined,
-): ConvertPlanOptions {
-  return {
-    zarrFormat: config.zarrFormat,
-    compression: parseCompression(config.compression ?? DEFAULT_COMPRESSION),
-    chunking: config.chunking ?? {},
-    targetChunkSizeMb: config.targetChunkSizeMb,
-    extraAttrs: config.attrs,
-    timeDim,
-  };
 }
 
 export function planForDataset(

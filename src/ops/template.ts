@@ -26,6 +26,8 @@ import { ConfigError, InputError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
+import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
+import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { chooseTimeEncoding } from "../plan/time-encoding.js";
 import { openDataset } from "../readers/index.js";
@@ -34,7 +36,6 @@ import { hasTimeUnits, type TimeAxis, timeAxisOf } from "../region/time-axis.js"
 import { version } from "../version.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
-import { DEFAULT_MAX_BLOCK_MB, encodingOptions, selectForWrite } from "./convert.js";
 import { splitOptions } from "./options.js";
 import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";

@@ -6,6 +6,12 @@
  * and then whole inner rows, within a memory cap.
  */
 
+/**
+ * The default `maxBlockBytes` of every verb, in MiB: each worker holds one block at a time, so
+ * this bounds memory per worker.
+ */
+export const DEFAULT_MAX_BLOCK_MB = 128;
+
 export interface Block {
   /** Element offset of the block in the array. */
   start: number[];

@@ -11,8 +11,8 @@ import type { ZarrifyConfig } from "../config/schema.js";
 import { auxiliaryNames, isDimensionCoordinate, isTimeLike } from "../dataset/coords.js";
 import type { Dataset, DType, Variable } from "../dataset/types.js";
 import {
+  type ArrayPacking,
   type PackAttrType,
-  type PackingParams,
   packingParams,
   type RangeSource,
   rangeFromAttributes,
@@ -21,16 +21,6 @@ import {
 import type { ArrayPlan } from "./write-plan.js";
 
 export type PackingConfig = ZarrifyConfig["packing"];
-
-/** How a block's values become packed integers (carried by the ArrayPlan to the engine). */
-export interface ArrayPacking {
-  params: PackingParams;
-  /** Source values meaning "missing" (its _FillValue/missing_value), packed as the fill. */
-  missing: number[];
-  rangeSource: RangeSource;
-  /** What to do with values outside [min, max]; they are clipped in every case. */
-  onExceeded: "warn" | "error" | "ignore";
-}
 
 /** Variables the packing config applies to. */
 export function packableVariables(

@@ -51,6 +51,16 @@ export interface PackingParams {
   max: number;
 }
 
+/** How a block's values become packed integers (carried by the ArrayPlan to the engine). */
+export interface ArrayPacking {
+  params: PackingParams;
+  /** Source values meaning "missing" (its _FillValue/missing_value), packed as the fill. */
+  missing: number[];
+  rangeSource: RangeSource;
+  /** What to do with values outside [min, max]; they are clipped in every case. */
+  onExceeded: "warn" | "error" | "ignore";
+}
+
 /** `_FillValue` of each packed width. */
 export const PACKED_FILL: Record<PackBits, number> = {
   8: -128,

@@ -4,7 +4,7 @@
  */
 import type { Attrs, DType } from "../dataset/types.js";
 import type { CompressionSpec } from "../zarr/compression.js";
-import type { ArrayPacking } from "./packing-plan.js";
+import type { ArrayPacking } from "./packing.js";
 
 export interface ArrayPlan {
   /** Output array name. */
