@@ -8,6 +8,7 @@ import { hint, opt } from "../hint.js";
 import type { Block } from "../plan/blocks.js";
 import { packValues } from "../plan/packing.js";
 import type { ArrayPlan } from "../plan/write-plan.js";
+import { cIndices, product } from "../util/shape.js";
 import { extractBox } from "./box.js";
 
 export interface BlockResult {
@@ -41,13 +42,11 @@ export async function writeBlock(
 ): Promise<BlockResult> {
   const raw = await variable.read(block.start, block.count);
   const { data, outOfRange } = array.packing ? pack(raw, array) : { data: raw, outOfRange: 0 };
-  const rank = array.shape.length;
   const first = block.start.map((s, d) => s / array.chunks[d]);
   const perDim = block.count.map((n, d) => Math.ceil(n / array.chunks[d]));
-  const total = perDim.reduce((a, b) => a * b, 1);
-  const index = perDim.map(() => 0);
+  const total = product(perDim);
   let bytesWritten = 0;
-  for (let k = 0; k < total; k++) {
+  for (const index of cIndices(perDim)) {
     const relStart = index.map((i, d) => i * array.chunks[d]);
     const count = relStart.map((s, d) => Math.min(array.chunks[d], block.count[d] - s));
     const whole = total === 1;
@@ -58,10 +57,6 @@ export async function writeBlock(
       piece,
       whole ? [...block.count] : count,
     );
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++index[d] < perDim[d]) break;
-      index[d] = 0;
-    }
   }
   return { chunks: total, bytesRead: byteLength(raw), bytesWritten, outOfRange };
 }

@@ -61,6 +61,7 @@ import {
   packingFor,
 } from "../plan/packing-plan.js";
 import { openDataset } from "../readers/index.js";
+import { product } from "../util/shape.js";
 import { readArchiveMetadata } from "../zarr/archive.js";
 import { numericToBytes } from "../zarr/codecs/bytes.js";
 import { compressBytes } from "../zarr/codecs/registry.js";
@@ -264,8 +265,6 @@ export type AnalyzeOptions = ConfigInput & AnalyzeRunOptions;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
 function bytesOf(v: Variable): number {
   return product(v.shape) * DTYPE_SIZE[v.dtype];

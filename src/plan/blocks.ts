@@ -5,6 +5,7 @@
  * through contiguous rows (many tiny positioned reads), so blocks grow to cover the source chunks
  * and then whole inner rows, within a memory cap.
  */
+import { cIndices } from "../util/shape.js";
 
 /**
  * The default `maxBlockBytes` of every verb, in MiB: each worker holds one block at a time, so
@@ -63,15 +64,9 @@ export function planBlocks(req: BlockRequest): Block[] {
   const step = span.map((s, d) => s * req.chunks[d]);
   const counts = req.shape.map((n, d) => Math.ceil(n / step[d]));
   const blocks: Block[] = [];
-  const index = counts.map(() => 0);
-  const total = counts.reduce((a, b) => a * b, 1);
-  for (let k = 0; k < total; k++) {
+  for (const index of cIndices(counts)) {
     const start = index.map((i, d) => i * step[d]);
     blocks.push({ start, count: start.map((s, d) => Math.min(step[d], req.shape[d] - s)) });
-    for (let d = index.length - 1; d >= 0; d--) {
-      if (++index[d] < counts[d]) break;
-      index[d] = 0;
-    }
   }
   return blocks;
 }

@@ -4,6 +4,7 @@
  * the region's share of a boundary chunk) and stays under a memory cap.
  */
 import { type Block, blockSpan } from "../plan/blocks.js";
+import { cIndices } from "../util/shape.js";
 
 export function regionBlocks(
   chunks: readonly number[],
@@ -24,9 +25,7 @@ export function regionBlocks(
   });
   const steps = n.map((k, d) => Math.ceil(k / span[d]));
   const blocks: Block[] = [];
-  const index = steps.map(() => 0);
-  const total = steps.reduce((a, b) => a * b, 1);
-  for (let k = 0; k < total; k++) {
+  for (const index of cIndices(steps)) {
     const bStart: number[] = [];
     const bCount: number[] = [];
     for (let d = 0; d < index.length; d++) {
@@ -36,10 +35,6 @@ export function regionBlocks(
       bCount.push(b - a);
     }
     blocks.push({ start: bStart, count: bCount });
-    for (let d = index.length - 1; d >= 0; d--) {
-      if (++index[d] < steps[d]) break;
-      index[d] = 0;
-    }
   }
   return blocks;
 }

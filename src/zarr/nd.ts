@@ -10,12 +10,10 @@
  * memory bandwidth plus one call per row.
  */
 import type { DataArray } from "../dataset/types.js";
+import { product } from "../util/shape.js";
 
-export function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const s of shape) n *= s;
-  return n;
-}
+// One definition below zarr and readers both (src/util/shape.ts); zarr's modules take it from here.
+export { product } from "../util/shape.js";
 
 export function strides(shape: readonly number[]): number[] {
   const out = new Array<number>(shape.length);

@@ -6,6 +6,7 @@
  *   forEachChunkIn(meta, start, count, fn)                     the chunks a box touches
  */
 import type { DataArray } from "../dataset/types.js";
+import { cIndices } from "../util/shape.js";
 import { decodeChunk, emptyChunk } from "./array.js";
 import { type ArrayMeta, arrayChunkKey } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
@@ -32,8 +33,8 @@ export function forEachChunkIn(
   if (count.some((n) => n === 0)) return;
   const lo = start.map((s, d) => Math.floor(s / chunks[d]));
   const hi = start.map((s, d) => Math.floor((s + count[d] - 1) / chunks[d]));
-  const index = [...lo];
-  for (;;) {
+  for (const rel of cIndices(hi.map((h, d) => h - lo[d] + 1))) {
+    const index = rel.map((i, d) => lo[d] + i);
     const inChunk: number[] = [];
     const inBox: number[] = [];
     const partCount: number[] = [];
@@ -45,14 +46,7 @@ export function forEachChunkIn(
       inBox.push(a - start[d]);
       partCount.push(b - a);
     }
-    fn({ index: [...index], inChunk, inBox, count: partCount });
-    let d = index.length - 1;
-    while (d >= 0) {
-      if (++index[d] <= hi[d]) break;
-      index[d] = lo[d];
-      d--;
-    }
-    if (d < 0) return;
+    fn({ index, inChunk, inBox, count: partCount });
   }
 }
 

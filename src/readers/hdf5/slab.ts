@@ -5,6 +5,7 @@
  * copied straight into the caller's buffer — the WASM heap never grows past one piece.
  */
 import type { DataArray, NumericArray } from "../../dataset/types.js";
+import { product } from "../../util/shape.js";
 import { allocate, type H5Module, vlenStrings } from "./runtime.js";
 import type { Encoding } from "./types.js";
 
@@ -19,12 +20,6 @@ export interface SlabSource {
   elementSize: number;
   /** Source chunk shape, for aligning pieces; undefined when contiguous. */
   chunks?: number[];
-}
-
-function product(values: number[]): number {
-  let n = 1;
-  for (const v of values) n *= v;
-  return n;
 }
 
 /** Raw bytes (or strings) of one hyperslab small enough to read in a single H5Dread. */

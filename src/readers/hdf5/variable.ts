@@ -12,6 +12,7 @@ import {
   type Variable,
 } from "../../dataset/types.js";
 import { InputError } from "../../errors.js";
+import { product } from "../../util/shape.js";
 import { type H5Module, hdf5ErrorSummary, retire } from "./runtime.js";
 import { readSlab, type SlabSource } from "./slab.js";
 import type { Encoding } from "./types.js";
@@ -80,12 +81,6 @@ export interface VariableSpec {
   filters: string[];
   enumMembers?: Record<string, number>;
   isOpen: () => boolean;
-}
-
-function product(values: number[]): number {
-  let n = 1;
-  for (const v of values) n *= v;
-  return n;
 }
 
 function checkBox(spec: VariableSpec, start: number[], count: number[]): void {
