@@ -4,7 +4,8 @@
  *   encodeChunk(meta, data, dataShape): Uint8Array
  *       `data` (C order, shape `dataShape` <= meta.chunks per dimension) is padded to the full
  *       chunk shape with the fill value (zarr stores whole chunks, also at the array's edges),
- *       serialised (little-endian elements, or vlen-utf8 for strings) and compressed. The result
+ *       then run through the array's codec pipeline (pipeline/pipeline.ts: serialised by its
+ *       array→bytes codec, compressed by its bytes→bytes codecs). The result
  *       always owns its whole ArrayBuffer (offset 0, exact length, not shared with `data`), so it
  *       can be listed in a postMessage transfer list without copying or detaching anything else
  *       (Node's zlib, for one, returns slices of a shared pool).
@@ -17,13 +18,16 @@
  * Uint8Array for char, string[] for string): silently converting would hide a packing bug.
  */
 import { ARRAY_TYPES, type DataArray, type DType } from "../dataset/types.js";
-import { ConversionError } from "../errors.js";
-import { bytesToNumeric, type FixedDType, numericToBytes, typedArrayFor } from "./codecs/bytes.js";
-import { compressBytes, decompressBytes } from "./codecs/registry.js";
-import { utf32Decode, utf32Encode } from "./codecs/utf32.js";
-import { vlenUtf8Decode, vlenUtf8Encode } from "./codecs/vlen-utf8.js";
-import { type ArrayMeta, chunkTypesize } from "./metadata.js";
+import { ConversionError, ZarrifyError } from "../errors.js";
+import { type FixedDType, typedArrayFor } from "./codecs/bytes.js";
+import type { ArrayMeta } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
+import {
+  decodeArray,
+  decodeCompressed,
+  encodeChunkBytes,
+  pipelineFor,
+} from "./pipeline/pipeline.js";
 
 const CTOR: Record<Exclude<DType, "string">, new (n: number) => ArrayBufferView> = ARRAY_TYPES;
 
@@ -93,16 +97,15 @@ export function encodeChunk(
     const zeros = dataShape.map(() => 0);
     copyBox(data, dataShape, zeros, full, chunks, zeros, dataShape);
   }
-  let bytes: Uint8Array;
-  if (meta.dtype === "string" && meta.stringLength !== undefined) {
-    try {
-      bytes = utf32Encode(full as string[], meta.stringLength);
-    } catch (err) {
-      throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
-    }
-  } else if (meta.dtype === "string") bytes = vlenUtf8Encode(full as string[]);
-  else bytes = numericToBytes(full as Exclude<DataArray, string[]>);
-  const out = compressBytes(meta.compression, bytes, chunkTypesize(meta.dtype));
+  let out: Uint8Array;
+  try {
+    out = encodeChunkBytes(pipelineFor(meta), full, chunks);
+  } catch (err) {
+    // Our own errors (a chunk too large for blosc) already say what to do; a codec's plain
+    // Error (a string longer than a fixed-length string array holds) gets the array's name.
+    if (err instanceof ZarrifyError) throw err;
+    throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
+  }
   const own =
     out.byteOffset === 0 &&
     out.byteLength === out.buffer.byteLength &&
@@ -112,32 +115,21 @@ export function encodeChunk(
 }
 
 export function decodeChunk(meta: ArrayMeta, bytes: Uint8Array): DataArray {
-  const n = product(meta.chunks);
+  const pipeline = pipelineFor(meta);
   let raw: Uint8Array;
   try {
-    raw = decompressBytes(meta.compression, bytes);
+    raw = decodeCompressed(pipeline, bytes);
   } catch (err) {
     throw new ConversionError(
       `Array ${meta.path}: cannot decompress chunk: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
+      { cause: err },
     );
   }
-  if (meta.dtype === "string" && meta.stringLength !== undefined) {
-    try {
-      return utf32Decode(raw, n, meta.stringLength);
-    } catch (err) {
-      throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
-    }
+  try {
+    // Decompressors return fresh buffers; only a pipeline without one hands back `bytes` itself,
+    // which the caller still holds, so the array→bytes codec must copy it then.
+    return decodeArray(pipeline, raw, meta.chunks, raw !== bytes);
+  } catch (err) {
+    throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
   }
-  if (meta.dtype === "string") return vlenUtf8Decode(raw, n);
-  const size = chunkTypesize(meta.dtype);
-  if (raw.length !== n * size) {
-    throw new ConversionError(
-      `Array ${meta.path}: chunk decodes to ${raw.length} bytes, expected ${n * size}.`,
-    );
-  }
-  // Decompressors return fresh buffers; only "none" hands back the caller's own bytes.
-  return bytesToNumeric(meta.dtype as FixedDType, raw, raw !== bytes);
 }

@@ -11,26 +11,48 @@
  *   parseGroupAttrs(format, docs): Attrs
  *
  * Anything this code could not write back faithfully (big-endian dtypes, F order, other chunk
- * key encodings, sharding, filters, unknown codecs) is an InputError naming the array.
+ * key encodings, sharding, filters, unknown codecs) is an InputError naming the array. The codecs
+ * are read into a codec pipeline (pipeline/pipeline.ts), which knows each codec's JSON forms.
  */
 import type { Attrs, AttrValue, DType } from "../dataset/types.js";
 import { InputError } from "../errors.js";
-import { specFromV2Compressor, specFromV3Codecs } from "./codecs/registry.js";
 import { decodeAttrs, type Json, type JsonObject, JsonText, stringifyJson } from "./json.js";
 import type { ZarrFormat } from "./keys.js";
 import {
   type ArrayMeta,
   charDimName,
-  chunkTypesize,
   DIMENSION_KEY,
   type FillValue,
   isFloat,
   normalizeFillValue,
   V2_DTYPE,
 } from "./metadata.js";
+import {
+  CodecMetadataError,
+  type CodecPipeline,
+  chunkSpecOf,
+  compressionOf,
+  pipelineFromV2,
+  pipelineFromV3,
+} from "./pipeline/pipeline.js";
 
 function invalid(path: string, why: string): never {
   throw new InputError(`Invalid Zarr metadata for ${path || "/"}: ${why}.`);
+}
+
+/**
+ * The compression an array's codecs amount to. The codecs are checked one by one against the
+ * registry (pipeline/registry.ts); what zarrify cannot read or write back is an InputError.
+ */
+function compressionFrom(path: string, build: () => CodecPipeline) {
+  try {
+    return compressionOf(build());
+  } catch (err) {
+    if (!(err instanceof CodecMetadataError)) throw err;
+    throw new InputError(`Invalid Zarr metadata for ${path || "/"}: ${err.message}.`, {
+      hint: err.hint,
+    });
+  }
 }
 
 function asObject(v: Json | undefined, path: string, what: string): JsonObject {
@@ -112,18 +134,9 @@ export function parseArrayDocuments(
     if (z.dimension_separator !== undefined && z.dimension_separator !== ".") {
       invalid(path, `dimension_separator ${JSON.stringify(z.dimension_separator)}`);
     }
-    const filters = z.filters ?? null;
-    const vlen =
-      Array.isArray(filters) &&
-      filters.length === 1 &&
-      (filters[0] as JsonObject)?.id === "vlen-utf8";
-    if (
-      dtype === "string"
-        ? !vlen
-        : filters !== null && !(Array.isArray(filters) && filters.length === 0)
-    ) {
-      invalid(path, `filters ${JSON.stringify(filters)} are not supported`);
-    }
+    const compression = compressionFrom(path, () =>
+      pipelineFromV2(z.compressor, z.filters, chunkSpecOf({ dtype })),
+    );
     const shape = intList(z.shape, path, "shape");
     const attrs = decodeAttrs(attrsJson);
     const dims = attrs[DIMENSION_KEY];
@@ -139,7 +152,7 @@ export function parseArrayDocuments(
       dimensionNames: Array.isArray(dims) ? dims.map(String) : shape.map((_, i) => `dim_${i}`),
       attrs,
       fillValue,
-      compression: specFromV2Compressor(z.compressor, chunkTypesize(dtype)),
+      compression,
     };
   }
   const z = asObject(docs["zarr.json"], path, "zarr.json");
@@ -183,13 +196,9 @@ export function parseArrayDocuments(
     invalid(path, "only the default chunk key encoding is supported");
   if (!Array.isArray(z.codecs) || z.codecs.length === 0) invalid(path, "codecs missing");
   const codecs = z.codecs.map((c) => asObject(c, path, "codec"));
-  const first = String(codecs[0].name);
-  const expected = dtype === "string" && stringLength === undefined ? "vlen-utf8" : "bytes";
-  if (first !== expected && !(dtype === "string" && first === "numcodecs.vlen-utf8")) {
-    invalid(path, `codec ${first} is not supported as the ${expected} serializer`);
-  }
-  const endian = (codecs[0].configuration as JsonObject | undefined)?.endian;
-  if (endian !== undefined && endian !== "little") invalid(path, `endian ${String(endian)}`);
+  const compression = compressionFrom(path, () =>
+    pipelineFromV3(codecs, chunkSpecOf({ dtype, stringLength })),
+  );
   if ("_FillValue" in attrs) attrs._FillValue = decodeV3FillAttr(path, dtype, attrs._FillValue);
   const shape = [...intList(z.shape, path, "shape")];
   const names = Array.isArray(z.dimension_names) ? z.dimension_names : shape.map(() => null);
@@ -211,7 +220,7 @@ export function parseArrayDocuments(
     dimensionNames,
     attrs,
     fillValue: parseFillJson(path, dtype, z.fill_value, 3),
-    compression: specFromV3Codecs(codecs.slice(1), chunkTypesize(dtype)),
+    compression,
     ...(foldChars ? { foldChars: true } : {}),
     ...(stringLength !== undefined ? { stringLength } : {}),
   };

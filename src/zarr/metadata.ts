@@ -41,14 +41,15 @@
  * for "none" (v2 only). `attrs._FillValue` keeps the model's own form (char: a 1-char string).
  */
 import type { Attrs, DType } from "../dataset/types.js";
-import { DTYPE_SIZE, INTEGER_RANGE, NETCDF_DEFAULT_FILL } from "../dataset/types.js";
+import { INTEGER_RANGE, NETCDF_DEFAULT_FILL } from "../dataset/types.js";
 import { ConfigError, InputError } from "../errors.js";
-import { v2Compressor, v3Codecs } from "./codecs/registry.js";
 import type { CompressionSpec } from "./compression.js";
 import { encodeAttrs, type Json, type JsonObject } from "./json.js";
 import { chunkKey, type ZarrFormat } from "./keys.js";
+import { pipelineFor, v2Codecs, v3Codecs } from "./pipeline/pipeline.js";
 
 export type { ZarrFormat } from "./keys.js";
+export { chunkTypesize } from "./pipeline/codec.js";
 export type FillValue = number | bigint | string | null;
 
 export interface ArrayMeta {
@@ -120,10 +121,6 @@ const BIG_RANGE: Partial<Record<DType, [bigint, bigint]>> = {
 
 export function isFloat(dtype: DType): boolean {
   return dtype === "float32" || dtype === "float64";
-}
-
-export function chunkTypesize(dtype: DType): number {
-  return dtype === "string" ? 1 : DTYPE_SIZE[dtype];
 }
 
 function badFill(path: string, dtype: DType, value: unknown, why: string): never {
@@ -310,8 +307,10 @@ function v3DataType(meta: ArrayMeta): Json {
 
 export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
   const { [DIMENSION_KEY]: _dims, ...userAttrs } = meta.attrs;
-  const typesize = chunkTypesize(meta.dtype);
+  // The codecs come from the array's pipeline: v3 lists it, v2 splits it into compressor+filters.
+  const pipeline = pipelineFor(meta);
   if (meta.zarrFormat === 2) {
+    const { compressor, filters } = v2Codecs(pipeline);
     // The fill value lives in .zarray, where xarray reads it, unless it can never match.
     const { _FillValue: fill, ...rest } = userAttrs;
     if (unmatchableFill(meta.dtype, fill) && fill !== undefined) rest._FillValue = fill;
@@ -321,9 +320,9 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
         shape: meta.shape,
         chunks: meta.chunks,
         dtype: V2_DTYPE[meta.dtype],
-        compressor: v2Compressor(meta.compression, typesize),
+        compressor,
         fill_value: fillValueJson(meta),
-        filters: meta.dtype === "string" ? [{ id: "vlen-utf8" }] : null,
+        filters,
         order: "C",
         dimension_separator: ".",
       },
@@ -350,14 +349,6 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
   }
   const fold = v3CharFold(meta);
   const outer = <T>(xs: T[]): T[] => (fold ? xs.slice(0, -1) : xs);
-  const serializer: JsonObject =
-    meta.dtype === "string" && meta.stringLength !== undefined
-      ? { name: "bytes", configuration: { endian: "little" } }
-      : meta.dtype === "string"
-        ? { name: "vlen-utf8", configuration: {} }
-        : typesize === 1
-          ? { name: "bytes" }
-          : { name: "bytes", configuration: { endian: "little" } };
   return {
     "zarr.json": {
       zarr_format: 3,
@@ -367,7 +358,7 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
       chunk_grid: { name: "regular", configuration: { chunk_shape: outer(meta.chunks) } },
       chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
       fill_value: fillValueJson(meta),
-      codecs: [serializer, ...v3Codecs(meta.compression, typesize)],
+      codecs: v3Codecs(pipeline),
       attributes,
       dimension_names: outer(meta.dimensionNames),
       storage_transformers: [],
