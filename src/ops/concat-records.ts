@@ -13,7 +13,6 @@ import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
 import type { Dataset } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
-import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { InputError } from "../errors.js";
 import { hint, opt } from "../hint.js";
@@ -25,12 +24,12 @@ import { openDataset } from "../readers/index.js";
 import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
-import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";
-import { type Layout, writeRegion } from "./region.js";
+import type { Layout } from "./region.js";
 import { type InputScan, scanInputs } from "./scan-inputs.js";
 import { sizeStrings } from "./strings.js";
+import { writeFilesInTurn } from "./write-files.js";
 
 interface RecordFile {
   path: string;
@@ -141,36 +140,20 @@ export async function convertRecords(
     } finally {
       await first.close();
     }
-    let chunks = 0;
-    let bytesWritten = 0;
     let offset = 0;
-    const reporter = progressFor(run.progress, "convert", "files");
-    const progress = sequenceProgress(
-      reporter.update,
-      files.map((f) => fileSize(f.path)),
-    );
-    for (const [i, f] of files.entries()) {
-      logger.info(
-        `convert: [${i + 1}/${files.length}] ${f.path} → ${dim} ${offset}:${offset + f.length}`,
-      );
-      const r = await writeRegion(
-        f.path,
-        archive,
-        {
-          ...config,
-          store,
-          logger,
-          region: { [dim]: [offset, offset + f.length] },
-          progress: progress.forFile(i),
-        },
-        { layout: built.layout, verb: "convert" },
-      );
-      chunks += r.chunks;
-      bytesWritten += r.bytesWritten;
+    const writes = files.map((f) => {
+      const region = { [dim]: [offset, offset + f.length] as [number, number] };
+      const where = `${dim} ${offset}:${offset + f.length}`;
       offset += f.length;
-      progress.fileDone(i);
-    }
-    reporter.stop();
+      return { path: f.path, region, where };
+    });
+    const { chunks, bytesWritten } = await writeFilesInTurn(writes, archive, {
+      config,
+      store,
+      logger,
+      progress: run.progress,
+      internal: { layout: built.layout },
+    });
     await staged?.commit();
     return {
       output,

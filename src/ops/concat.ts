@@ -14,7 +14,6 @@ import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
 import { type CFDatetime, formatDate, inferFrequency, ordinalToDate } from "../dataset/cftime.js";
 import { findTimeDim } from "../dataset/coords.js";
-import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { ConfigError, InputError } from "../errors.js";
 import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
@@ -23,11 +22,10 @@ import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.j
 import { FsStore } from "../zarr/store/fs.js";
 import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
-import { fileSize } from "./inputs.js";
 import { stageOutput } from "./output.js";
-import { writeRegion } from "./region.js";
 import { scanInputs } from "./scan-inputs.js";
 import { buildArchive, templateTime } from "./template.js";
+import { writeFilesInTurn } from "./write-files.js";
 
 interface FileAxis {
   path: string;
@@ -163,26 +161,13 @@ export async function convertMany(
     }
     // The winner of an overlap writes last.
     const order = config.onOverlap === "overwrite" ? axes : [...axes].reverse();
-    let chunks = 0;
-    let bytesWritten = 0;
-    const reporter = progressFor(run.progress, "convert", "files");
-    const progress = sequenceProgress(
-      reporter.update,
-      order.map((f) => fileSize(f.path)),
-    );
-    for (const [i, f] of order.entries()) {
-      logger.info(`convert: [${i + 1}/${order.length}] ${f.path}`);
-      const r = await writeRegion(
-        f.path,
-        archive,
-        { ...config, store, logger, progress: progress.forFile(i) },
-        { layout: built.info, duplicates: "first", verb: "convert" },
-      );
-      chunks += r.chunks;
-      bytesWritten += r.bytesWritten;
-      progress.fileDone(i);
-    }
-    reporter.stop();
+    const { chunks, bytesWritten } = await writeFilesInTurn(order, archive, {
+      config,
+      store,
+      logger,
+      progress: run.progress,
+      internal: { layout: built.info, duplicates: "first" },
+    });
     await staged?.commit();
     const seconds = (performance.now() - started) / 1000;
     return {
