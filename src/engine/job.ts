@@ -7,11 +7,12 @@
 import type { HintPart } from "../hint.js";
 import type { Block } from "../plan/blocks.js";
 import type { WritePlan } from "../plan/write-plan.js";
+import type { StoreDescription } from "../zarr/store/types.js";
 
 export interface EngineJob {
   source: { path: string; group?: string };
-  /** Filesystem root of the Zarr store being written. */
-  storeRoot: string;
+  /** The Zarr store being written, for the worker to open itself. */
+  store: StoreDescription;
   plan: WritePlan;
 }
 

@@ -19,9 +19,8 @@ const WORKER_THRESHOLD_BYTES = 32 * 1024 * 1024;
 export interface ExecuteOptions {
   plan: WritePlan;
   dataset: Dataset;
+  /** Workers open their own through its description; a store without one keeps work inline. */
   store: Store;
-  /** Set when `store` is a filesystem store at this path: workers then open their own. */
-  storeRoot?: string;
   jobs: number;
   /** Upper bound on one read block, in bytes; each worker holds one block at a time. */
   maxBlockBytes: number;
@@ -84,14 +83,13 @@ export async function executePlan(options: ExecuteOptions): Promise<ExecuteResul
   };
   options.onProgress?.({ doneBytes, totalBytes, doneTasks, totalTasks: tasks.length });
 
-  const useWorkers =
-    options.storeRoot !== undefined && options.jobs > 1 && totalBytes >= WORKER_THRESHOLD_BYTES;
-  if (useWorkers && options.storeRoot !== undefined) {
+  const described = options.store.describe();
+  if (described !== undefined && options.jobs > 1 && totalBytes >= WORKER_THRESHOLD_BYTES) {
     totals.workers = Math.min(options.jobs, tasks.length);
     await runOnWorkers(
       {
         source: { path: dataset.path, group: dataset.group === "/" ? undefined : dataset.group },
-        storeRoot: options.storeRoot,
+        store: described,
         plan,
       },
       tasks,

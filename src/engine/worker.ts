@@ -5,7 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Dataset } from "../dataset/types.js";
 import { openDataset } from "../readers/index.js";
-import { FsStore } from "../zarr/store/fs.js";
+import { openStore } from "../zarr/store/open.js";
 import { serializeError } from "./errors.js";
 import type { EngineJob, WorkerReply, WorkerRequest } from "./job.js";
 import { writeBlock } from "./write-block.js";
@@ -21,7 +21,7 @@ let dataset: Dataset | undefined;
 
 async function main(): Promise<void> {
   dataset = await openDataset(job.source.path, { group: job.source.group });
-  const sink = zarrSink(new FsStore(job.storeRoot), job.plan.zarrFormat);
+  const sink = zarrSink(openStore(job.store), job.plan.zarrFormat);
   const variables = new Map(dataset.variables.map((v) => [v.name, v]));
   // Tasks are processed one at a time, in order; the pool never sends more than it can bound.
   let queue = Promise.resolve();

@@ -23,7 +23,6 @@ import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
-import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
@@ -40,8 +39,8 @@ import { detectFormat, readArchiveMetadata, writeConsolidated } from "../zarr/ar
 import { metadataKeys } from "../zarr/keys.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 import { readBox } from "../zarr/read.js";
-import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
+import { archiveStore } from "./archive-store.js";
 import { fileAxis, type Layout, type RegionWriteResult, writeRegion } from "./region.js";
 import { sweepArchiveTemps } from "./sweep.js";
 
@@ -126,7 +125,7 @@ export async function appendToZarr(
   const { logger: givenLogger, store: givenStore, progress, ...configInput } = options;
   const config = resolveConfig({ cli: configInput });
   const logger = givenLogger ?? libraryLogger;
-  const store = givenStore ?? new FsStore(localPath(archive, "archive"));
+  const store = givenStore ?? archiveStore(archive);
   if ((await detectFormat(store)) === undefined) {
     throw new RegionError(`${archive}: no Zarr archive here to append to`, {
       hint: hint`create it with ${verb("convert")} (or ${verb("create-template")}) first`,

@@ -145,7 +145,6 @@ export async function convertToZarr(
           plan,
           dataset: parts[i].ds,
           store,
-          storeRoot: staged?.staging,
           jobs: config.jobs ?? availableParallelism(),
           maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
           onProgress: parts.length > 1 ? sequence.forFile(i) : reporter.update,

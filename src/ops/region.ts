@@ -21,7 +21,6 @@ import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
-import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { openDataset } from "../readers/index.js";
@@ -41,8 +40,8 @@ import {
 import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
 import { type ArrayMeta, v3CharFold } from "../zarr/metadata.js";
 import { readBox } from "../zarr/read.js";
-import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
+import { archiveStore } from "./archive-store.js";
 import { splitOptions } from "./options.js";
 import { checkStringsFit } from "./strings.js";
 import { sweepArchiveTemps } from "./sweep.js";
@@ -443,8 +442,7 @@ export async function writeRegion(
   const config = resolveConfig({ cli: configInput });
   const logger = runOptions.logger ?? libraryLogger;
   const started = performance.now();
-  const archivePath = localPath(archive, "archive");
-  const store = runOptions.store ?? new FsStore(archivePath);
+  const store = runOptions.store ?? archiveStore(archive);
   const inputName = typeof input === "string" ? input : input.path;
   logger.info(`${verb}: start ${inputName} → ${archive} (pid ${process.pid})`);
 

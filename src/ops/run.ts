@@ -17,7 +17,8 @@ import { hint, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
-import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
+import { archiveStore } from "./archive-store.js";
 import { inferStepFromInputs } from "./infer-step.js";
 import { collectInputs, fileSize, parseShard, type Shard } from "./inputs.js";
 import { splitOptions } from "./options.js";
@@ -105,7 +106,7 @@ async function prepareArchive(
   const archive = localPath(run.output, "archive");
   const exists = existsSync(archive);
   if (exists && run.resume && !run.overwrite) {
-    const info = await readTemplateInfo(new FsStore(archive), archive);
+    const info = await readTemplateInfo(archiveStore(archive), archive);
     if (!info) {
       throw new ConfigError(`${run.output} exists but is not a zarrify template`, {
         hint: hint`run fills archives made by ${verb("create-template")}; choose a new output path`,
@@ -163,7 +164,7 @@ function stopWorkers(live: Set<ChildProcess>): Promise<void> {
   return Promise.all(exits).then(() => {});
 }
 
-async function alreadyWritten(store: FsStore, file: string): Promise<boolean> {
+async function alreadyWritten(store: Store, file: string): Promise<boolean> {
   const marker = await readMarker(store, file);
   if (!marker) return false;
   try {
@@ -220,7 +221,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
     throw err;
   }
 
-  const store = new FsStore(archive);
+  const store = archiveStore(archive);
   await sweepArchiveTemps(store, logger, "run");
   const todo: string[] = [];
   let skipped = 0;

@@ -17,7 +17,6 @@
 import { formatDate } from "../dataset/cftime.js";
 import type { DataArray } from "../dataset/types.js";
 import { InputError } from "../errors.js";
-import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { readTemplateInfo, readWrittenRuns } from "../region/state.js";
 import { timeAxisOf } from "../region/time-axis.js";
@@ -27,8 +26,8 @@ import { decodeChunk } from "../zarr/array.js";
 import { type ArrayMeta, arrayChunkKey } from "../zarr/metadata.js";
 import { strides } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn, readBox } from "../zarr/read.js";
-import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
+import { archiveStore } from "./archive-store.js";
 
 export interface StepRange {
   /** Archive step indexes [start, stop). */
@@ -195,7 +194,7 @@ export async function validateArchive(
 ): Promise<ValidateReport> {
   const logger = options.logger ?? silentLogger;
   // A URL is refused by name; a caller that passes its own store names the archive as it likes.
-  const store = options.store ?? new FsStore(localPath(archive, "archive"));
+  const store = options.store ?? archiveStore(archive);
   const format = await detectFormat(store);
   if (format === undefined) {
     throw new InputError(`${archive}: not a Zarr archive (no zarr.json or .zgroup)`, {

@@ -10,8 +10,10 @@
  *
  * Conventions (each matters to xarray or zarrita; see the tests):
  *   dtype      v2: "<i2", "<f4", ..., char -> "|S1", string -> "|O" + filter {"id": "vlen-utf8"}.
- *              v3: "int16", "float32", ..., string -> "string" with the "vlen-utf8" array-to-bytes
- *              codec, compression after it, as zarr-python 3 writes. char -> the char array
+ *              v3: "int16", "float32", ..., string -> {"name": "fixed_length_utf32"} of
+ *              `stringLength` code points with the "bytes" codec (what xarray writes for the `<Un`
+ *              strings it reads NetCDF strings as), or, without a length, "string" with the
+ *              "vlen-utf8" array-to-bytes codec, as zarr-python 3 writes. char -> the char array
  *              (..., n) is stored as n-byte strings over (...): data type
  *              {"name": "null_terminated_bytes", "configuration": {"length_bytes": n}}, the last
  *              dimension folded away (see v3CharFold), which is what xarray's own to_zarr writes

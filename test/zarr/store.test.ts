@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConversionError } from "../../src/errors.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
 import { MemoryStore } from "../../src/zarr/store/memory.js";
+import { openStore } from "../../src/zarr/store/open.js";
 import type { Store } from "../../src/zarr/store/types.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "zarrify-store-"));
@@ -252,5 +253,26 @@ describe("FsStore locks and leftovers", () => {
     expect(s.getSync("deep/er/k")).toBeUndefined();
     s.setSync("deep/er/k", bytes("sync"));
     expect(text(s.getSync("deep/er/k"))).toBe("sync");
+  });
+});
+
+describe("store descriptions (what workers open)", () => {
+  it("an FsStore describes itself, and openStore opens the same archive", async () => {
+    const root = mkdtempSync(join(tmpdir(), "zarrify-describe-"));
+    try {
+      const a = new FsStore(root);
+      await a.set("g/zarr.json", new TextEncoder().encode("{}"));
+      const d = a.describe();
+      expect(d).toEqual({ kind: "fs", root });
+      // Through structured clone, as a worker receives it.
+      const b = openStore(structuredClone(d));
+      expect(new TextDecoder().decode(await b.get("g/zarr.json"))).toBe("{}");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("a MemoryStore has no description: work on it stays in this process", () => {
+    expect(new MemoryStore().describe()).toBeUndefined();
   });
 });

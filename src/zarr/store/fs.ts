@@ -29,7 +29,7 @@ import { ConversionError, ZarrifyError } from "../../errors.js";
 import { asUserError } from "../../os-error.js";
 import { processIsGone } from "../../process-alive.js";
 import { checkKey, checkPrefix } from "./key.js";
-import type { DirListing, Store, VersionedValue } from "./types.js";
+import type { DirListing, Store, StoreDescription, VersionedValue } from "./types.js";
 
 const fsp = fs.promises;
 const TMP_SUFFIX = ".zarrify-tmp";
@@ -97,6 +97,10 @@ export class FsStore implements Store {
     this.durable = options.durable ?? false;
     this.lockStaleMs = options.lockStaleMs ?? 30_000;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 120_000;
+  }
+
+  describe(): StoreDescription {
+    return { kind: "fs", root: this.root };
   }
 
   private file(key: string): string {

@@ -16,6 +16,11 @@ export class MemoryStore implements Store {
     return [...this.data.keys()];
   }
 
+  /** In this process's memory only: work on it stays on this thread. */
+  describe(): undefined {
+    return undefined;
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     return this.data.get(checkKey(key))?.value.slice();
   }

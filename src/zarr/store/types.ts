@@ -21,6 +21,12 @@ export interface VersionedValue {
   version: string;
 }
 
+/**
+ * A store described so that another thread, process or machine can open it itself (openStore):
+ * workers are handed this, never a Store object or a path. Object stores add their kinds here.
+ */
+export type StoreDescription = { kind: "fs"; root: string };
+
 export interface DirListing {
   /** Full keys of the values directly under the prefix. */
   keys: string[];
@@ -52,4 +58,6 @@ export interface Store {
   list(prefix?: string): Promise<string[]>;
   /** One level of the hierarchy under `prefix` ("" is the root). */
   listDir(prefix: string): Promise<DirListing>;
+  /** How a worker opens this same store; undefined for a store only this process can see. */
+  describe(): StoreDescription | undefined;
 }
