@@ -83,6 +83,15 @@ export function hint(strings: TemplateStringsArray, ...values: (string | number 
   return new Hint(parts);
 }
 
+/**
+ * For error messages and report lines that name an option: rendered at once for this process's
+ * reader, since a message is a plain string.
+ *   message`run needs ${opt("globalStart")} and ${opt("globalEnd")}`
+ */
+export function message(strings: TemplateStringsArray, ...values: (string | number | HintPart)[]) {
+  return hint(strings, ...values).render(processAudience);
+}
+
 /** Who reads `err.hint` in this process; the CLI sets "cli" once at startup (src/cli/bin.ts). */
 let processAudience: Audience = "library";
 

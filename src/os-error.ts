@@ -4,6 +4,7 @@
  * must read as such: one line naming the path, and what to do about it.
  */
 import { ConversionError, InputError, type ZarrifyError } from "./errors.js";
+import { message, opt } from "./hint.js";
 
 export function isOsError(err: unknown): err is NodeJS.ErrnoException {
   const e = err as NodeJS.ErrnoException | undefined;
@@ -35,7 +36,10 @@ const EXPLAIN: Record<string, (reading: boolean) => [string, string]> = {
   ],
   ENOSPC: () => ["no space left on the device", "free some space, or write elsewhere"],
   EDQUOT: () => ["disk quota exceeded", "free some space or write elsewhere"],
-  EMFILE: () => ["too many open files", "raise the limit (ulimit -n) or use fewer --jobs"],
+  EMFILE: () => [
+    "too many open files",
+    message`raise the limit (ulimit -n) or use fewer ${opt("jobs")}`,
+  ],
   ENFILE: () => EXPLAIN.EMFILE(false),
   ENAMETOOLONG: () => ["the path is too long", "choose a shorter path"],
   ELOOP: () => ["too many levels of symbolic links", "check the symbolic links on the path"],

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { formatError } from "../src/cli/report-error.js";
 import { deserializeError, serializeError } from "../src/engine/errors.js";
 import { ConfigError, RegionError, type ZarrifyError } from "../src/errors.js";
-import { hint, opt, setHintAudience, verb } from "../src/hint.js";
+import { hint, hintAudience, message, opt, setHintAudience, verb } from "../src/hint.js";
 import { convertToZarr } from "../src/ops/convert.js";
 import { writeGrid } from "./helpers/grid-nc.js";
 import { cliBin, repoRoot, tempDir } from "./helpers/paths.js";
@@ -166,5 +166,23 @@ describe("one error, two renderings", () => {
     expect(r.stderr).toContain(
       "  hint: choose a new output path, or pass --overwrite to replace it",
     );
+  });
+});
+
+describe("messages that name an option", () => {
+  it("render for this process's reader, like hints", () => {
+    const before = hintAudience();
+    try {
+      setHintAudience("cli");
+      expect(message`${verb("run")} needs ${opt("globalStart")}`).toBe(
+        "zarrify run needs --global-start",
+      );
+      setHintAudience("library");
+      expect(message`${verb("run")} needs ${opt("globalStart")}`).toBe(
+        "runParallel() needs globalStart",
+      );
+    } finally {
+      setHintAudience(before);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * variables are coordinates, what a variable drags along when selected.
  */
 import { ConfigError } from "../errors.js";
-import { hint, opt } from "../hint.js";
+import { hint, message, opt } from "../hint.js";
 import type { Dataset, Variable } from "./types.js";
 
 const TIME_UNITS = /^\s*\w+\s+since\s+/i;
@@ -121,8 +121,8 @@ export function selectVariables(
   const known = new Set([...byName.keys(), ...unrepresentable]);
   const available = () => [...known].join(", ") || "none";
   for (const [flag, list] of [
-    ["--variables", include],
-    ["--drop-variables", drop],
+    [message`${opt("variables")}`, include],
+    [message`${opt("dropVariables")}`, drop],
   ] as const) {
     for (const name of list ?? []) {
       if (!known.has(name)) {

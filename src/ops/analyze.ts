@@ -38,6 +38,7 @@ import {
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, ConversionError, ZarrifyError } from "../errors.js";
+import { message, opt } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB, planBlocks } from "../plan/blocks.js";
@@ -949,7 +950,8 @@ export async function analyzeFile(
       packing,
       compression: await adviseOnCompression(ds, partial, config),
       notes: (ds.unsupported ?? []).map(
-        (u) => `'${u.name}' cannot be converted (${u.reason}); leave it out with --drop-variables`,
+        (u) =>
+          message`'${u.name}' cannot be converted (${u.reason}); leave it out with ${opt("dropVariables", [u.name])}`,
       ),
     };
     if (recommendations.length === 0) {

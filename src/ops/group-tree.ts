@@ -11,7 +11,7 @@
 import type { ZarrifyConfig } from "../config/schema.js";
 import type { Dataset } from "../dataset/types.js";
 import { ConfigError, InputError } from "../errors.js";
-import { hint, opt } from "../hint.js";
+import { hint, message, opt } from "../hint.js";
 import { refuseUnknownChunkDims } from "../plan/chunk-dims.js";
 
 export interface GroupPart {
@@ -136,8 +136,8 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
   const names = nodes.map((n) => namesOf(n.ds));
 
   for (const [flag, list] of [
-    ["--variables", include],
-    ["--drop-variables", drop],
+    [message`${opt("variables")}`, include],
+    [message`${opt("dropVariables")}`, drop],
   ] as const) {
     for (const s of list) {
       if (nodes.some((n, i) => applies(s, n.path, names[i]))) continue;

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { ConfigError, InputError } from "../errors.js";
+import { message, opt } from "../hint.js";
 import { localPath } from "../location.js";
 
 const MAGIC = /[*?[]/;
@@ -93,10 +94,13 @@ export function readFileList(listFile: string): string[] {
   try {
     text = readFileSync(listFile, "utf8");
   } catch (err) {
-    throw new InputError(`--files-from ${listFile}: cannot read it (${(err as Error).message})`, {
-      path: listFile,
-      hint: "give a text file with one input path per line",
-    });
+    throw new InputError(
+      message`${opt("filesFrom")} ${listFile}: cannot read it (${(err as Error).message})`,
+      {
+        path: listFile,
+        hint: "give a text file with one input path per line",
+      },
+    );
   }
   const base = dirname(resolve(listFile));
   return text
@@ -120,9 +124,12 @@ export function parseShard(text: string): Shard {
   const index = m ? Number(m[1]) : Number.NaN;
   const count = m ? Number(m[2]) : Number.NaN;
   if (!m || count < 1 || index >= count) {
-    throw new ConfigError(`--shard '${text}': expected i/n with 0 <= i < n, e.g. 0/4`, {
-      hint: "shard i of n takes every n-th file starting at the i-th; use $SLURM_ARRAY_TASK_ID/$N",
-    });
+    throw new ConfigError(
+      message`${opt("shard")} '${text}': expected i/n with 0 <= i < n, e.g. 0/4`,
+      {
+        hint: "shard i of n takes every n-th file starting at the i-th; use $SLURM_ARRAY_TASK_ID/$N",
+      },
+    );
   }
   return { index, count };
 }

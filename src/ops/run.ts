@@ -13,7 +13,7 @@ import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/s
 import { deserializeError } from "../engine/errors.js";
 import { progressFor } from "../engine/progress.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
-import { hint, opt, verb } from "../hint.js";
+import { hint, message, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
@@ -121,14 +121,20 @@ async function prepareArchive(
     });
   }
   if (run.shard !== undefined) {
-    throw new ConfigError(`--shard needs an existing template: ${run.output} does not exist`, {
-      hint: hint`create it once with ${verb("create-template")}, then start the shards with ${opt("resume", true)}`,
-    });
+    throw new ConfigError(
+      message`${opt("shard")} needs an existing template: ${run.output} does not exist`,
+      {
+        hint: hint`create it once with ${verb("create-template")}, then start the shards with ${opt("resume", true)}`,
+      },
+    );
   }
   if (run.globalStart === undefined || run.globalEnd === undefined) {
-    throw new ConfigError("run needs --global-start and --global-end to create the template", {
-      hint: hint`or create the template with ${verb("create-template")} and pass ${opt("resume", true)}`,
-    });
+    throw new ConfigError(
+      message`${verb("run")} needs ${opt("globalStart")} and ${opt("globalEnd")} to create the template`,
+      {
+        hint: hint`or create the template with ${verb("create-template")} and pass ${opt("resume", true)}`,
+      },
+    );
   }
   const template = run.template ?? files[0];
   const freq =

@@ -23,7 +23,7 @@ import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
-import { hint, opt, verb } from "../hint.js";
+import { hint, message, opt, verb } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
@@ -165,7 +165,7 @@ export async function buildArchive(
   const children = config.group === undefined ? (ds.children?.() ?? []) : [];
   if (children.length > 0) {
     logger.warn(
-      `${verb}: ${ds.path} has groups below the root (${children.map((c) => c.group).join(", ")}); only the root group is written (--group picks another; a single-file convert writes the whole tree)`,
+      `${verb}: ${ds.path} has groups below the root (${children.map((c) => c.group).join(", ")}); only the root group is written (${message`${opt("group")}`} picks another; a single-file convert writes the whole tree)`,
     );
   }
   const planned = planTemplate(ds, variables, {

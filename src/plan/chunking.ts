@@ -21,7 +21,7 @@
  * their own advice. Every access pattern reads such an array in one request.
  */
 import { ConfigError, ConversionError } from "../errors.js";
-import { hint, opt } from "../hint.js";
+import { hint, message, opt } from "../hint.js";
 
 export type AccessPattern = "temporal" | "spatial" | "balanced";
 
@@ -139,7 +139,7 @@ function sizeWarnings(
   const wholeMaps = chunks.every((c, d) => d === timeIndex || c >= shape[d]);
   if (chunkMb < MIN_GOOD_MB && !wholeArray) {
     const advice = wholeMaps
-      ? "each chunk already holds whole maps; give a longer time chunk by hand (--chunking <time dim>:N)"
+      ? message`each chunk already holds whole maps; give a longer time chunk by hand (${opt("chunking")} <time dim>:N)`
       : "raise the target chunk size";
     warnings.push(
       `${pattern} chunks of ${formatMb(chunkMb)} MB are below ${MIN_GOOD_MB} MB: many small reads and many objects in the store; ${advice}`,

@@ -5,7 +5,7 @@
 import { open, stat } from "node:fs/promises";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
-import { hint, opt } from "../hint.js";
+import { hint, message, opt } from "../hint.js";
 import { localPath } from "../location.js";
 import { asUserError } from "../os-error.js";
 import { hdf5Magic, openHdf5 } from "./hdf5.js";
@@ -75,7 +75,7 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
   if (netcdf3Magic(bytes)) {
     if (options.group && options.group !== "/") {
       throw new InputError(
-        `${path}: NetCDF-3 files have no groups, so --group '${options.group}' cannot apply`,
+        message`${path}: NetCDF-3 files have no groups, so ${opt("group", options.group)} cannot apply`,
         { path, hint: hint`leave out ${opt("group")} for this file` },
       );
     }

@@ -5,7 +5,7 @@
  * Start/stop are archive indices, stop exclusive, as Python slices.
  */
 import { ConfigError } from "../errors.js";
-import { hint, opt } from "../hint.js";
+import { hint, message, opt } from "../hint.js";
 
 export interface DimRange {
   start?: number;
@@ -21,7 +21,7 @@ function index(text: string, what: string): number | undefined {
   // Digits only: Number() would also take "0x10" and "1e2".
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n)) {
-    throw new ConfigError(`--region: ${what} '${text}' is not a whole number >= 0`, {
+    throw new ConfigError(message`${opt("region")}: ${what} '${text}' is not a whole number >= 0`, {
       hint: hint`write the region as dim:start:stop, e.g. ${opt("region", "time:0:100")}`,
     });
   }
@@ -34,12 +34,12 @@ export function parseRegion(input: RegionInput): RegionSpec {
     for (const part of input.split(",").filter((p) => p.trim() !== "")) {
       const m = /^\s*([^:\s]+)\s*:([^:]*):([^:]*)$/.exec(part);
       if (!m) {
-        throw new ConfigError(`--region: cannot read '${part}'`, {
+        throw new ConfigError(message`${opt("region")}: cannot read '${part}'`, {
           hint: hint`write the region as dim:start:stop[,dim:start:stop], e.g. ${opt("region", "time:0:100")}`,
         });
       }
       if (Object.hasOwn(out, m[1])) {
-        throw new ConfigError(`--region names '${m[1]}' twice`, {
+        throw new ConfigError(message`${opt("region")} names '${m[1]}' twice`, {
           hint: hint`give each dimension once, e.g. ${opt("region", "time:0:100,lat:0:90")}`,
         });
       }

@@ -81,7 +81,7 @@ describe("selectVariables", () => {
   });
   it("names the unknown variable and lists the real ones", () => {
     expect(() => selectVariables(sample, ["tass"], undefined)).toThrow(
-      /--variables: no variable 'tass'.*variables: t, t_bnds/,
+      /variables: no variable 'tass'.*variables: t, t_bnds/,
     );
     expect(() => selectVariables(sample, undefined, ["zz"])).toThrow(ConfigError);
   });

@@ -144,7 +144,7 @@ describe("readFileList", () => {
     }
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).path).toBe(missing);
-    expect((err as InputError).message).toContain(`--files-from ${missing}: cannot read it`);
+    expect((err as InputError).message).toContain(`filesFrom ${missing}: cannot read it`);
   });
 });
 
@@ -162,7 +162,7 @@ describe("parseShard", () => {
     "refuses %j",
     (text) => {
       expect(() => parseShard(text)).toThrow(ConfigError);
-      expect(() => parseShard(text)).toThrow(`--shard '${text}': expected i/n with 0 <= i < n`);
+      expect(() => parseShard(text)).toThrow(`shard '${text}': expected i/n with 0 <= i < n`);
     },
   );
 });

@@ -296,7 +296,7 @@ describe("small-chunk advice", () => {
       targetChunkSizeMb: 50,
     });
     expect(rec.chunks).toEqual([100, 30, 60]);
-    expect(rec.warnings.join(" ")).toMatch(/already holds whole maps.*--chunking/);
+    expect(rec.warnings.join(" ")).toMatch(/already holds whole maps.*chunking/);
     expect(rec.warnings.join(" ")).not.toMatch(/raise the target/);
   });
   it("says to raise the target when the maps are cut", () => {

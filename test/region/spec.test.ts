@@ -102,9 +102,7 @@ describe("parseRegion: objects", () => {
 
 describe("parseRegion: mistakes untyped callers can make", () => {
   it("refuses a dimension named twice in the string", () => {
-    expect(() => parseRegion("time:0:10,lat:0:5,time:10:20")).toThrow(
-      /--region names 'time' twice/,
-    );
+    expect(() => parseRegion("time:0:10,lat:0:5,time:10:20")).toThrow(/region names 'time' twice/);
     // Names that happen to be Object.prototype members are ordinary dimension names.
     expect(parseRegion("constructor:0:1")).toEqual({ constructor: { start: 0, stop: 1 } });
   });
