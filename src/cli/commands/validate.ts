@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { localPath } from "../../location.js";
 import { formatValidateReport, validateArchive } from "../../ops/validate.js";
 import { addCommonOptions, type CommonFlags } from "../common.js";
 import type { CliContext } from "../context.js";
@@ -7,12 +6,14 @@ import { EXIT } from "../report-error.js";
 
 export function validateCommand(ctx: CliContext): Command {
   const cmd = new Command("validate")
-    .description("report an archive's time range, variables, value ranges and missing time steps")
+    .description(
+      "report an archive's time range, variables, value ranges, the time steps not written yet and those written but empty",
+    )
     .argument("<archive>", "a Zarr archive (v2 or v3)")
     .option("--json", "print the report as JSON")
     .option(
       "--require-complete",
-      `exit with code ${EXIT.incomplete} when any time step holds no data`,
+      `exit with code ${EXIT.incomplete} when any time step is not written (never, partly, or its chunks are gone)`,
     );
   addCommonOptions(cmd);
   cmd.addHelpText(
@@ -24,9 +25,6 @@ Examples:
   );
   cmd.action(async (archive: string, flags: CommonFlags & Record<string, unknown>) => {
     const logger = ctx.logger(flags.verbose);
-    // The library's validateArchive does not check yet; refuse a URL here rather than report on
-    // a local directory named after its scheme.
-    localPath(archive, "archive");
     const report = await validateArchive(archive, { logger });
     ctx.out(flags.json ? JSON.stringify(report, null, 2) : formatValidateReport(report));
     if (flags.requireComplete && !report.complete) ctx.exitCode = EXIT.incomplete;
