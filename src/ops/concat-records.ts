@@ -21,10 +21,9 @@ import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { openDataset } from "../readers/index.js";
-import { FsStore } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
-import { stageOutput } from "./output.js";
+import { newArchiveStore } from "./output.js";
 import { packPlan } from "./packing.js";
 import type { Layout } from "./region.js";
 import { type InputScan, scanInputs } from "./scan-inputs.js";
@@ -129,9 +128,7 @@ export async function convertRecords(
     `convert: ${files.length} files joined along '${dim}' (no CF time coordinate) in ${by} order, ${total} records`,
   );
 
-  const staged = run.store ? undefined : await stageOutput(resolve(output), run.overwrite ?? false);
-  const store = run.store ?? new FsStore(staged?.staging ?? output);
-  const archive = staged?.staging ?? output;
+  const { store, staged, path: archive } = await newArchiveStore(resolve(output), run, logger);
   try {
     const first = await openDataset(files[0].path, { group: config.group });
     let built: Awaited<ReturnType<typeof buildRecordArchive>>;

@@ -19,10 +19,9 @@ import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.js";
-import { FsStore } from "../zarr/store/fs.js";
 import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
-import { stageOutput } from "./output.js";
+import { newArchiveStore } from "./output.js";
 import { scanInputs } from "./scan-inputs.js";
 import { buildArchive, templateTime } from "./template.js";
 import { writeFilesInTurn } from "./write-files.js";
@@ -136,9 +135,7 @@ export async function convertMany(
     `convert: ${axes.length} files in time order, ${dates.length} steps from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])}${freq === "irregular" ? " (irregular steps)" : ` every ${freq}`}`,
   );
 
-  const staged = run.store ? undefined : await stageOutput(resolve(output), run.overwrite ?? false);
-  const store = run.store ?? new FsStore(staged?.staging ?? output);
-  const archive = staged?.staging ?? output;
+  const { store, staged, path: archive } = await newArchiveStore(resolve(output), run, logger);
   try {
     const first = await openDataset(axes[0].path, { group: config.group });
     let built: Awaited<ReturnType<typeof buildArchive>>;

@@ -20,13 +20,12 @@ import { keepStringsWhole } from "../plan/output-chunks.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
 import { recordWritten } from "../region/state.js";
-import { FsStore } from "../zarr/store/fs.js";
 import { convertMany } from "./concat.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { treeParts } from "./group-tree.js";
 import { collectInputs } from "./inputs.js";
 import { splitOptions } from "./options.js";
-import { stageOutput } from "./output.js";
+import { newArchiveStore } from "./output.js";
 import { packPlan, reportOutOfRange } from "./packing.js";
 import { sizeStrings } from "./strings.js";
 
@@ -129,12 +128,7 @@ export async function convertToZarr(
       );
     }
 
-    const staged = run.store
-      ? undefined
-      : await stageOutput(outputPath, run.overwrite ?? false, (dir) =>
-          logger.info(`convert: removed ${dir}, left by an interrupted run`),
-        );
-    const store = run.store ?? new FsStore(staged?.staging ?? output);
+    const { store, staged } = await newArchiveStore(outputPath, run, logger);
     const reporter = progressFor(run.progress, "convert");
     const sequence = sequenceProgress(reporter.update, plans.map(planBytes));
     try {

@@ -15,8 +15,11 @@ import { basename, dirname, join } from "node:path";
 import { onInterrupt } from "../cleanup.js";
 import { ConfigError } from "../errors.js";
 import { hint, opt } from "../hint.js";
+import type { Logger } from "../log.js";
 import { asUserError } from "../os-error.js";
 import { processIsGone } from "../process-alive.js";
+import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
 
 export interface StagedOutput {
   /** Where to write while working. */
@@ -138,4 +141,21 @@ export async function stageOutput(
       await rm(staging, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The store a new archive is written through: the caller's own (library callers, tests; nothing
+ * is staged then), or a staging directory for `output` that commit() renames into place.
+ * `path` is where the archive is while it is written.
+ */
+export async function newArchiveStore(
+  output: string,
+  run: { store?: Store; overwrite?: boolean },
+  logger: Logger,
+): Promise<{ store: Store; staged?: StagedOutput; path: string }> {
+  if (run.store) return { store: run.store, path: output };
+  const staged = await stageOutput(output, run.overwrite ?? false, (dir) =>
+    logger.info(`convert: removed ${dir}, left by an interrupted run`),
+  );
+  return { store: new FsStore(staged.staging), staged, path: staged.staging };
 }
