@@ -35,11 +35,8 @@ against xr.open_zarr(ARCHIVE, group=G); "mode" then starts with "per group".
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import traceback
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_xarray as cx  # noqa: E402 - the comparison rules live there
@@ -204,15 +201,7 @@ def compare(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    try:
-        warnings.simplefilter("ignore")
-        result = compare(args)
-    except Exception:  # noqa: BLE001 - the contract is exit 2 + traceback
-        traceback.print_exc()
-        return 2
-    print(json.dumps(result, default=str))
-    return 0
+    return cx.main(argv, parse=parse_args, run=compare)
 
 
 if __name__ == "__main__":

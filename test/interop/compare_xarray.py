@@ -140,11 +140,13 @@ class SourceUnreadable(Exception):
     """The source cannot be read at the current strength; try a weaker one."""
 
 
-def main(argv: list[str]) -> int:
-    args = parse_args(argv)
+def main(argv: list[str], parse=None, run=None) -> int:
+    """The contract of this script and of compare_datatree.py, which passes its own parse/run:
+    one JSON object on stdout and exit 0, or exit 2 with a traceback."""
+    args = (parse or parse_args)(argv)
     try:
         warnings.simplefilter("ignore")
-        result = compare(args)
+        result = (run or compare)(args)
     except Exception:  # noqa: BLE001 - the contract is exit 2 + traceback
         traceback.print_exc()
         return 2
