@@ -3,7 +3,7 @@
  * archive must equal xarray's open_mfdataset(combine="nested", concat_dim="report").
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
@@ -165,12 +165,15 @@ describe("convert along a record dimension without CF times", () => {
   it("refuses an input without the dimension, naming the file and listing its dimensions", async () => {
     const dir = tempDir();
     const [good] = makeObs(dir, [{ name: "o1.nc", records: 2 }]);
-    const other = join(repoRoot, "test/fixtures/nc4_chunked.nc");
+    // Beside the good file and sorting after it: inputs are joined in path order, so where the
+    // clone lives must not decide which file is first.
+    const other = join(dir, "p_nc4_chunked.nc");
+    copyFileSync(join(repoRoot, "test/fixtures/nc4_chunked.nc"), other);
     const err = await convertToZarr([good, other], join(dir, "x.zarr"), {
       timeDim: "report",
     }).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toContain("nc4_chunked.nc: has no dimension 'report'");
+    expect(err.message).toContain("p_nc4_chunked.nc: has no dimension 'report'");
   });
 
   it("create-template along a dimension without times says to use convert instead", async () => {
