@@ -2,14 +2,15 @@
  * `openDataset`: sniff the magic bytes and hand the file to the reader that knows the format.
  * Anything we cannot read gets an InputError that says what the file looks like instead.
  */
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { hint, message, opt } from "../hint.js";
 import { localPath } from "../location.js";
 import { asUserError } from "../os-error.js";
+import { type ByteSource, FileByteSource } from "./byte-source.js";
 import { hdf5Magic, openHdf5 } from "./hdf5.js";
-import { netcdf3Magic, openNetcdf3 } from "./netcdf3.js";
+import { netcdf3Magic, openNetcdf3Source } from "./netcdf3.js";
 
 export interface OpenOptions {
   /** HDF5 group path to open instead of the root ("/grp1", "a/b"). */
@@ -47,6 +48,7 @@ function describe(bytes: Uint8Array): string {
 export async function openDataset(path: string, options: OpenOptions = {}): Promise<Dataset> {
   localPath(path, "input");
   let bytes: Uint8Array;
+  let source: ByteSource | undefined;
   try {
     const info = await stat(path);
     if (info.isDirectory()) {
@@ -55,15 +57,10 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
         hint: "pass the .nc files inside it, or a glob such as 'dir/*.nc'",
       });
     }
-    const handle = await open(path, "r");
-    try {
-      const buffer = new Uint8Array(Math.min(SNIFF_BYTES, info.size));
-      await handle.read(buffer, 0, buffer.length, 0);
-      bytes = buffer;
-    } finally {
-      await handle.close();
-    }
+    source = await FileByteSource.open(path);
+    bytes = await source.read(0, Math.min(SNIFF_BYTES, info.size));
   } catch (err) {
+    await source?.close().catch(() => {});
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
@@ -74,13 +71,16 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
 
   if (netcdf3Magic(bytes)) {
     if (options.group && options.group !== "/") {
+      await source.close();
       throw new InputError(
         message`${path}: NetCDF-3 files have no groups, so ${opt("group", options.group)} cannot apply`,
         { path, hint: hint`leave out ${opt("group")} for this file` },
       );
     }
-    return openNetcdf3(path);
+    return openNetcdf3Source(source);
   }
+  // h5wasm opens the path itself (it needs a filesystem path).
+  await source.close();
   if (hdf5Magic(bytes)) return openHdf5(path, { group: options.group });
   throw new InputError(`${path}: not a NetCDF or HDF5 file: ${describe(bytes)}`, {
     path,

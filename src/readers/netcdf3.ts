@@ -2,9 +2,9 @@
  * Streaming NetCDF-3 reader (CDF-1 classic, CDF-2 64-bit offset, CDF-5 64-bit data). Opening reads
  * only the header; `variable.read` fetches just the bytes of the requested hyperslab.
  */
-import { open } from "node:fs/promises";
 import type { Dataset, SourceFormat, Variable } from "../dataset/types.js";
 import { InputError } from "../errors.js";
+import { type ByteSource, FileByteSource } from "./byte-source.js";
 import { type CdfVersion, magicVersion, parseHeader } from "./netcdf3/header.js";
 import { computeLayout, type VarLayout } from "./netcdf3/layout.js";
 import { readSlab } from "./netcdf3/slab.js";
@@ -21,30 +21,36 @@ export function netcdf3Magic(bytes: Uint8Array): SourceFormat | undefined {
   return v === undefined ? undefined : FORMATS[v];
 }
 
+/** Open a local NetCDF-3 file (see `openNetcdf3Source` for any other byte source). */
 export async function openNetcdf3(path: string): Promise<Dataset> {
-  const fail = (message: string): never => {
-    throw new InputError(`${path}: ${message}`, { path });
-  };
-  let fh: Awaited<ReturnType<typeof open>>;
+  let source: ByteSource;
   try {
-    fh = await open(path, "r");
+    source = await FileByteSource.open(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : (err as Error).message;
     throw new InputError(`${path}: cannot open input: ${why}`, { path, cause: err });
   }
+  return openNetcdf3Source(source);
+}
+
+/** A NetCDF-3 Dataset over `source`, which it owns: closing the Dataset closes the source. */
+export async function openNetcdf3Source(source: ByteSource): Promise<Dataset> {
+  const path = source.describe();
+  const fail = (message: string): never => {
+    throw new InputError(`${path}: ${message}`, { path });
+  };
   try {
-    const { size: fileSize } = await fh.stat();
-    const header = await parseHeader(fh, fileSize, fail);
+    const fileSize = await source.size();
+    const header = await parseHeader(source, fileSize, fail);
     const layout = computeLayout(header, fileSize, fail);
     let closed = false;
-    const handle = fh;
 
     const makeVariable = (v: VarLayout): Variable => {
       const { header: h, shape } = v;
       const dtype = h.type.dtype;
       const src = {
-        fh: handle,
+        source,
         begin: v.begin,
         shape,
         strides: v.strides,
@@ -88,11 +94,11 @@ export async function openNetcdf3(path: string): Promise<Dataset> {
       close: async () => {
         if (closed) return;
         closed = true;
-        await handle.close();
+        await source.close();
       },
     };
   } catch (err) {
-    await fh.close().catch(() => {});
+    await source.close().catch(() => {});
     if (err instanceof InputError) throw err;
     throw new InputError(`${path}: cannot read NetCDF-3 file: ${(err as Error).message}`, {
       path,

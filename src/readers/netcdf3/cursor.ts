@@ -2,8 +2,7 @@
  * Sequential big-endian reader over the start of a file, filled by positioned reads on demand so a
  * header of any size is read incrementally and the data section is never touched.
  */
-import type { FileHandle } from "node:fs/promises";
-import { readFully } from "./io.js";
+import { type ByteSource, readInto } from "../byte-source.js";
 
 const FIRST_READ = 64 * 1024;
 const MAX_READ = 16 * 1024 * 1024;
@@ -18,7 +17,7 @@ export class HeaderCursor {
   private nextRead = FIRST_READ;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly source: ByteSource,
     readonly fileSize: number,
     /** Throws the caller's InputError; the cursor knows offsets, not file names. */
     private readonly fail: (message: string) => never,
@@ -40,7 +39,7 @@ export class HeaderCursor {
     const size = Math.min(Math.max(n, this.nextRead), this.remaining);
     this.nextRead = Math.min(this.nextRead * 2, MAX_READ);
     const buf = new Uint8Array(size);
-    const got = await readFully(this.fh, buf, 0, size, this.pos);
+    const got = await readInto(this.source, buf, 0, size, this.pos);
     if (got < n) {
       this.fail(
         `truncated header: expected ${n} bytes at offset ${this.pos} (file shrank to ${this.pos + got} bytes while reading)`,

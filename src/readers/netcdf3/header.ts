@@ -3,8 +3,9 @@
  * checked against the bytes the file can still hold before anything is allocated, so a corrupt
  * header fails with a message instead of a giant allocation or a crash.
  */
-import type { FileHandle } from "node:fs/promises";
+
 import type { Attrs, DType } from "../../dataset/types.js";
+import type { ByteSource } from "../byte-source.js";
 import { decodeAttr } from "./attrs.js";
 import { HeaderCursor } from "./cursor.js";
 import { type NcType, ncType } from "./nctypes.js";
@@ -61,12 +62,12 @@ export function magicVersion(bytes: Uint8Array): CdfVersion | undefined {
 }
 
 export async function parseHeader(
-  fh: FileHandle,
+  source: ByteSource,
   fileSize: number,
   fail: (message: string) => never,
 ): Promise<NcHeader> {
   if (fileSize === 0) fail("file is empty");
-  const c = new HeaderCursor(fh, fileSize, fail);
+  const c = new HeaderCursor(source, fileSize, fail);
   await c.ensure(Math.min(4, fileSize));
   const magic = c.bytes(Math.min(4, fileSize));
   const version = magicVersion(magic);

@@ -2,12 +2,11 @@
  * Hyperslab reads: turn (start, count) into byte runs on disk, read them with as few positioned
  * reads as makes sense, and byte-swap the result in place into a native typed array.
  */
-import type { FileHandle } from "node:fs/promises";
 import type { DataArray, DType } from "../../dataset/types.js";
-import { readFully } from "./io.js";
+import { type ByteSource, readInto } from "../byte-source.js";
 
 export interface SlabSource {
-  fh: FileHandle;
+  source: ByteSource;
   begin: number;
   shape: number[];
   /** Byte strides per dimension. */
@@ -93,7 +92,7 @@ export async function readSlab(
   // allocUnsafeSlow: not pooled, so byteOffset is 0 and the typed array owns the whole buffer.
   const out = Buffer.allocUnsafeSlow(total);
   if (total > 0) {
-    const tasks = makeTasks(src.fh, planRuns(src, start, count), out, onShortRead);
+    const tasks = makeTasks(src.source, planRuns(src, start, count), out, onShortRead);
     await runBounded(tasks, IN_FLIGHT);
     swapInPlace(out, src.elSize);
   }
@@ -101,14 +100,14 @@ export async function readSlab(
 }
 
 function* makeTasks(
-  fh: FileHandle,
+  source: ByteSource,
   plan: RunPlan,
   out: Buffer,
   onShortRead: (position: number, wanted: number, got: number) => never,
 ): Generator<Task> {
   const { runBytes } = plan;
   const read = async (buf: Uint8Array, at: number, len: number, pos: number) => {
-    const got = await readFully(fh, buf, at, len, pos);
+    const got = await readInto(source, buf, at, len, pos);
     if (got < len) onShortRead(pos, len, got);
   };
 
