@@ -1,3 +1,11 @@
+export {
+  type ConfigAnswers,
+  configFromAnswers,
+  configYaml,
+  defaultAnswers,
+} from "./analyze/config-answers.js";
+export type { AnalyzeReport } from "./analyze/report.js";
+export { formatAnalyzeReport } from "./analyze/text.js";
 export { type ConfigInput, resolveConfig, type ZarrifyConfig } from "./config/schema.js";
 export { ZarrConverter } from "./converter.js";
 export type {
@@ -18,16 +26,7 @@ export {
   ZarrifyError,
 } from "./errors.js";
 export { createLogger, type Logger } from "./log.js";
-export {
-  type AnalyzeOptions,
-  type AnalyzeReport,
-  analyzeFile,
-  type ConfigAnswers,
-  configFromAnswers,
-  configYaml,
-  defaultAnswers,
-  formatAnalyzeReport,
-} from "./ops/analyze.js";
+export { type AnalyzeOptions, analyzeFile } from "./ops/analyze.js";
 export { type AppendOptions, type AppendResult, appendToZarr } from "./ops/append.js";
 export { type ConvertOptions, convertToZarr } from "./ops/convert.js";
 export type { ConvertResult } from "./ops/convert-types.js";

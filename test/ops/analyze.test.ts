@@ -7,17 +7,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configYaml, defaultAnswers } from "../../src/analyze/config-answers.js";
+import type { AnalyzeReport } from "../../src/analyze/report.js";
+import { formatAnalyzeReport } from "../../src/analyze/text.js";
 import { loadConfigFile, parseConfigText } from "../../src/config/load.js";
 import { resolveConfig } from "../../src/config/schema.js";
 import { InputError } from "../../src/errors.js";
-import {
-  type AnalyzeReport,
-  analyzeFile,
-  configYaml,
-  defaultAnswers,
-  formatAnalyzeReport,
-  sampleRuns,
-} from "../../src/ops/analyze.js";
+import { analyzeFile } from "../../src/ops/analyze.js";
 import type { AccessPattern } from "../../src/plan/chunking.js";
 import { parseCompression } from "../../src/zarr/compression.js";
 import { runCli } from "../helpers/cli.js";
@@ -367,43 +363,6 @@ describe("analyzeFile on a variable smaller than the target chunk", () => {
       expect(pa?.warnings).toEqual([]);
     }
     expect(formatAnalyzeReport(r)).not.toMatch(/warning/);
-  });
-});
-
-describe("sampleRuns", () => {
-  const covered = (runs: { start: number; length: number }[]) =>
-    runs.reduce((n, r) => n + r.length, 0);
-
-  it("takes whole source chunks, evenly spaced, within the budget", () => {
-    // 100 steps of 1 KB in source chunks of 10 steps; 30 KB allows three chunks.
-    const runs = sampleRuns(100, 1024, 10, 30 * 1024);
-    expect(runs).toEqual([
-      { start: 0, length: 10 },
-      { start: 30, length: 10 },
-      { start: 60, length: 10 },
-    ]);
-  });
-
-  it("clips the last chunk and never takes more than there is", () => {
-    expect(sampleRuns(25, 1, 10, 1e9)).toEqual([
-      { start: 0, length: 10 },
-      { start: 10, length: 10 },
-      { start: 20, length: 5 },
-    ]);
-    expect(sampleRuns(0, 8, 1, 100)).toEqual([]);
-  });
-
-  it("falls back to a few short runs when one source chunk exceeds the budget", () => {
-    const runs = sampleRuns(7300, 120, 7300, 100 * 1024);
-    expect(runs).toHaveLength(8);
-    expect(covered(runs) * 120).toBeLessThanOrEqual(100 * 1024);
-    expect(runs.every((r, i) => i === 0 || r.start >= runs[i - 1].start + runs[i - 1].length)).toBe(
-      true,
-    );
-  });
-
-  it("reads at least one step even when a step exceeds the budget", () => {
-    expect(sampleRuns(10, 1e9, 1, 1e6)).toEqual([{ start: 0, length: 1 }]);
   });
 });
 

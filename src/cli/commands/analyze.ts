@@ -1,17 +1,13 @@
 import { access, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
+import { type ConfigAnswers, configYaml, defaultAnswers } from "../../analyze/config-answers.js";
+import type { AnalyzeReport } from "../../analyze/report.js";
+import { formatAnalyzeReport } from "../../analyze/text.js";
 import { configFromEnv } from "../../config/load.js";
 import { resolveConfig } from "../../config/schema.js";
 import { ConfigError, ConversionError } from "../../errors.js";
-import {
-  type AnalyzeReport,
-  analyzeFile,
-  type ConfigAnswers,
-  configYaml,
-  defaultAnswers,
-  formatAnalyzeReport,
-} from "../../ops/analyze.js";
+import { analyzeFile } from "../../ops/analyze.js";
 import { ACCESS_PATTERNS, type AccessPattern } from "../../plan/chunking.js";
 import { parseCompression } from "../../zarr/compression.js";
 import {
