@@ -1,39 +1,77 @@
 /**
- * What a worker needs to know to do its share: structured-clone friendly, so it crosses the
- * worker boundary as is. Data never crosses it — workers read the source and write the store
+ * What the engine is asked to do, for every verb alike: write blocks of output chunks, each
+ * assembled from pieces of one or more input files. Structured-clone friendly, so it crosses the
+ * worker boundary as is. Data never crosses it — workers read the inputs and write the store
  * themselves, so the main thread only moves small messages.
  */
 
 import type { HintPart } from "../hint.js";
 import type { Block } from "../plan/blocks.js";
-import type { WritePlan } from "../plan/write-plan.js";
+import type { ArrayPacking } from "../plan/packing.js";
+import type { StoredForm } from "../region/values.js";
+import type { ArrayMeta } from "../zarr/metadata.js";
 import type { StoreDescription } from "../zarr/store/types.js";
 
+export interface InputRef {
+  path: string;
+  group?: string;
+}
+
 export interface EngineJob {
-  source: { path: string; group?: string };
+  inputs: InputRef[];
   /** The Zarr store being written, for the worker to open itself. */
   store: StoreDescription;
-  plan: WritePlan;
+  /** The archive's arrays, as stored. */
+  arrays: ArrayMeta[];
+}
+
+/** How a file's values become the archive's stored values. */
+export type ValueMapping =
+  /** Stored as read. */
+  | { kind: "same" }
+  /** Float values packed into an integer dtype (convert's packing plan). */
+  | { kind: "pack"; packing: ArrayPacking }
+  /** Through their physical meaning, from the file's stored form to the archive's. */
+  | { kind: "form"; src: StoredForm; dst: StoredForm };
+
+/** One input's share of a block: a box of the archive read from a variable of that input. */
+export interface Piece {
+  /** Index into EngineJob.inputs. */
+  input: number;
+  variable: string;
+  /** The box in archive coordinates, inside the task's block. */
+  start: number[];
+  count: number[];
+  /** Where `start` is in the source variable. */
+  from: number[];
+  mapping: ValueMapping;
 }
 
 export interface EngineTask {
-  /** Index into plan.arrays. */
+  /** Index into EngineJob.arrays. */
   array: number;
+  /** A box of the array; chunks it covers only in part are merged, not overwritten. */
   block: Block;
+  /** Not overlapping; cells of the block no piece covers are left as the archive has them. */
+  pieces: Piece[];
+}
+
+export interface TaskResult {
+  chunks: number;
+  /** Chunks shared with another writer, merged with compare-and-swap. */
+  merged: number;
+  conflicts: number;
+  bytesRead: number;
+  bytesWritten: number;
+  /** Values outside the archive's packing range (clipped to it), per piece. */
+  outOfRange: number[];
 }
 
 export type WorkerRequest = { type: "task"; id: number; task: EngineTask } | { type: "close" };
 
 export type WorkerReply =
   | { type: "ready" }
-  | {
-      type: "done";
-      id: number;
-      chunks: number;
-      bytesRead: number;
-      bytesWritten: number;
-      outOfRange: number;
-    }
+  | ({ type: "done"; id: number } & TaskResult)
   | { type: "error"; id: number | null; error: SerializedError };
 
 export interface SerializedError {

@@ -1,15 +1,14 @@
 /**
- * Runs block tasks on worker threads (or inline, for small jobs and non-filesystem stores) with a
- * fixed number in flight, so memory stays bounded whatever the input size.
+ * Runs engine tasks on worker threads, one task in flight per worker, so memory stays bounded
+ * whatever the input size.
  */
 import { Worker } from "node:worker_threads";
 import { onInterrupt } from "../cleanup.js";
 import { ConversionError } from "../errors.js";
 import { deserializeError } from "./errors.js";
-import type { EngineJob, EngineTask, WorkerReply } from "./job.js";
-import type { BlockResult } from "./write-block.js";
+import type { EngineJob, EngineTask, TaskResult, WorkerReply } from "./job.js";
 
-export type TaskDone = (task: EngineTask, result: BlockResult) => void;
+export type TaskDone = (task: EngineTask, result: TaskResult) => void;
 
 /**
  * Built code starts `worker.js` directly. Under the test runner the engine runs from TypeScript
@@ -79,7 +78,7 @@ export async function runOnWorkers(
   });
   try {
     await done;
-    // Workers close their source files on "close"; wait so the caller can rename the output safely.
+    // Workers close their input files on "close"; wait so the caller can commit the output safely.
     await Promise.all(exits);
   } finally {
     forget();

@@ -1,25 +1,104 @@
 /**
- * Execute a WritePlan: cut every array into read blocks and write them, on worker threads when the
- * job is big enough to pay for starting them, inline otherwise.
+ * Running engine tasks: on worker threads when the job is big enough to pay for starting them
+ * (and the store can be opened by another thread), inline otherwise. Every verb comes here: convert
+ * through executePlan, region writes with the tasks plan/region-tasks.ts makes.
  */
 import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
-import { ConversionError, ZarrifyError } from "../errors.js";
-import { type Block, planBlocks } from "../plan/blocks.js";
+import { planBlocks } from "../plan/blocks.js";
 import type { WritePlan } from "../plan/write-plan.js";
+import { product } from "../util/shape.js";
+import type { ArrayMeta } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store/types.js";
-import type { EngineTask } from "./job.js";
+import { InputCache } from "./inputs.js";
+import type { EngineTask, InputRef, TaskResult } from "./job.js";
+import { arrayMetaFor } from "./metadata.js";
 import { runOnWorkers } from "./pool.js";
 import type { ProgressListener } from "./progress.js";
-import { type BlockResult, writeBlock } from "./write-block.js";
-import { zarrSink } from "./zarr-sink.js";
+import { writeTask } from "./write-task.js";
 
 /** Below this much data, starting worker threads (and a WASM instance each) costs more than it saves. */
 const WORKER_THRESHOLD_BYTES = 32 * 1024 * 1024;
 
+export interface EngineRun {
+  inputs: InputRef[];
+  arrays: ArrayMeta[];
+  tasks: EngineTask[];
+  /** Workers open their own through its description; a store without one keeps work inline. */
+  store: Store;
+  jobs: number;
+  /** Inputs the caller has open already, read inline instead of opened again. */
+  lent?: ReadonlyMap<number, Dataset>;
+  onProgress?: ProgressListener;
+  /** Each finished task with its result, in the order they finish. */
+  onTask?: (task: EngineTask, result: TaskResult) => void;
+}
+
+export interface EngineTotals {
+  chunks: number;
+  merged: number;
+  conflicts: number;
+  bytesRead: number;
+  bytesWritten: number;
+  workers: number;
+}
+
+export function taskBytes(task: EngineTask, arrays: readonly ArrayMeta[]): number {
+  return product(task.block.count) * DTYPE_SIZE[arrays[task.array].dtype];
+}
+
+export async function execute(run: EngineRun): Promise<EngineTotals> {
+  const { tasks, arrays } = run;
+  const totalBytes = tasks.reduce((n, t) => n + taskBytes(t, arrays), 0);
+  const totals: EngineTotals = {
+    chunks: 0,
+    merged: 0,
+    conflicts: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    workers: 0,
+  };
+  let doneBytes = 0;
+  let doneTasks = 0;
+  const progress = () =>
+    run.onProgress?.({ doneBytes, totalBytes, doneTasks, totalTasks: tasks.length });
+  const onDone = (task: EngineTask, r: TaskResult) => {
+    totals.chunks += r.chunks;
+    totals.merged += r.merged;
+    totals.conflicts += r.conflicts;
+    totals.bytesRead += r.bytesRead;
+    totals.bytesWritten += r.bytesWritten;
+    run.onTask?.(task, r);
+    doneBytes += taskBytes(task, arrays);
+    doneTasks++;
+    progress();
+  };
+  progress();
+
+  const described = run.store.describe();
+  if (described !== undefined && run.jobs > 1 && totalBytes >= WORKER_THRESHOLD_BYTES) {
+    totals.workers = Math.min(run.jobs, tasks.length);
+    await runOnWorkers(
+      { inputs: run.inputs, store: described, arrays },
+      tasks,
+      run.jobs,
+      onDone,
+    );
+    return totals;
+  }
+  const files = new InputCache(run.inputs, run.lent);
+  try {
+    for (const task of tasks) {
+      onDone(task, await writeTask(task, arrays, run.inputs, files, run.store));
+    }
+  } finally {
+    await files.close();
+  }
+  return totals;
+}
+
 export interface ExecuteOptions {
   plan: WritePlan;
   dataset: Dataset;
-  /** Workers open their own through its description; a store without one keeps work inline. */
   store: Store;
   jobs: number;
   /** Upper bound on one read block, in bytes; each worker holds one block at a time. */
@@ -36,10 +115,7 @@ export interface ExecuteResult {
   outOfRange: Record<string, number>;
 }
 
-function blockBytes(block: Block, itemSize: number): number {
-  return block.count.reduce((a, b) => a * b, itemSize);
-}
-
+/** A new archive's tasks: every chunk of every array, read from the one input in source-aligned blocks. */
 export function planTasks(plan: WritePlan, maxBlockBytes: number): EngineTask[] {
   const tasks: EngineTask[] = [];
   plan.arrays.forEach((array, index) => {
@@ -50,71 +126,50 @@ export function planTasks(plan: WritePlan, maxBlockBytes: number): EngineTask[] 
       sourceChunks: array.sourceChunks,
       maxBlockBytes,
     });
-    for (const block of blocks) tasks.push({ array: index, block });
+    for (const block of blocks) {
+      tasks.push({
+        array: index,
+        block,
+        pieces: [
+          {
+            input: 0,
+            variable: array.source,
+            start: block.start,
+            count: block.count,
+            from: block.start,
+            mapping: array.packing ? { kind: "pack", packing: array.packing } : { kind: "same" },
+          },
+        ],
+      });
+    }
   });
   return tasks;
 }
 
+/** Writes every chunk of a plan made from one dataset (convert, --compute, analyze's test run). */
 export async function executePlan(options: ExecuteOptions): Promise<ExecuteResult> {
   const { plan, dataset } = options;
-  const tasks = planTasks(plan, options.maxBlockBytes);
-  const sizeOf = (t: EngineTask) => blockBytes(t.block, DTYPE_SIZE[plan.arrays[t.array].dtype]);
-  const totalBytes = tasks.reduce((n, t) => n + sizeOf(t), 0);
-  const totals: ExecuteResult = {
-    chunks: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
-    workers: 0,
-    outOfRange: {},
-  };
-  let doneBytes = 0;
-  let doneTasks = 0;
-  const onDone = (task: EngineTask, r: BlockResult) => {
-    totals.chunks += r.chunks;
-    totals.bytesRead += r.bytesRead;
-    totals.bytesWritten += r.bytesWritten;
-    if (r.outOfRange > 0) {
+  const outOfRange: Record<string, number> = {};
+  const done = await execute({
+    inputs: [{ path: dataset.path, group: dataset.group === "/" ? undefined : dataset.group }],
+    arrays: plan.arrays.map((a) => arrayMetaFor(a, plan.zarrFormat)),
+    tasks: planTasks(plan, options.maxBlockBytes),
+    store: options.store,
+    jobs: options.jobs,
+    lent: new Map([[0, dataset]]),
+    onProgress: options.onProgress,
+    onTask(task, r) {
+      const clipped = r.outOfRange.reduce((a, b) => a + b, 0);
+      if (clipped === 0) return;
       const name = plan.arrays[task.array].name;
-      totals.outOfRange[name] = (totals.outOfRange[name] ?? 0) + r.outOfRange;
-    }
-    doneBytes += sizeOf(task);
-    doneTasks++;
-    options.onProgress?.({ doneBytes, totalBytes, doneTasks, totalTasks: tasks.length });
+      outOfRange[name] = (outOfRange[name] ?? 0) + clipped;
+    },
+  });
+  return {
+    chunks: done.chunks,
+    bytesRead: done.bytesRead,
+    bytesWritten: done.bytesWritten,
+    workers: done.workers,
+    outOfRange,
   };
-  options.onProgress?.({ doneBytes, totalBytes, doneTasks, totalTasks: tasks.length });
-
-  const described = options.store.describe();
-  if (described !== undefined && options.jobs > 1 && totalBytes >= WORKER_THRESHOLD_BYTES) {
-    totals.workers = Math.min(options.jobs, tasks.length);
-    await runOnWorkers(
-      {
-        source: { path: dataset.path, group: dataset.group === "/" ? undefined : dataset.group },
-        store: described,
-        plan,
-      },
-      tasks,
-      options.jobs,
-      onDone,
-    );
-    return totals;
-  }
-
-  const sink = zarrSink(options.store, plan.zarrFormat);
-  const variables = new Map(dataset.variables.map((v) => [v.name, v]));
-  for (const task of tasks) {
-    const array = plan.arrays[task.array];
-    const variable = variables.get(array.source);
-    if (!variable)
-      throw new ConversionError(`variable ${array.source} missing from ${dataset.path}`);
-    try {
-      onDone(task, await writeBlock(variable, array, task.block, sink));
-    } catch (err) {
-      if (err instanceof ZarrifyError) throw err;
-      throw new ConversionError(
-        `${dataset.path}: writing variable '${array.source}' failed: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-  }
-  return totals;
 }

@@ -26,7 +26,7 @@ import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
-import { writeBox } from "../region/chunk-writer.js";
+import { writeBox } from "../engine/chunk-sink.js";
 import {
   readTemplateInfo,
   recordWritten,

@@ -1,6 +1,6 @@
 /**
  * `write-region`: one file into its place in a template archive, safely alongside any number of
- * other writers (see region/chunk-writer.ts for why no update is lost).
+ * other writers (see engine/chunk-sink.ts for why no update is lost).
  *
  *   1. the archive must be a zarrify template (.zarrify/template.json);
  *   2. the file must have the template's time-dependent variables, with the same dimensions and
@@ -18,14 +18,16 @@
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { formatDate } from "../dataset/cftime.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
+import type { Piece } from "../engine/job.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
+import { execute } from "../engine/run.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
+import { regionTasks } from "../plan/region-tasks.js";
 import { openDataset } from "../readers/index.js";
 import { regionBlocks } from "../region/blocks.js";
-import { writeBox } from "../region/chunk-writer.js";
 import { locateRegion, type RegionRun } from "../region/locate.js";
 import { parseRegion, type RegionInput, type RegionSpec } from "../region/spec.js";
 import { readTemplateInfo, recordWritten, type TemplateInfo } from "../region/state.js";
@@ -332,42 +334,30 @@ function boxFor(t: Target, info: Layout, spec: RegionSpec, run: RegionRun) {
   return { start, count, source };
 }
 
-interface Totals {
-  chunks: number;
-  merged: number;
-  conflicts: number;
-  bytesWritten: number;
-  clipped: number;
+/** One file's pieces of every target array, in archive coordinates. */
+function regionPieces(
+  targets: readonly Target[],
+  runs: readonly RegionRun[],
+  info: Layout,
+  spec: RegionSpec,
+  input: number,
+): Piece[][] {
+  return targets.map((t) =>
+    runs.map((run) => {
+      const box = boxFor(t, info, spec, run);
+      return {
+        input,
+        variable: t.variable.name,
+        start: box.start,
+        count: box.count,
+        from: box.source,
+        mapping: { kind: "form", src: t.src, dst: t.dst },
+      };
+    }),
+  );
 }
 
 /** Calls fn for each block of each target and run with the file's values in the archive's form. */
-function blocksOf(t: Target, info: Layout, spec: RegionSpec, run: RegionRun) {
-  const box = boxFor(t, info, spec, run);
-  const blocks = regionBlocks(
-    t.meta.chunks,
-    box.start,
-    box.count,
-    DTYPE_SIZE[t.meta.dtype],
-    DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
-  );
-  return { box, blocks };
-}
-
-/** Bytes (in the archive's dtype) and blocks one pass over the region writes: progress totals. */
-function regionTotals(targets: Target[], runs: RegionRun[], info: Layout, spec: RegionSpec) {
-  let bytes = 0;
-  let blocks = 0;
-  for (const t of targets) {
-    for (const run of runs) {
-      for (const b of blocksOf(t, info, spec, run).blocks) {
-        bytes += b.count.reduce((a, n) => a * n, DTYPE_SIZE[t.meta.dtype]);
-        blocks++;
-      }
-    }
-  }
-  return { bytes, blocks };
-}
-
 async function forEachBlock(
   targets: Target[],
   runs: RegionRun[],
@@ -382,7 +372,14 @@ async function forEachBlock(
 ): Promise<void> {
   for (const t of targets) {
     for (const run of runs) {
-      const { box, blocks } = blocksOf(t, info, spec, run);
+      const box = boxFor(t, info, spec, run);
+      const blocks = regionBlocks(
+        t.meta.chunks,
+        box.start,
+        box.count,
+        DTYPE_SIZE[t.meta.dtype],
+        DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
+      );
       for (const b of blocks) {
         const from = b.start.map((s, d) => box.source[d] + s - box.start[d]);
         const raw = await t.variable.read(from, b.count);
@@ -431,6 +428,216 @@ function checkTargets(targets: Target[], config: ZarrifyConfig): Target[] {
   return numeric.filter((t) => vars.includes(t.name));
 }
 
+/** A file checked against the archive and placed in it: everything its write needs. */
+interface PreparedRegion {
+  input: string;
+  ds: Dataset;
+  targets: Target[];
+  runs: RegionRun[];
+  spec: RegionSpec;
+  steps: number;
+  first: string;
+  last: string;
+}
+
+interface PrepareContext {
+  store: Store;
+  archive: string;
+  info: Layout;
+  md: ArchiveMetadata;
+  config: ZarrifyConfig;
+  internal: InternalRegionOptions;
+  logger: Logger;
+  verb: string;
+}
+
+/**
+ * Every check a file must pass before anything of it is written (a refused file leaves the archive
+ * as it was), and where it goes: the runs of archive steps it fills.
+ */
+async function prepareRegion(
+  ds: Dataset,
+  region: RegionInput | undefined,
+  c: PrepareContext,
+): Promise<PreparedRegion> {
+  const { store, info, md, internal, archive } = c;
+  const spec = region === undefined ? {} : parseRegion(region);
+  for (const dim of Object.keys(spec)) {
+    if (!md.arrays.size || ![...md.arrays.values()].some((a) => a.dimensionNames.includes(dim))) {
+      throw new RegionError(`region names '${dim}', which is not a dimension of the archive`);
+    }
+  }
+  const targets = matchTargets(ds, info, md, spec);
+  await checkGrid(ds, store, info, md, spec);
+  await checkStringsFit(ds, targets);
+  const placed = await placeRuns(
+    ds,
+    store,
+    info,
+    md,
+    spec,
+    targets,
+    archive,
+    internal.duplicates ?? "error",
+    internal.archiveAxis,
+  );
+  const runs = internal.keepStep ? filterRuns(placed, internal.keepStep) : placed;
+  const axisMeta = md.arrays.get(info.timeVariable);
+  const steps = runs.reduce((n, r) => n + r.count, 0);
+  const firstStep = runs[0]?.archiveStart ?? 0;
+  const lastRun = runs[runs.length - 1];
+  const lastStep = lastRun ? lastRun.archiveStart + lastRun.count - 1 : 0;
+  // Records joined by position (multi-file convert without CF times) have no dates to show.
+  // The axis the caller knows (append: the grown one, its new steps not written yet) first.
+  const dateOf = async (i: number) =>
+    internal.archiveAxis
+      ? formatDate(internal.archiveAxis.dates[i])
+      : axisMeta && hasTimeUnits(axisMeta.attrs)
+        ? formatDate(
+            timeAxisOf(await readBox(store, axisMeta, [i], [1]), axisMeta.attrs, archive).dates[0],
+          )
+        : String(i);
+  const first = steps > 0 ? await dateOf(firstStep) : "";
+  const last = steps > 0 ? await dateOf(lastStep) : "";
+  c.logger.info(
+    `${c.verb}: ${ds.path}: region ${info.timeDim} ${runs.map((r) => `${r.archiveStart}:${r.archiveStart + r.count}`).join(",")} (${steps} steps, ${first} .. ${last})`,
+  );
+  if (rangeAction(c.config) === "error" && targets.some((t) => t.dst.scale !== 1 || t.dst.offset !== 0)) {
+    // Refuse before the first chunk: a dry pass through the conversion only.
+    const outside = new Map<string, number>();
+    await forEachBlock(targets, runs, info, spec, async (t, _s, _c, converted) => {
+      if (converted.clipped > 0)
+        outside.set(t.name, (outside.get(t.name) ?? 0) + converted.clipped);
+    });
+    if (outside.size > 0) {
+      throw new RegionError(
+        `${ds.path}: values outside the archive's packing range (${[...outside].map(([n, k]) => `${n}: ${k}`).join(", ")})`,
+        {
+          hint: hint`the template fixed the packing range; recreate it with a wider ${opt("packing.manualRanges")}, or set ${opt("packing.rangeExceededAction", "warn")} to clip`,
+        },
+      );
+    }
+  }
+  return { input: ds.path, ds, targets, runs, spec, steps, first, last };
+}
+
+function rangeAction(config: ZarrifyConfig) {
+  return config.packing.checkRangeExceeded ? config.packing.rangeExceededAction : "ignore";
+}
+
+interface Written {
+  chunks: number;
+  merged: number;
+  conflicts: number;
+  bytesWritten: number;
+  /** Values clipped, per file (index into the prepared list). */
+  clipped: number[];
+}
+
+/**
+ * Writes prepared files together: their pieces of each array go into one set of engine tasks, so a
+ * chunk several of them fill is assembled once and stored blind, and only chunks shared with
+ * writers outside this set are merged. Files are read by path where their datasets are closed.
+ */
+async function writePrepared(
+  prepared: readonly PreparedRegion[],
+  store: Store,
+  info: Layout,
+  o: { jobs: number; group?: string; progress?: ProgressListener; lent?: boolean },
+): Promise<Written> {
+  const arrays: ArrayMeta[] = [];
+  const index = new Map<string, number>();
+  const pieces: Piece[][] = [];
+  prepared.forEach((p, input) => {
+    const perTarget = regionPieces(p.targets, p.runs, info, p.spec, input);
+    p.targets.forEach((t, k) => {
+      let a = index.get(t.name);
+      if (a === undefined) {
+        a = arrays.length;
+        index.set(t.name, a);
+        arrays.push(t.meta);
+        pieces.push([]);
+      }
+      pieces[a].push(...perTarget[k]);
+    });
+  });
+  const maxBlockBytes = DEFAULT_MAX_BLOCK_MB * 1024 * 1024;
+  const tasks = arrays.flatMap((meta, a) => regionTasks(meta, a, pieces[a], maxBlockBytes));
+  const clipped = prepared.map(() => 0);
+  const done = await execute({
+    inputs: prepared.map((p) => ({ path: p.input, group: o.group })),
+    arrays,
+    tasks,
+    store,
+    jobs: o.jobs,
+    lent: o.lent ? new Map(prepared.map((p, i) => [i, p.ds])) : undefined,
+    onProgress: o.progress,
+    onTask(task, r) {
+      task.pieces.forEach((piece, i) => {
+        clipped[piece.input] += r.outOfRange[i] ?? 0;
+      });
+    },
+  });
+  return { ...done, clipped };
+}
+
+/** Rewrites a file's region while its missing-value mask disagrees with the archive's. */
+async function verifyRegion(
+  p: PreparedRegion,
+  store: Store,
+  info: Layout,
+  config: ZarrifyConfig,
+  logger: Logger,
+  verbName: string,
+  rewrite: () => Promise<void>,
+): Promise<number> {
+  const checked = checkTargets(p.targets, config);
+  if (checked.length === 0) return 0;
+  for (let retries = 0; ; retries++) {
+    const bad = await missingMismatches(store, checked, p.runs, info, p.spec);
+    if (bad.size === 0) return retries;
+    const what = [...bad].map(([n, k]) => `${n}: ${k} values`).join(", ");
+    if (retries >= config.retriesOnMissing) {
+      throw new RetryLimitExceededError(
+        `${p.input}: region ${p.first} .. ${p.last} still differs from the file after ${retries} rewrite(s) (${what})`,
+        {
+          hint: "another process may be writing the same time steps; check the file list for duplicates",
+        },
+      );
+    }
+    logger.warn(
+      `${verbName}: ${p.input}: missing data after writing (${what}); rewrite ${retries + 1} of ${config.retriesOnMissing}`,
+    );
+    await rewrite();
+  }
+}
+
+function resultOf(
+  p: PreparedRegion,
+  archive: string,
+  w: Omit<Written, "clipped">,
+  clipped: number,
+  retries: number,
+  seconds: number,
+): RegionWriteResult {
+  return {
+    input: p.input,
+    archive,
+    runs: p.runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
+    steps: p.steps,
+    first: p.first,
+    last: p.last,
+    arrays: p.targets.map((t) => t.name),
+    chunks: w.chunks,
+    mergedChunks: w.merged,
+    conflicts: w.conflicts,
+    bytesWritten: w.bytesWritten,
+    retries,
+    clipped,
+    seconds,
+  };
+}
+
 export async function writeRegion(
   input: string | Dataset,
   archive: string,
@@ -438,163 +645,58 @@ export async function writeRegion(
   internal: InternalRegionOptions = {},
 ): Promise<RegionWriteResult> {
   const { own: runOptions, config: configInput } = splitOptions(options, REGION_KEYS);
-  const verb = internal.verb ?? "write-region";
+  const verbName = internal.verb ?? "write-region";
   const config = resolveConfig({ cli: configInput });
   const logger = runOptions.logger ?? libraryLogger;
   const started = performance.now();
   const store = runOptions.store ?? archiveStore(archive);
   const inputName = typeof input === "string" ? input : input.path;
-  logger.info(`${verb}: start ${inputName} → ${archive} (pid ${process.pid})`);
+  logger.info(`${verbName}: start ${inputName} → ${archive} (pid ${process.pid})`);
 
   const [info, md]: [Layout, ArchiveMetadata] = internal.layout
     ? [internal.layout, internal.metadata ?? (await readArchiveMetadata(store))]
     : await openTemplate(store, archive);
   const ds = typeof input === "string" ? await openDataset(input, { group: config.group }) : input;
   try {
-    const spec = runOptions.region === undefined ? {} : parseRegion(runOptions.region);
-    for (const dim of Object.keys(spec)) {
-      if (!md.arrays.size || ![...md.arrays.values()].some((a) => a.dimensionNames.includes(dim))) {
-        throw new RegionError(`region names '${dim}', which is not a dimension of the archive`);
-      }
-    }
-    const targets = matchTargets(ds, info, md, spec);
-    await checkGrid(ds, store, info, md, spec);
-    await checkStringsFit(ds, targets);
+    const context = { store, archive, info, md, config, internal, logger, verb: verbName };
+    const p = await prepareRegion(ds, runOptions.region, context);
     // Only once every check passed (a refused file leaves the archive as it was), and only for a
     // write into an existing template: convert's and append's archives are swept by them.
-    if (!internal.layout) await sweepArchiveTemps(store, logger, verb, { rateLimited: true });
-    const placed = await placeRuns(
-      ds,
-      store,
-      info,
-      md,
-      spec,
-      targets,
-      archive,
-      internal.duplicates ?? "error",
-      internal.archiveAxis,
-    );
-    const runs = internal.keepStep ? filterRuns(placed, internal.keepStep) : placed;
-    const axisMeta = md.arrays.get(info.timeVariable);
-    const steps = runs.reduce((n, r) => n + r.count, 0);
-    const firstStep = runs[0]?.archiveStart ?? 0;
-    const lastRun = runs[runs.length - 1];
-    const lastStep = lastRun ? lastRun.archiveStart + lastRun.count - 1 : 0;
-    // Records joined by position (multi-file convert without CF times) have no dates to show.
-    // The axis the caller knows (append: the grown one, its new steps not written yet) first.
-    const dateOf = async (i: number) =>
-      internal.archiveAxis
-        ? formatDate(internal.archiveAxis.dates[i])
-        : axisMeta && hasTimeUnits(axisMeta.attrs)
-          ? formatDate(
-              timeAxisOf(await readBox(store, axisMeta, [i], [1]), axisMeta.attrs, archive)
-                .dates[0],
-            )
-          : String(i);
-    const first = steps > 0 ? await dateOf(firstStep) : "";
-    const last = steps > 0 ? await dateOf(lastStep) : "";
-    logger.info(
-      `${verb}: ${inputName}: region ${info.timeDim} ${runs.map((r) => `${r.archiveStart}:${r.archiveStart + r.count}`).join(",")} (${steps} steps, ${first} .. ${last})`,
-    );
-
-    const rangeAction = config.packing.checkRangeExceeded
-      ? config.packing.rangeExceededAction
-      : "ignore";
-    if (rangeAction === "error" && targets.some((t) => t.dst.scale !== 1 || t.dst.offset !== 0)) {
-      // Refuse before the first chunk: a dry pass through the conversion only.
-      const outside = new Map<string, number>();
-      await forEachBlock(targets, runs, info, spec, async (t, _s, _c, converted) => {
-        if (converted.clipped > 0)
-          outside.set(t.name, (outside.get(t.name) ?? 0) + converted.clipped);
-      });
-      if (outside.size > 0) {
-        throw new RegionError(
-          `${inputName}: values outside the archive's packing range (${[...outside].map(([n, k]) => `${n}: ${k}`).join(", ")})`,
-          {
-            hint: hint`the template fixed the packing range; recreate it with a wider ${opt("packing.manualRanges")}, or set ${opt("packing.rangeExceededAction", "warn")} to clip`,
-          },
-        );
-      }
-    }
+    if (!internal.layout) await sweepArchiveTemps(store, logger, verbName, { rateLimited: true });
     await internal.beforeWrite?.();
 
-    const checked = checkTargets(targets, config);
-    let totals: Totals = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0, clipped: 0 };
-    let retries = 0;
-    const reporter = progressFor(runOptions.progress, verb);
-    const planned = regionTotals(targets, runs, info, spec);
-    for (;;) {
-      totals = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0, clipped: 0 };
-      let doneBytes = 0;
-      let doneBlocks = 0;
-      await forEachBlock(targets, runs, info, spec, async (t, start, count, converted) => {
-        const r = await writeBox(store, t.meta, start, count, converted.data);
-        doneBytes += count.reduce((a, n) => a * n, DTYPE_SIZE[t.meta.dtype]);
-        doneBlocks++;
-        reporter.update?.({
-          doneBytes,
-          totalBytes: planned.bytes,
-          doneTasks: doneBlocks,
-          totalTasks: planned.blocks,
-        });
-        totals.chunks += r.chunks;
-        totals.merged += r.merged;
-        totals.conflicts += r.conflicts;
-        totals.bytesWritten += r.bytesWritten;
-        totals.clipped += converted.clipped;
-        logger.debug(`  ${t.name} [${start}] +[${count}]: ${r.chunks} chunks (${r.merged} merged)`);
+    const reporter = progressFor(runOptions.progress, verbName);
+    const write = () =>
+      writePrepared([p], store, info, {
+        // Threads read the file by its path; a Dataset handed in is read here.
+        jobs: typeof input === "string" ? config.jobs : 1,
+        group: config.group,
+        progress: reporter.update,
+        lent: true,
       });
+    let totals: Written;
+    try {
+      totals = await write();
+    } finally {
       reporter.stop();
-      if (checked.length === 0) break;
-      const bad = await missingMismatches(store, checked, runs, info, spec);
-      if (bad.size === 0) break;
-      const what = [...bad].map(([n, k]) => `${n}: ${k} values`).join(", ");
-      if (retries >= config.retriesOnMissing) {
-        throw new RetryLimitExceededError(
-          `${inputName}: region ${first} .. ${last} still differs from the file after ${retries} rewrite(s) (${what})`,
-          {
-            hint: "another process may be writing the same time steps; check the file list for duplicates",
-          },
-        );
-      }
-      retries++;
-      logger.warn(
-        `${verb}: ${inputName}: missing data after writing (${what}); rewrite ${retries} of ${config.retriesOnMissing}`,
-      );
     }
-    if (totals.clipped > 0 && rangeAction === "warn") {
+    const retries = await verifyRegion(p, store, info, config, logger, verbName, async () => {
+      totals = await write();
+    });
+    const clipped = totals.clipped[0];
+    if (clipped > 0 && rangeAction(config) === "warn") {
       logger.warn(
-        `${verb}: ${inputName}: ${totals.clipped} values outside the archive's range were clipped`,
+        `${verbName}: ${inputName}: ${clipped} values outside the archive's range were clipped`,
       );
     }
     if (typeof input === "string" && internal.marker !== false) {
-      await recordWritten(
-        store,
-        input,
-        info.timeDim,
-        runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
-      );
+      await recordWritten(store, input, info.timeDim, resultOf(p, archive, totals, 0, 0, 0).runs);
     }
     const seconds = (performance.now() - started) / 1000;
     logger.info(
-      `${verb}: done ${inputName}: ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
+      `${verbName}: done ${inputName}: ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
     );
-    return {
-      input: inputName,
-      archive,
-      runs: runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
-      steps,
-      first,
-      last,
-      arrays: targets.map((t) => t.name),
-      chunks: totals.chunks,
-      mergedChunks: totals.merged,
-      conflicts: totals.conflicts,
-      bytesWritten: totals.bytesWritten,
-      retries,
-      clipped: totals.clipped,
-      seconds,
-    };
+    return resultOf(p, archive, totals, clipped, retries, seconds);
   } finally {
     if (typeof input === "string") await ds.close();
   }

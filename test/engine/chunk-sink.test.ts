@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type { DataArray } from "../../src/dataset/types.js";
 import { ConversionError } from "../../src/errors.js";
-import { writeBox } from "../../src/region/chunk-writer.js";
+import { writeBox } from "../../src/engine/chunk-sink.js";
 import type { CompressionSpec } from "../../src/zarr/compression.js";
 import { type ArrayMeta, createArrayMeta } from "../../src/zarr/metadata.js";
 import { readBox } from "../../src/zarr/read.js";
@@ -11,7 +11,7 @@ import { MemoryStore } from "../../src/zarr/store/memory.js";
 import type { Store, VersionedValue } from "../../src/zarr/store/types.js";
 import { tempDir } from "../helpers/paths.js";
 
-const tmp = tempDir("zarrify-chunk-writer-");
+const tmp = tempDir("zarrify-chunk-sink-");
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 let dirs = 0;

@@ -1,0 +1,161 @@
+/**
+ * Where every verb's encoded chunks go. A block of data in archive coordinates is cut along the
+ * archive's chunk grid; each chunk then takes one of two paths:
+ *
+ * - blind put: the boxes this writer was given cover the chunk entirely, so nobody else writes any
+ *   of its cells (regions of different files never overlap) and it is encoded and stored as is;
+ * - compare-and-swap merge: the chunk is shared with a region someone else writes (the next file
+ *   of a region fill, a neighbour on another machine), so it is read, the covered cells are copied
+ *   in, and it is written back with `setIfMatch` on the version read, starting over when another
+ *   writer got there first. That is the compare-and-swap an object store gives with ETags; the
+ *   filesystem store implements it under a per-chunk lock file.
+ *
+ * Either way no update is lost, and replaying a write produces the same chunk (idempotent), which
+ * is what makes a killed writer repairable.
+ */
+import type { DataArray } from "../dataset/types.js";
+import { ConversionError } from "../errors.js";
+import { product } from "../util/shape.js";
+import { chunkExtent, decodeChunk, emptyChunk, encodeChunk } from "../zarr/array.js";
+import { type ArrayMeta, arrayChunkKey } from "../zarr/metadata.js";
+import { copyBox } from "../zarr/nd.js";
+import { type ChunkPart, forEachChunkIn } from "../zarr/read.js";
+import type { Store } from "../zarr/store/types.js";
+import { extractBox } from "./box.js";
+
+/** Conflicts resolve in a few rounds; this many means something else keeps rewriting the chunk. */
+const MAX_MERGE_ATTEMPTS = 1000;
+
+/** A box in array coordinates. */
+export interface Box {
+  start: readonly number[];
+  count: readonly number[];
+}
+
+export interface SinkResult {
+  chunks: number;
+  /** Chunks merged with a conditional put (shared with another region). */
+  merged: number;
+  /** Conditional puts that lost a race and were redone. */
+  conflicts: number;
+  bytesWritten: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The part of `box` inside the box `within`, or undefined when they do not meet. */
+export function intersect(box: Box, within: Box): Box | undefined {
+  const start: number[] = [];
+  const count: number[] = [];
+  for (let d = 0; d < box.start.length; d++) {
+    const a = Math.max(box.start[d], within.start[d]);
+    const b = Math.min(box.start[d] + box.count[d], within.start[d] + within.count[d]);
+    if (b <= a) return undefined;
+    start.push(a);
+    count.push(b - a);
+  }
+  return { start, count };
+}
+
+/** Copies of `data`'s cells (the block) into a decoded chunk: one per covered box. */
+interface Patch {
+  /** Where the box starts in the block. */
+  inBlock: number[];
+  /** Where it starts in the chunk. */
+  inChunk: number[];
+  count: number[];
+}
+
+async function mergeChunk(
+  store: Store,
+  meta: ArrayMeta,
+  key: string,
+  data: DataArray,
+  blockCount: readonly number[],
+  patches: readonly Patch[],
+): Promise<{ bytes: number; conflicts: number }> {
+  for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+    const current = await store.getWithVersion(key);
+    const chunk = current ? decodeChunk(meta, current.value) : emptyChunk(meta);
+    for (const p of patches) {
+      copyBox(data, blockCount, p.inBlock, chunk, meta.chunks, p.inChunk, p.count);
+    }
+    const encoded = encodeChunk(meta, chunk, meta.chunks);
+    if (await store.setIfMatch(key, encoded, current ? current.version : null)) {
+      return { bytes: encoded.byteLength, conflicts: attempt };
+    }
+    // Someone else's merge landed between our read and our put: back off a little and redo.
+    await sleep(Math.random() * Math.min(50, 2 ** attempt));
+  }
+  throw new ConversionError(
+    `chunk ${key} changed under every one of ${MAX_MERGE_ATTEMPTS} merge attempts`,
+    { hint: "another process keeps rewriting this chunk; check for writers stuck in a loop" },
+  );
+}
+
+function chunkBox(meta: ArrayMeta, part: ChunkPart): Box {
+  return {
+    start: part.index.map((i, d) => i * meta.chunks[d]),
+    count: chunkExtent(meta, part.index),
+  };
+}
+
+/**
+ * Writes the cells of `covered` (boxes in array coordinates, inside the block, not overlapping)
+ * from `data` — the block [block.start, block.start + block.count) in C order — into the array.
+ * Cells of the block outside `covered` are never written: their values in `data` do not matter.
+ */
+export async function writeChunks(
+  store: Store,
+  meta: ArrayMeta,
+  block: Box,
+  data: DataArray,
+  covered: readonly Box[],
+): Promise<SinkResult> {
+  const result: SinkResult = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0 };
+  const parts: ChunkPart[] = [];
+  forEachChunkIn(meta.chunks, block.start, block.count, (p) => parts.push(p));
+  const whole = parts.length === 1 && block.count.every((n, d) => n === parts[0].count[d]);
+  const writes = parts.map(async (part) => {
+    const own = chunkBox(meta, part);
+    const pieces = covered.map((b) => intersect(b, own)).filter((b): b is Box => b !== undefined);
+    if (pieces.length === 0) return;
+    result.chunks++;
+    const key = arrayChunkKey(meta, part.index);
+    const cells = pieces.reduce((n, b) => n + product(b.count), 0);
+    if (cells === product(own.count)) {
+      // Covered boxes do not overlap, so covering every cell means this writer owns the chunk;
+      // the chunk then lies inside the block too (covered boxes are inside it).
+      const piece = whole ? data : extractBox(data, block.count, part.inBox, part.count);
+      const encoded = encodeChunk(meta, piece, part.count);
+      await store.set(key, encoded);
+      result.bytesWritten += encoded.byteLength;
+      return;
+    }
+    const patches = pieces.map((b) => ({
+      inBlock: b.start.map((s, d) => s - block.start[d]),
+      inChunk: b.start.map((s, d) => s - own.start[d]),
+      count: [...b.count],
+    }));
+    const merged = await mergeChunk(store, meta, key, data, block.count, patches);
+    result.merged++;
+    result.conflicts += merged.conflicts;
+    result.bytesWritten += merged.bytes;
+  });
+  await Promise.all(writes);
+  return result;
+}
+
+/** Writes `data` (C order, shape `count`) at `start`: a block that covers itself. */
+export function writeBox(
+  store: Store,
+  meta: ArrayMeta,
+  start: readonly number[],
+  count: readonly number[],
+  data: DataArray,
+): Promise<SinkResult> {
+  const box = { start, count };
+  return writeChunks(store, meta, box, data, [box]);
+}

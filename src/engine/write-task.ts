@@ -1,0 +1,73 @@
+/**
+ * One unit of engine work, the same inline and inside a worker thread: read each piece of a block
+ * from its input, map it to the archive's stored form, and hand the block to the chunk sink.
+ */
+import { ARRAY_TYPES, type DataArray } from "../dataset/types.js";
+import { ConversionError, ZarrifyError } from "../errors.js";
+import { product } from "../util/shape.js";
+import type { ArrayMeta } from "../zarr/metadata.js";
+import { copyBox } from "../zarr/nd.js";
+import type { Store } from "../zarr/store/types.js";
+import { writeChunks } from "./chunk-sink.js";
+import type { InputCache } from "./inputs.js";
+import type { EngineTask, InputRef, Piece, TaskResult } from "./job.js";
+import { mapValues } from "./map-values.js";
+
+function byteLength(data: DataArray): number {
+  return Array.isArray(data) ? data.reduce((n, s) => n + s.length, 0) : data.byteLength;
+}
+
+function allocate(meta: ArrayMeta, length: number): DataArray {
+  if (meta.dtype === "string") return new Array<string>(length).fill("");
+  const Typed = ARRAY_TYPES[meta.dtype] as new (n: number) => DataArray;
+  return new Typed(length);
+}
+
+function coversBlock(piece: Piece, task: EngineTask): boolean {
+  return piece.start.every((s, d) => s === task.block.start[d] && piece.count[d] === task.block.count[d]);
+}
+
+export async function writeTask(
+  task: EngineTask,
+  arrays: readonly ArrayMeta[],
+  inputs: readonly InputRef[],
+  files: InputCache,
+  store: Store,
+): Promise<TaskResult> {
+  const meta = arrays[task.array];
+  const { block } = task;
+  let bytesRead = 0;
+  const outOfRange: number[] = [];
+  const read = async (piece: Piece) => {
+    const variable = await files.variable(piece.input, piece.variable);
+    const where = `${inputs[piece.input].path}: variable '${piece.variable}'`;
+    try {
+      const raw = await variable.read(piece.from, piece.count);
+      bytesRead += byteLength(raw);
+      const mapped = mapValues(raw, piece.mapping, where);
+      outOfRange.push(mapped.outOfRange);
+      return mapped.data;
+    } catch (err) {
+      if (err instanceof ZarrifyError) throw err;
+      throw new ConversionError(`${where}: reading failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  };
+
+  let data: DataArray;
+  if (task.pieces.length === 1 && coversBlock(task.pieces[0], task)) {
+    data = await read(task.pieces[0]);
+  } else {
+    // Pieces from several files (or a file's share of a block) are assembled into one buffer, so a
+    // chunk they cover together is encoded and stored once.
+    data = allocate(meta, product(block.count));
+    for (const piece of task.pieces) {
+      const values = await read(piece);
+      const at = piece.start.map((s, d) => s - block.start[d]);
+      copyBox(values, piece.count, piece.count.map(() => 0), data, block.count, at, piece.count);
+    }
+  }
+  const r = await writeChunks(store, meta, block, data, task.pieces);
+  return { ...r, bytesRead, outOfRange };
+}
