@@ -3,7 +3,10 @@
  * layout, and the time axis decoded to its first and last date and its frequency. Only the time
  * coordinate's values are read.
  */
-import { decodeTimes, formatDate, inferFrequency, normalizeCalendar } from "../dataset/cftime.js";
+import { normalizeCalendar } from "../dataset/cftime/calendar.js";
+import { formatDate } from "../dataset/cftime/date.js";
+import { decodeTimes } from "../dataset/cftime/encoding.js";
+import { inferFrequency } from "../dataset/cftime/frequency.js";
 import { auxiliaryNames, isDimensionCoordinate, isTimeLike } from "../dataset/coords.js";
 import {
   type Dataset,

@@ -10,7 +10,9 @@
  * names the file whose time is off it.
  */
 import type { ZarrifyConfig } from "../config/schema.js";
-import { dateToOrdinal, formatDate, inferFrequency, timeRange } from "../dataset/cftime.js";
+import { formatDate } from "../dataset/cftime/date.js";
+import { inferFrequency, timeRange } from "../dataset/cftime/frequency.js";
+import { dateToOrdinal } from "../dataset/cftime/instant.js";
 import { ConfigError, InputError } from "../errors.js";
 import { hint, opt } from "../hint.js";
 import { openDataset } from "../readers/index.js";

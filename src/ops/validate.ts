@@ -14,7 +14,7 @@
  * Archives without any record (made by other tools, or by zarrify before 0.2) are judged by data
  * presence alone, and the report says so (`basis: "data"`).
  */
-import { formatDate } from "../dataset/cftime.js";
+import { formatDate } from "../dataset/cftime/date.js";
 import type { DataArray } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";

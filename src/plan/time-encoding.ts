@@ -4,15 +4,11 @@
  * otherwise the axis is stored as "<unit> since <global start>", the unit being the largest one
  * that divides the step, so the numbers stay whole.
  */
-import {
-  type Calendar,
-  type CFDatetime,
-  dateToOrdinal,
-  decodeTimes,
-  encodeTimes,
-  type Frequency,
-  formatDate,
-} from "../dataset/cftime.js";
+import type { Calendar } from "../dataset/cftime/calendar.js";
+import { type CFDatetime, formatDate } from "../dataset/cftime/date.js";
+import { decodeTimes, encodeTimes } from "../dataset/cftime/encoding.js";
+import type { Frequency } from "../dataset/cftime/frequency.js";
+import { dateToOrdinal } from "../dataset/cftime/instant.js";
 import { type DType, INTEGER_RANGE } from "../dataset/types.js";
 
 export interface TimeEncoding {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference answers for test/dataset/cftime.test.ts from cftime (num2date/date2num), xarray
+"""Reference answers for test/dataset/cftime/*.test.ts from cftime (num2date/date2num), xarray
 (cftime_range, decode_cf_datetime) and netCDF4 (raw time axes of real files).
 
 Reads one JSON request on stdin and writes one JSON answer on stdout:

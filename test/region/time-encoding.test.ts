@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  type Calendar,
-  dateToOrdinal,
-  decodeTimes,
-  parseDate,
-  parseFrequency,
-  timeRange,
-} from "../../src/dataset/cftime.js";
+import type { Calendar } from "../../src/dataset/cftime/calendar.js";
+import { decodeTimes } from "../../src/dataset/cftime/encoding.js";
+import { parseFrequency, timeRange } from "../../src/dataset/cftime/frequency.js";
+import { dateToOrdinal } from "../../src/dataset/cftime/instant.js";
+import { parseDate } from "../../src/dataset/cftime/parse.js";
 import type { DType } from "../../src/dataset/types.js";
 import { chooseTimeEncoding, type TimeEncoding } from "../../src/plan/time-encoding.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeTimes, formatDate } from "../../src/dataset/cftime.js";
+import { formatDate } from "../../src/dataset/cftime/date.js";
+import { decodeTimes } from "../../src/dataset/cftime/encoding.js";
 import type { Attrs, DType } from "../../src/dataset/types.js";
 import { RegionError } from "../../src/errors.js";
 import { archiveForm, type StoredForm, storedForm, toArchive } from "../../src/region/values.js";
