@@ -1,13 +1,17 @@
 /**
- * Child process for test/zarr/store.test.ts: hammers one FsStore key from another process.
- *   write ROOT KEY ID ITERATIONS SIZE    set KEY to SIZE bytes of ID, ITERATIONS times
- *   absent ROOT KEY ID START_MS          at START_MS, setIfAbsent(KEY, ID); prints true/false
- *   increment ROOT KEY COUNT START_MS    COUNT compare-and-swap increments of a decimal counter
+ * Child process for the store tests (store.test.ts, s3-store.test.ts): hammers one key of a store
+ * from another process. STORE is an FsStore root, or a StoreDescription as JSON ({"kind":...}),
+ * opened with openStore as a worker would.
+ *   write STORE KEY ID ITERATIONS SIZE    set KEY to SIZE bytes of ID, ITERATIONS times
+ *   absent STORE KEY ID START_MS          at START_MS, setIfAbsent(KEY, ID); prints true/false
+ *   increment STORE KEY COUNT START_MS    COUNT compare-and-swap increments of a decimal counter
  */
 import { FsStore } from "../../src/zarr/store/fs.js";
+import { openStore } from "../../src/zarr/store/open.js";
+import type { Store } from "../../src/zarr/store/types.js";
 
-const [mode, root, key, a, b, c] = process.argv.slice(2);
-const store = new FsStore(root);
+const [mode, where, key, a, b, c] = process.argv.slice(2);
+const store: Store = where.startsWith("{") ? openStore(JSON.parse(where)) : new FsStore(where);
 
 async function waitUntil(ms: number): Promise<void> {
   while (Date.now() < ms) await new Promise((r) => setTimeout(r, 1));
