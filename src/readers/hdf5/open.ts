@@ -9,6 +9,8 @@ import { InputError } from "../../errors.js";
 import { hint, opt } from "../../hint.js";
 import { readAttrs } from "./attrs.js";
 import { type DimInfo, type GroupInfo, type Layout, readLayout } from "./layout.js";
+import { planRaw, type RawPlan } from "./raw-chunks.js";
+import { RawFile } from "./raw-file.js";
 import { type H5Module, h5module, hdf5ErrorSummary, retire } from "./runtime.js";
 import { describeFilters, type Hdf5Variable, makeVariable } from "./variable.js";
 
@@ -28,12 +30,49 @@ export type Hdf5Dataset = Dataset & {
 export interface OpenHdf5Options {
   /** Group path: "/grp1", "grp1", "/a/b". Default: the root group. */
   group?: string;
+  /**
+   * Read chunks ourselves where the storage allows (raw-chunks.ts), h5wasm for the rest.
+   * Default: on, unless the environment sets ZARRIFY_HDF5_RAW=0.
+   */
+  raw?: boolean;
 }
 
 interface FileState {
   module: H5Module;
   fileId: bigint;
   open: boolean;
+  /** The raw read path's view of the file, opened on first use; undefined if it cannot be. */
+  raw?: Promise<RawFile | undefined>;
+}
+
+function closeRaw(state: FileState): Promise<void> {
+  const raw = state.raw;
+  state.raw = undefined;
+  return raw ? raw.then((f) => f?.close()).catch(() => {}) : Promise.resolve();
+}
+
+/** The raw plan of the dataset at `hdf5Path`, or why there is none. */
+async function rawPlanFor(
+  state: FileState,
+  path: string,
+  hdf5Path: string,
+  filters: { id: number; cd_values: number[] }[],
+  extent: number[],
+  elementSize: number,
+): Promise<RawPlan> {
+  state.raw ??= RawFile.open(path).catch(() => undefined);
+  const file = await state.raw;
+  if (!file || !state.open) return { report: { raw: false, reason: "no raw access to the file" } };
+  let address: number;
+  try {
+    // An HDF5 object reference is the object header's address (8 bytes, little-endian).
+    const ref = Uint8Array.from(state.module.create_object_reference(state.fileId, hdf5Path));
+    if (ref.length !== 8) throw new Error(`object reference of ${ref.length} bytes`);
+    address = Number(new DataView(ref.buffer).getBigUint64(0, true));
+  } catch (err) {
+    return { report: { raw: false, reason: `no object address: ${hdf5ErrorSummary(err)}` } };
+  }
+  return planRaw({ file, address, filters, extent, elementSize });
 }
 
 /**
@@ -49,6 +88,7 @@ const finalizer = new FinalizationRegistry<FileState>((state) => {
       // Nothing to report to: the Dataset is gone.
     }
   }
+  void closeRaw(state);
 });
 
 function normalizeGroup(group: string | undefined): string {
@@ -100,6 +140,7 @@ function buildDataset(
   layout: Layout,
   group: GroupInfo,
   anchor: { state: FileState },
+  raw: boolean,
   owner = true,
 ): Hdf5Dataset {
   const warnings: string[] = [];
@@ -117,11 +158,13 @@ function buildDataset(
       unsupported.push({ name: info.name, reason: info.type.reason });
       continue;
     }
-    const filters = describeFilters(module.get_dataset_filters(fileId, info.path));
+    const filterList = module.get_dataset_filters(fileId, info.path);
+    const filters = describeFilters(filterList);
     if (filters.missing) {
       unsupported.push({ name: info.name, reason: filters.missing });
       continue;
     }
+    const { elementSize } = info.type;
     const dims = info.dimIds.map((id) => layout.dims.get(id));
     if (!dims.every((d) => d !== undefined)) {
       unsupported.push({ name: info.name, reason: "its dimensions cannot be determined" });
@@ -151,6 +194,17 @@ function buildDataset(
         filters: filters.labels,
         enumMembers: info.type.enumMembers,
         isOpen: () => anchor.state.open,
+        rawPlan: raw
+          ? () =>
+              rawPlanFor(
+                anchor.state,
+                path,
+                info.path,
+                filterList,
+                info.meta.shape ?? [],
+                elementSize,
+              )
+          : undefined,
       }),
     );
   }
@@ -175,13 +229,14 @@ function buildDataset(
     warnings,
     children: () =>
       group.children.map((child) =>
-        buildDataset(module, fileId, path, layout, child, anchor, false),
+        buildDataset(module, fileId, path, layout, child, anchor, raw, false),
       ),
     async close() {
       // Children share the file with the Dataset that opened it; only that one closes it.
       if (!owner || !anchor.state.open) return;
       anchor.state.open = false;
       finalizer.unregister(anchor.state);
+      await closeRaw(anchor.state);
       module.close_file(fileId);
     },
   };
@@ -209,7 +264,8 @@ export async function openHdf5(path: string, options: OpenHdf5Options = {}): Pro
         hint: hint`pass one of the listed groups with ${opt("group")}`,
       });
     }
-    const dataset = buildDataset(module, fileId, path, layout, group, anchor);
+    const raw = options.raw ?? process.env.ZARRIFY_HDF5_RAW !== "0";
+    const dataset = buildDataset(module, fileId, path, layout, group, anchor, raw);
     finalizer.register(anchor, state, state);
     return dataset;
   } catch (err) {

@@ -103,7 +103,8 @@ function readInto(
   }
 }
 
-function typedView(bytes: Uint8Array, dtype: string): NumericArray {
+/** A typed array over all of `bytes.buffer` (which must hold exactly these bytes). */
+export function typedView(bytes: Uint8Array, dtype: string): NumericArray {
   const { buffer } = bytes;
   switch (dtype) {
     case "int8":

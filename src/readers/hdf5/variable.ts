@@ -13,12 +13,21 @@ import {
 } from "../../dataset/types.js";
 import { InputError } from "../../errors.js";
 import { product } from "../../util/shape.js";
+import { ChunkDataError } from "./filters.js";
+import { FormatError } from "./le-reader.js";
+import type { RawPlan, RawReport } from "./raw-chunks.js";
 import { type H5Module, hdf5ErrorSummary, retire } from "./runtime.js";
-import { readSlab, type SlabSource } from "./slab.js";
+import { readSlab, type SlabSource, typedView } from "./slab.js";
 import type { Encoding } from "./types.js";
 
-/** A Variable with the enum mapping kept when the HDF5 type was an enum. */
-export type Hdf5Variable = Variable & { enumMembers?: Record<string, number> };
+/**
+ * A Variable with the enum mapping kept when the HDF5 type was an enum, and `readPath`: whether
+ * reads take the raw chunk path (`raw-chunks.ts`) or h5wasm, and why (tests, diagnostics).
+ */
+export type Hdf5Variable = Variable & {
+  enumMembers?: Record<string, number>;
+  readPath(): Promise<RawReport>;
+};
 
 /** Filters HDF5 itself provides in h5wasm; anything else needs a plugin we do not ship. */
 const BUILTIN_FILTERS: Record<number, string> = {
@@ -81,6 +90,8 @@ export interface VariableSpec {
   filters: string[];
   enumMembers?: Record<string, number>;
   isOpen: () => boolean;
+  /** The raw read path's plan for this dataset; absent when raw reads are off. */
+  rawPlan?: () => Promise<RawPlan>;
 }
 
 function checkBox(spec: VariableSpec, start: number[], count: number[]): void {
@@ -161,14 +172,46 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
     chunks: spec.chunks,
   };
 
-  function read(start: number[], count: number[]): DataArray {
+  // Strings keep h5wasm's conversions; numbers and chars are the stored bytes.
+  const rawEligible = spec.encoding === "numeric" || spec.encoding === "char";
+  let plan: Promise<RawPlan> | undefined;
+  const rawPlan = (): Promise<RawPlan> => {
+    if (!spec.rawPlan)
+      return Promise.resolve({ report: { raw: false, reason: "raw reads are off" } });
+    if (!rawEligible) {
+      return Promise.resolve({ report: { raw: false, reason: `${spec.encoding} values` } });
+    }
+    plan ??= spec.rawPlan();
+    return plan;
+  };
+
+  /** A box inside the stored extent: raw when the plan allows, else h5wasm. */
+  async function readStored(start: number[], count: number[]): Promise<DataArray> {
+    const dataset = (await rawPlan()).dataset;
+    if (dataset) {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await dataset.read(start, count);
+      } catch (err) {
+        if (!(err instanceof ChunkDataError || err instanceof FormatError)) throw err;
+        throw new InputError(
+          `${spec.filePath}: cannot read variable '${spec.name}' at [${start}] + [${count}]: ${err.message}`,
+          { path: spec.filePath, cause: err, hint: "the file may be corrupt or truncated" },
+        );
+      }
+      if (bytes) return typedView(bytes, spec.dtype);
+    }
+    return readSlab(source, spec.dtype, start, count);
+  }
+
+  async function read(start: number[], count: number[]): Promise<DataArray> {
     checkBox(spec, start, count);
     const stored = count.map((c, d) => Math.max(0, Math.min(c, spec.extent[d] - start[d])));
-    if (stored.every((c, d) => c === count[d])) return readSlab(source, spec.dtype, start, count);
+    if (stored.every((c, d) => c === count[d])) return readStored(start, count);
     // Part of the box lies past the records this variable has: fill, then paste what exists.
     const out = emptyArray(spec, product(count));
     if (product(stored) > 0) {
-      const inner = readSlab(source, spec.dtype, start, stored);
+      const inner = await readStored(start, stored);
       pasteBox(out, count, inner, stored, new Array<number>(count.length).fill(0));
     }
     return out;
@@ -190,7 +233,7 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
         });
       }
       try {
-        return read(start, count);
+        return await read(start, count);
       } catch (err) {
         if (err instanceof RangeError || err instanceof InputError) throw err;
         retire(spec.module);
@@ -200,6 +243,7 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
         );
       }
     },
+    readPath: async () => (await rawPlan()).report,
   };
   if (spec.enumMembers) variable.enumMembers = spec.enumMembers;
   return variable;

@@ -1,0 +1,118 @@
+/**
+ * Undoing an HDF5 filter pipeline made of deflate (1), shuffle (2) and fletcher32 (3), in
+ * reverse pipeline order, skipping filters the chunk's mask says were not applied. Inflate runs
+ * on libuv's thread pool (node:zlib), bounded to the chunk's expected size.
+ */
+import { promisify } from "node:util";
+import { inflate as inflateCb } from "node:zlib";
+
+const inflateAsync = promisify(inflateCb);
+
+export const DEFLATE = 1;
+export const SHUFFLE = 2;
+export const FLETCHER32 = 3;
+
+export interface RawFilter {
+  id: number;
+  cd_values: number[];
+}
+
+/** Whether the raw path can undo this pipeline. */
+export function rawFilters(filters: RawFilter[]): boolean {
+  return filters.every((f) => f.id === DEFLATE || f.id === SHUFFLE || f.id === FLETCHER32);
+}
+
+/** A chunk that fails its checksum or does not inflate; the caller names file and variable. */
+export class ChunkDataError extends Error {}
+
+/**
+ * Decode one stored chunk to `expected` bytes. The result may share memory with `stored`.
+ */
+export async function decodeChunk(
+  stored: Uint8Array,
+  filters: RawFilter[],
+  mask: number,
+  elementSize: number,
+  expected: number,
+): Promise<Uint8Array> {
+  let data = stored;
+  for (let i = filters.length - 1; i >= 0; i--) {
+    if (mask & (1 << i)) continue;
+    const f = filters[i];
+    if (f.id === FLETCHER32) data = stripFletcher32(data);
+    else if (f.id === SHUFFLE) data = unshuffle(data, f.cd_values[0] ?? elementSize);
+    else if (f.id === DEFLATE) data = await inflate(data, expected);
+    else throw new ChunkDataError(`filter ${f.id} is not supported`);
+  }
+  if (data.length !== expected) {
+    throw new ChunkDataError(`chunk decodes to ${data.length} bytes, expected ${expected}`);
+  }
+  return data;
+}
+
+async function inflate(data: Uint8Array, expected: number): Promise<Uint8Array> {
+  // A fletcher32 listed before deflate leaves 4 more bytes inside the deflate stream.
+  const limit = expected + 64;
+  try {
+    return await inflateAsync(data, { chunkSize: Math.max(64, expected), maxOutputLength: limit });
+  } catch (err) {
+    throw new ChunkDataError(`deflate stream is corrupt: ${(err as Error).message}`);
+  }
+}
+
+function stripFletcher32(data: Uint8Array): Uint8Array {
+  if (data.length < 4) throw new ChunkDataError("chunk too short for its fletcher32 checksum");
+  const body = data.subarray(0, data.length - 4);
+  const t = data.length - 4;
+  const stored = (data[t] | (data[t + 1] << 8) | (data[t + 2] << 16) | (data[t + 3] << 24)) >>> 0;
+  const sum = fletcher32(body);
+  // libhdf5 before 1.6.3 stored the checksum byte-swapped; it still accepts both.
+  const swapped =
+    (((sum & 0xff) << 24) | ((sum & 0xff00) << 8) | ((sum >>> 8) & 0xff00) | (sum >>> 24)) >>> 0;
+  if (stored !== sum && stored !== swapped) {
+    throw new ChunkDataError("fletcher32 checksum mismatch");
+  }
+  return body;
+}
+
+/** HDF5's fletcher32 (H5_checksum_fletcher32): 16-bit big-endian words, sums folded to 16 bits. */
+export function fletcher32(data: Uint8Array): number {
+  let sum1 = 0;
+  let sum2 = 0;
+  let i = 0;
+  let words = data.length >>> 1;
+  while (words > 0) {
+    const n = Math.min(words, 360);
+    words -= n;
+    for (let k = 0; k < n; k++) {
+      sum1 += (data[i] << 8) | data[i + 1];
+      sum2 += sum1;
+      i += 2;
+    }
+    sum1 = (sum1 & 0xffff) + (sum1 >>> 16);
+    sum2 = (sum2 & 0xffff) + (sum2 >>> 16);
+  }
+  if (data.length & 1) {
+    sum1 += data[i] << 8;
+    sum2 += sum1;
+    sum1 = (sum1 & 0xffff) + (sum1 >>> 16);
+    sum2 = (sum2 & 0xffff) + (sum2 >>> 16);
+  }
+  sum1 = (sum1 & 0xffff) + (sum1 >>> 16);
+  sum2 = (sum2 & 0xffff) + (sum2 >>> 16);
+  return ((sum2 << 16) | sum1) >>> 0;
+}
+
+/** Undo the byte shuffle: byte b of element i sits at b * n + i; a remainder is left as is. */
+export function unshuffle(data: Uint8Array, size: number): Uint8Array {
+  if (size <= 1 || data.length < size) return data;
+  const n = Math.floor(data.length / size);
+  const out = new Uint8Array(data.length);
+  for (let b = 0; b < size; b++) {
+    const plane = b * n;
+    for (let i = 0, o = b; i < n; i++, o += size) out[o] = data[plane + i];
+  }
+  const tail = n * size;
+  if (tail < data.length) out.set(data.subarray(tail), tail);
+  return out;
+}

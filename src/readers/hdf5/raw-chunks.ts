@@ -1,0 +1,339 @@
+/**
+ * The raw read path of one HDF5 dataset: its storage and chunk index are parsed once, then each
+ * hyperslab is assembled from the chunks it touches — positioned reads, filters undone in JS and
+ * node:zlib (`filters.ts`), the overlap copied into the result — and byte-swapped to
+ * little-endian. Returns the same bytes h5wasm's H5Dread would.
+ *
+ * `planRaw` answers "not raw" (with the reason) for anything it does not read; a read touching
+ * unallocated storage whose fill value is undecidable answers `undefined` and goes to h5wasm too.
+ */
+import { product } from "../../util/shape.js";
+import { type ChunkEntry, type ChunkTable, readChunkIndex } from "./chunk-index.js";
+import { ChunkDataError, decodeChunk, type RawFilter, rawFilters } from "./filters.js";
+import { FormatError, UNDEFINED_ADDRESS } from "./le-reader.js";
+import type { RawFile } from "./raw-file.js";
+import { INDEX_NAMES, readStorage, type Storage } from "./storage.js";
+
+/** Largest chunk (unfiltered bytes) the raw path allocates; bigger ones stay on h5wasm. */
+const MAX_CHUNK_BYTES = 2 ** 30;
+/** Chunks read and decoded at once for one hyperslab. */
+const IN_FLIGHT = 4;
+
+export interface RawPlanInput {
+  file: RawFile;
+  /** Object header address of the dataset. */
+  address: number;
+  filters: RawFilter[];
+  /** Stored extent as h5wasm reports it; the raw path must agree. */
+  extent: number[];
+  elementSize: number;
+}
+
+/** How a dataset is read, for tests and diagnostics. */
+export interface RawReport {
+  raw: boolean;
+  /** "chunked/v1 B-tree", "contiguous", "compact", … when the storage was understood. */
+  storage?: string;
+  /** Why the dataset stays on h5wasm. */
+  reason?: string;
+  /** Allocated chunks, for chunked storage. */
+  chunks?: number;
+}
+
+export type RawPlan = { report: RawReport; dataset?: RawDataset };
+
+export async function planRaw(input: RawPlanInput): Promise<RawPlan> {
+  let storage: Storage;
+  try {
+    storage = await readStorage(input.file, input.address);
+  } catch (err) {
+    return { report: { raw: false, reason: reasonOf(err) } };
+  }
+  const { layout } = storage;
+  const name =
+    layout.kind === "chunked"
+      ? `chunked/${INDEX_NAMES[layout.index] ?? layout.index}`
+      : layout.kind;
+  const no = (reason: string): RawPlan => ({ report: { raw: false, storage: name, reason } });
+  if (!rawFilters(input.filters)) return no("a filter other than deflate, shuffle, fletcher32");
+  if (storage.type.size !== input.elementSize) return no("stored element size differs");
+  if (
+    storage.dims.length !== input.extent.length ||
+    storage.dims.some((d, i) => d !== input.extent[i])
+  ) {
+    return no("dataspace differs from h5wasm's");
+  }
+  const E = storage.type.size;
+  try {
+    if (layout.kind === "compact") {
+      if (layout.data.length < product(storage.dims) * E) return no("compact data too short");
+      return { report: { raw: true, storage: name }, dataset: new RawDataset(input, storage) };
+    }
+    if (layout.kind === "contiguous") {
+      if (input.filters.length > 0) return no("filtered contiguous storage");
+      const size = product(storage.dims) * E;
+      if (layout.address !== UNDEFINED_ADDRESS) {
+        if (layout.size !== -1 && layout.size < size) return no("contiguous storage too small");
+        if (!input.file.contains(layout.address, size)) return no("contiguous data past the end");
+      }
+      return { report: { raw: true, storage: name }, dataset: new RawDataset(input, storage) };
+    }
+    const chunkBytes = product(layout.chunk) * E;
+    if (chunkBytes > MAX_CHUNK_BYTES) return no(`chunks of ${chunkBytes} bytes`);
+    const filtered = input.filters.length > 0;
+    if (filtered && layout.unfilteredEdges) return no("edge chunks stored unfiltered");
+    const table = await readChunkIndex({
+      file: input.file,
+      layout,
+      dims: storage.dims,
+      maxdims: storage.maxdims,
+      chunkBytes,
+      filtered,
+    });
+    return {
+      report: { raw: true, storage: name, chunks: table.size },
+      dataset: new RawDataset(input, storage, table),
+    };
+  } catch (err) {
+    return no(reasonOf(err));
+  }
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof FormatError) return err.message;
+  throw err;
+}
+
+/** Bytes of `box` (lo..hi per axis) copied from a C-order source block to a C-order target. */
+interface Copy {
+  src: Uint8Array;
+  /** Byte offset of element [srcOrigin] in src (may be negative for a partial read). */
+  srcBase: number;
+  srcShape: number[];
+  srcOrigin: number[];
+  dst: Uint8Array;
+  dstShape: number[];
+  dstOrigin: number[];
+  lo: number[];
+  hi: number[];
+  E: number;
+}
+
+function copyBox(c: Copy): void {
+  const rank = c.lo.length;
+  const extent = c.lo.map((l, d) => c.hi[d] - l);
+  if (extent.some((e) => e <= 0)) return;
+  const srcStride = strides(c.srcShape, c.E);
+  const dstStride = strides(c.dstShape, c.E);
+  // Fold trailing axes the box covers whole in both source and target into one run.
+  let run = c.E;
+  let k = rank;
+  while (k > 0) {
+    const d = k - 1;
+    run *= extent[d];
+    k--;
+    if (extent[d] !== c.srcShape[d] || extent[d] !== c.dstShape[d]) break;
+  }
+  let srcAt = c.srcBase;
+  let dstAt = 0;
+  for (let d = 0; d < rank; d++) {
+    srcAt += (c.lo[d] - c.srcOrigin[d]) * srcStride[d];
+    dstAt += (c.lo[d] - c.dstOrigin[d]) * dstStride[d];
+  }
+  if (k === 0) {
+    c.dst.set(c.src.subarray(srcAt, srcAt + run), dstAt);
+    return;
+  }
+  const index = new Array<number>(k).fill(0);
+  for (;;) {
+    c.dst.set(c.src.subarray(srcAt, srcAt + run), dstAt);
+    let d = k - 1;
+    for (; d >= 0; d--) {
+      srcAt += srcStride[d];
+      dstAt += dstStride[d];
+      if (++index[d] < extent[d]) break;
+      srcAt -= index[d] * srcStride[d];
+      dstAt -= index[d] * dstStride[d];
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+function strides(shape: number[], E: number): number[] {
+  const out = new Array<number>(shape.length).fill(E);
+  for (let d = shape.length - 2; d >= 0; d--) out[d] = out[d + 1] * shape[d + 1];
+  return out;
+}
+
+function swap(bytes: Uint8Array, E: number): void {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (E === 2) b.swap16();
+  else if (E === 4) b.swap32();
+  else if (E === 8) b.swap64();
+}
+
+export class RawDataset {
+  private fillChunk?: Uint8Array;
+
+  constructor(
+    private readonly input: RawPlanInput,
+    private readonly storage: Storage,
+    private readonly table?: ChunkTable,
+  ) {}
+
+  private get E(): number {
+    return this.storage.type.size;
+  }
+
+  /**
+   * The hyperslab's bytes, little-endian, in a buffer of its own; `undefined` when it touches
+   * unallocated storage whose fill value the raw path cannot decide (the caller asks h5wasm).
+   * Corrupt chunk data throws ChunkDataError or FormatError.
+   */
+  async read(start: number[], count: number[]): Promise<Uint8Array | undefined> {
+    const n = product(count);
+    // A rank-0 dataset is one element: treat it as shape [1].
+    const rank0 = start.length === 0;
+    const s = rank0 ? [0] : start;
+    const c = rank0 ? [1] : count;
+    const dims = rank0 ? [1] : this.storage.dims;
+    const out = new Uint8Array(new ArrayBuffer(n * this.E));
+    if (n === 0) return out;
+    const ok =
+      this.storage.layout.kind === "chunked"
+        ? await this.readChunked(s, c, out)
+        : await this.readWhole(s, c, dims, out);
+    if (!ok) return undefined;
+    if (this.storage.type.bigEndian) swap(out, this.E);
+    return out;
+  }
+
+  private fillBytes(bytes: number): Uint8Array | undefined {
+    const { fill } = this.storage;
+    if (fill.kind !== "value") return undefined;
+    if (this.fillChunk && this.fillChunk.length >= bytes) return this.fillChunk;
+    const buf = new Uint8Array(bytes);
+    const E = this.E;
+    if (fill.bytes.some((b) => b !== 0)) for (let i = 0; i < bytes; i += E) buf.set(fill.bytes, i);
+    this.fillChunk = buf;
+    return buf;
+  }
+
+  /** Compact and contiguous storage: one block the shape of the dataset. */
+  private async readWhole(
+    start: number[],
+    count: number[],
+    dims: number[],
+    out: Uint8Array,
+  ): Promise<boolean> {
+    const { layout } = this.storage;
+    const E = this.E;
+    const dstOrigin = start;
+    const lo = start;
+    const hi = start.map((s, d) => s + count[d]);
+    const copy = (src: Uint8Array, srcBase: number) =>
+      copyBox({
+        src,
+        srcBase,
+        srcShape: dims,
+        srcOrigin: new Array<number>(dims.length).fill(0),
+        dst: out,
+        dstShape: count,
+        dstOrigin,
+        lo,
+        hi,
+        E,
+      });
+    if (layout.kind === "compact") {
+      copy(layout.data, 0);
+      return true;
+    }
+    if (layout.kind !== "contiguous") return false;
+    if (layout.address === UNDEFINED_ADDRESS) {
+      const fill = this.fillBytes(out.length);
+      if (!fill) return false;
+      out.set(fill.subarray(0, out.length));
+      return true;
+    }
+    // One read of the span from the first to the last byte needed.
+    const st = strides(dims, E);
+    let first = 0;
+    let last = 0;
+    for (let d = 0; d < dims.length; d++) {
+      first += start[d] * st[d];
+      last += (start[d] + count[d] - 1) * st[d];
+    }
+    const span = last + E - first;
+    if (span > Math.max(4 * out.length, 8 * 2 ** 20)) return false; // sparse: leave it to h5wasm
+    const bytes = await this.input.file.read(layout.address + first, span);
+    copy(bytes, -first);
+    return true;
+  }
+
+  private async readChunked(start: number[], count: number[], out: Uint8Array): Promise<boolean> {
+    const layout = this.storage.layout;
+    const table = this.table;
+    if (layout.kind !== "chunked" || !table) return false;
+    const chunk = layout.chunk;
+    const rank = chunk.length;
+    const E = this.E;
+    const chunkBytes = product(chunk) * E;
+    const first = start.map((s, d) => Math.floor(s / chunk[d]));
+    const last = start.map((s, d) => Math.floor((s + count[d] - 1) / chunk[d]));
+    const span = first.map((f, d) => last[d] - f + 1);
+    const hiBox = start.map((s, d) => s + count[d]);
+
+    type Job = { scaled: number[]; entry?: ChunkEntry };
+    const jobs: Job[] = [];
+    const total = product(span);
+    const idx = new Array<number>(rank).fill(0);
+    for (let i = 0; i < total; i++) {
+      const scaled = idx.map((v, d) => first[d] + v);
+      const entry = table.get(scaled);
+      jobs.push({ scaled, entry });
+      for (let d = rank - 1; d >= 0; d--) {
+        if (++idx[d] < span[d]) break;
+        idx[d] = 0;
+      }
+    }
+    if (jobs.some((j) => !j.entry) && !this.fillBytes(chunkBytes)) return false;
+
+    const place = (src: Uint8Array, scaled: number[]) => {
+      const origin = scaled.map((s, d) => s * chunk[d]);
+      copyBox({
+        src,
+        srcBase: 0,
+        srcShape: chunk,
+        srcOrigin: origin,
+        dst: out,
+        dstShape: count,
+        dstOrigin: start,
+        lo: origin.map((o, d) => Math.max(o, start[d])),
+        hi: origin.map((o, d) => Math.min(o + chunk[d], hiBox[d])),
+        E,
+      });
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++];
+        if (!job.entry) {
+          place(this.fillBytes(chunkBytes) as Uint8Array, job.scaled);
+          continue;
+        }
+        place(await this.chunkData(job.entry, chunkBytes), job.scaled);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, jobs.length) }, worker));
+    return true;
+  }
+
+  private async chunkData(entry: ChunkEntry, chunkBytes: number): Promise<Uint8Array> {
+    const stored = await this.input.file.read(entry.address, entry.size);
+    if (this.input.filters.length === 0) return stored;
+    return decodeChunk(stored, this.input.filters, entry.mask, this.E, chunkBytes);
+  }
+}
+
+export { ChunkDataError };
