@@ -77,12 +77,7 @@ export async function execute(run: EngineRun): Promise<EngineTotals> {
   const described = run.store.describe();
   if (described !== undefined && run.jobs > 1 && totalBytes >= WORKER_THRESHOLD_BYTES) {
     totals.workers = Math.min(run.jobs, tasks.length);
-    await runOnWorkers(
-      { inputs: run.inputs, store: described, arrays },
-      tasks,
-      run.jobs,
-      onDone,
-    );
+    await runOnWorkers({ inputs: run.inputs, store: described, arrays }, tasks, run.jobs, onDone);
     return totals;
   }
   const files = new InputCache(run.inputs, run.lent);

@@ -13,6 +13,9 @@ import type { InputCache } from "./inputs.js";
 import type { EngineTask, InputRef, Piece, TaskResult } from "./job.js";
 import { mapValues } from "./map-values.js";
 
+/** Enough to keep libuv's four threads inflating; each read holds one piece in memory. */
+const READS_IN_FLIGHT = 4;
+
 function byteLength(data: DataArray): number {
   return Array.isArray(data) ? data.reduce((n, s) => n + s.length, 0) : data.byteLength;
 }
@@ -24,7 +27,9 @@ function allocate(meta: ArrayMeta, length: number): DataArray {
 }
 
 function coversBlock(piece: Piece, task: EngineTask): boolean {
-  return piece.start.every((s, d) => s === task.block.start[d] && piece.count[d] === task.block.count[d]);
+  return piece.start.every(
+    (s, d) => s === task.block.start[d] && piece.count[d] === task.block.count[d],
+  );
 }
 
 export async function writeTask(
@@ -61,12 +66,30 @@ export async function writeTask(
   } else {
     // Pieces from several files (or a file's share of a block) are assembled into one buffer, so a
     // chunk they cover together is encoded and stored once.
-    data = allocate(meta, product(block.count));
-    for (const piece of task.pieces) {
-      const values = await read(piece);
-      const at = piece.start.map((s, d) => s - block.start[d]);
-      copyBox(values, piece.count, piece.count.map(() => 0), data, block.count, at, piece.count);
-    }
+    const assembled = allocate(meta, product(block.count));
+    // A few reads in flight: inflating runs on libuv's thread pool, so files of one block are
+    // decoded side by side while this thread copies the ones already read.
+    let next = 0;
+    const reader = async () => {
+      while (next < task.pieces.length) {
+        const piece = task.pieces[next++];
+        const values = await read(piece);
+        const at = piece.start.map((s, d) => s - block.start[d]);
+        copyBox(
+          values,
+          piece.count,
+          piece.count.map(() => 0),
+          assembled,
+          block.count,
+          at,
+          piece.count,
+        );
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(READS_IN_FLIGHT, task.pieces.length) }, reader),
+    );
+    data = assembled;
   }
   const r = await writeChunks(store, meta, block, data, task.pieces);
   return { ...r, bytesRead, outOfRange };

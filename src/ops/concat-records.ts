@@ -25,10 +25,9 @@ import type { Store } from "../zarr/store/types.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { newArchiveStore } from "./output.js";
 import { packPlan } from "./packing.js";
-import type { Layout } from "./region.js";
+import { type Layout, writeFiles } from "./region.js";
 import { type InputScan, scanInputs } from "./scan-inputs.js";
 import { sizeStrings } from "./strings.js";
-import { writeFilesInTurn } from "./write-files.js";
 
 interface RecordFile {
   path: string;
@@ -144,12 +143,12 @@ export async function convertRecords(
       offset += f.length;
       return { path: f.path, region, where };
     });
-    const { chunks, bytesWritten } = await writeFilesInTurn(writes, archive, {
+    const { chunks, bytesWritten, workers } = await writeFiles(writes, archive, {
       config,
       store,
       logger,
       progress: run.progress,
-      internal: { layout: built.layout },
+      internal: { layout: built.layout, verb: "convert" },
     });
     await staged?.commit();
     return {
@@ -159,7 +158,7 @@ export async function convertRecords(
       bytesRead: 0,
       bytesWritten,
       seconds: (performance.now() - started) / 1000,
-      workers: 1,
+      workers,
     };
   } catch (err) {
     await staged?.abort();

@@ -22,9 +22,9 @@ import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.j
 import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { newArchiveStore } from "./output.js";
+import { writeFiles } from "./region.js";
 import { scanInputs } from "./scan-inputs.js";
 import { buildArchive, templateTime } from "./template.js";
-import { writeFilesInTurn } from "./write-files.js";
 
 interface FileAxis {
   path: string;
@@ -158,12 +158,12 @@ export async function convertMany(
     }
     // The winner of an overlap writes last.
     const order = config.onOverlap === "overwrite" ? axes : [...axes].reverse();
-    const { chunks, bytesWritten } = await writeFilesInTurn(order, archive, {
+    const { chunks, bytesWritten, workers } = await writeFiles(order, archive, {
       config,
       store,
       logger,
       progress: run.progress,
-      internal: { layout: built.info, duplicates: "first" },
+      internal: { layout: built.info, duplicates: "first", verb: "convert" },
     });
     await staged?.commit();
     const seconds = (performance.now() - started) / 1000;
@@ -174,7 +174,7 @@ export async function convertMany(
       bytesRead: 0,
       bytesWritten,
       seconds,
-      workers: 1,
+      workers,
     };
   } catch (err) {
     await staged?.abort();

@@ -502,7 +502,10 @@ async function prepareRegion(
   c.logger.info(
     `${c.verb}: ${ds.path}: region ${info.timeDim} ${runs.map((r) => `${r.archiveStart}:${r.archiveStart + r.count}`).join(",")} (${steps} steps, ${first} .. ${last})`,
   );
-  if (rangeAction(c.config) === "error" && targets.some((t) => t.dst.scale !== 1 || t.dst.offset !== 0)) {
+  if (
+    rangeAction(c.config) === "error" &&
+    targets.some((t) => t.dst.scale !== 1 || t.dst.offset !== 0)
+  ) {
     // Refuse before the first chunk: a dry pass through the conversion only.
     const outside = new Map<string, number>();
     await forEachBlock(targets, runs, info, spec, async (t, _s, _c, converted) => {
@@ -526,6 +529,7 @@ function rangeAction(config: ZarrifyConfig) {
 }
 
 interface Written {
+  workers: number;
   chunks: number;
   merged: number;
   conflicts: number;
@@ -543,7 +547,14 @@ async function writePrepared(
   prepared: readonly PreparedRegion[],
   store: Store,
   info: Layout,
-  o: { jobs: number; group?: string; progress?: ProgressListener; lent?: boolean },
+  o: {
+    jobs: number;
+    group?: string;
+    progress?: ProgressListener;
+    lent?: boolean;
+    /** A file whose every task is done (its data is all in the store), by its index. */
+    onFileDone?: (input: number) => void;
+  },
 ): Promise<Written> {
   const arrays: ArrayMeta[] = [];
   const index = new Map<string, number>();
@@ -564,6 +575,9 @@ async function writePrepared(
   const maxBlockBytes = DEFAULT_MAX_BLOCK_MB * 1024 * 1024;
   const tasks = arrays.flatMap((meta, a) => regionTasks(meta, a, pieces[a], maxBlockBytes));
   const clipped = prepared.map(() => 0);
+  const pending = prepared.map(() => 0);
+  for (const t of tasks) for (const i of new Set(t.pieces.map((q) => q.input))) pending[i]++;
+  for (const [i, n] of pending.entries()) if (n === 0) o.onFileDone?.(i);
   const done = await execute({
     inputs: prepared.map((p) => ({ path: p.input, group: o.group })),
     arrays,
@@ -576,6 +590,9 @@ async function writePrepared(
       task.pieces.forEach((piece, i) => {
         clipped[piece.input] += r.outOfRange[i] ?? 0;
       });
+      for (const i of new Set(task.pieces.map((q) => q.input))) {
+        if (--pending[i] === 0) o.onFileDone?.(i);
+      }
     },
   });
   return { ...done, clipped };
@@ -615,7 +632,7 @@ async function verifyRegion(
 function resultOf(
   p: PreparedRegion,
   archive: string,
-  w: Omit<Written, "clipped">,
+  w: Omit<Written, "clipped" | "workers">,
   clipped: number,
   retries: number,
   seconds: number,
@@ -701,3 +718,144 @@ export async function writeRegion(
     if (typeof input === "string") await ds.close();
   }
 }
+
+/** A file of a multi-file write: placed by its times, or by a region given by hand. */
+export interface FileWrite {
+  path: string;
+  region?: RegionInput;
+  /** For the log line. */
+  where?: string;
+}
+
+export interface FilesWriteResult {
+  /** Per file, in the order given. */
+  results: RegionWriteResult[];
+  chunks: number;
+  bytesWritten: number;
+  /** Worker threads the engine ran on (0: inline). */
+  workers: number;
+}
+
+/**
+ * Many files into one archive, planned together: each is checked and placed first (nothing is
+ * written when one is refused), then all their pieces go through the engine at once, so chunks
+ * they share are assembled and stored once. Where files overlap, the later one in `writes` wins.
+ * A file's completion marker is written as soon as its last chunk is stored.
+ */
+export async function writeFiles(
+  writes: readonly FileWrite[],
+  archive: string,
+  o: {
+    config: ZarrifyConfig;
+    store: Store;
+    logger: Logger;
+    progress?: boolean | ProgressListener;
+    internal: InternalRegionOptions;
+  },
+): Promise<FilesWriteResult> {
+  const { config, store, logger, internal } = o;
+  const verbName = internal.verb ?? "write-region";
+  const started = performance.now();
+  const [info, md]: [Layout, ArchiveMetadata] = internal.layout
+    ? [internal.layout, internal.metadata ?? (await readArchiveMetadata(store))]
+    : await openTemplate(store, archive);
+  // Read once for all files, not once per file.
+  const axis =
+    internal.archiveAxis ??
+    (writes.some((w) => w.region === undefined)
+      ? await archiveAxis(store, info, md, archive)
+      : undefined);
+  const claimed = new Set<number>();
+  const prepared: PreparedRegion[] = new Array(writes.length);
+  // Winner first: a step the later file writes is not the earlier file's to write.
+  for (let i = writes.length - 1; i >= 0; i--) {
+    const w = writes[i];
+    logger.info(
+      `${verbName}: [${writes.length - i}/${writes.length}] ${w.path}${w.where ? ` → ${w.where}` : ""}`,
+    );
+    const keep = internal.keepStep;
+    const ds = await openDataset(w.path, { group: config.group });
+    try {
+      const p = await prepareRegion(ds, w.region, {
+        store,
+        archive,
+        info,
+        md,
+        config,
+        internal: {
+          ...internal,
+          archiveAxis: axis,
+          keepStep: (k) => !claimed.has(k) && (keep === undefined || keep(k)),
+        },
+        logger,
+        verb: verbName,
+      });
+      for (const r of p.runs) for (let k = 0; k < r.count; k++) claimed.add(r.archiveStart + k);
+      prepared[i] = p;
+    } finally {
+      await ds.close();
+    }
+  }
+  const checking = checkTargets(prepared[0]?.targets ?? [], config).length > 0;
+  const markers: Promise<void>[] = [];
+  const mark = (i: number) => {
+    if (internal.marker === false) return;
+    const p = prepared[i];
+    markers.push(
+      recordWritten(store, p.input, info.timeDim, resultOf(p, archive, NONE, 0, 0, 0).runs),
+    );
+  };
+  const reporter = progressFor(o.progress, verbName, "files");
+  let totals: Written;
+  try {
+    totals = await writePrepared(prepared, store, info, {
+      jobs: config.jobs,
+      group: config.group,
+      progress: reporter.update,
+      // Verified files are recorded once the check passed.
+      onFileDone: checking ? undefined : mark,
+    });
+  } finally {
+    reporter.stop();
+    await Promise.all(markers);
+  }
+  const retries = prepared.map(() => 0);
+  if (checking) {
+    for (const [i, p] of prepared.entries()) {
+      const ds = await openDataset(p.input, { group: config.group });
+      try {
+        // The datasets of the write are closed: the check reads the file again.
+        const again = { ...p, ds, targets: matchTargets(ds, info, md, p.spec) };
+        retries[i] = await verifyRegion(again, store, info, config, logger, verbName, async () => {
+          await writePrepared([again], store, info, { jobs: 1, group: config.group, lent: true });
+        });
+      } finally {
+        await ds.close();
+      }
+      mark(i);
+    }
+    await Promise.all(markers);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  for (const [i, p] of prepared.entries()) {
+    if (totals.clipped[i] > 0 && rangeAction(config) === "warn") {
+      logger.warn(
+        `${verbName}: ${p.input}: ${totals.clipped[i]} values outside the archive's range were clipped`,
+      );
+    }
+  }
+  logger.info(
+    `${verbName}: ${writes.length} file(s): ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
+  );
+  return {
+    // Chunks are shared between files: the totals are the write's, each file's own counts empty.
+    results: prepared.map((p, i) =>
+      resultOf(p, archive, NONE, totals.clipped[i], retries[i], seconds),
+    ),
+    chunks: totals.chunks,
+    bytesWritten: totals.bytesWritten,
+    workers: totals.workers,
+  };
+}
+
+const NONE = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0 };

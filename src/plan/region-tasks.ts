@@ -37,7 +37,8 @@ export function regionTasks(
   });
   const edge = (d: number, k: number) =>
     Math.min(end[d], Math.max(lo[d], (c0[d] + k * span[d]) * chunks[d]));
-  const blockOf = (d: number, x: number) => Math.floor((Math.floor(x / chunks[d]) - c0[d]) / span[d]);
+  const blockOf = (d: number, x: number) =>
+    Math.floor((Math.floor(x / chunks[d]) - c0[d]) / span[d]);
 
   const tasks = new Map<string, EngineTask>();
   for (const piece of live) {
@@ -57,7 +58,10 @@ export function regionTasks(
       const count: number[] = [];
       for (let d = 0; d < nd; d++) {
         const a = Math.max(piece.start[d], task.block.start[d]);
-        const b = Math.min(piece.start[d] + piece.count[d], task.block.start[d] + task.block.count[d]);
+        const b = Math.min(
+          piece.start[d] + piece.count[d],
+          task.block.start[d] + task.block.count[d],
+        );
         start.push(a);
         count.push(b - a);
       }
