@@ -47,3 +47,16 @@ export class RegionError extends ZarrifyError {}
 
 /** A region still has missing data after the configured number of rewrites. */
 export class RetryLimitExceededError extends ZarrifyError {}
+
+/**
+ * An archive's store cannot be reached or refused a request for a reason outside zarrify: an
+ * object store's bucket does not exist, credentials are missing or rejected, the endpoint does
+ * not answer. The message names the store's URL; the hint says what to check.
+ */
+export class StoreError extends ZarrifyError {
+  readonly url?: string;
+  constructor(message: string, options?: { cause?: unknown; hint?: string | Hint; url?: string }) {
+    super(message, options);
+    this.url = options?.url;
+  }
+}

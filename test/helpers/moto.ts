@@ -144,13 +144,15 @@ export interface MotoOptions {
   serialiseWrites?: boolean;
   /** Python's thread switch interval inside the server, in seconds. */
   switchInterval?: number;
+  /** More environment for the server (moto's own settings, e.g. INITIAL_NO_AUTH_ACTION_COUNT). */
+  env?: Record<string, string>;
 }
 
 async function launch(
   port: number,
   options: MotoOptions,
 ): Promise<{ child: ChildProcess; log: () => string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   env.ZARRIFY_MOTO_SERIALISE = options.serialiseWrites === false ? "0" : "1";
   if (options.switchInterval !== undefined) {
     env.ZARRIFY_MOTO_SWITCH_INTERVAL = String(options.switchInterval);

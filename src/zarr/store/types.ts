@@ -1,5 +1,5 @@
 /**
- * The key-value store every archive is written through (filesystem, memory; S3 later).
+ * The key-value store every archive is written through (filesystem, memory, S3).
  *
  * Keys are "/"-separated paths relative to the archive root ("t2m/c/0/0", ".zmetadata"), never
  * starting or ending with "/", without "." or ".." segments.
@@ -25,7 +25,18 @@ export interface VersionedValue {
  * A store described so that another thread, process or machine can open it itself (openStore):
  * workers are handed this, never a Store object or a path. Object stores add their kinds here.
  */
-export type StoreDescription = { kind: "fs"; root: string };
+export type StoreDescription =
+  | { kind: "fs"; root: string }
+  | {
+      kind: "s3";
+      bucket: string;
+      /** Keys live under "<prefix>/"; "" is the bucket's root. */
+      prefix: string;
+      /** Set when not AWS's own; credentials never travel in a description (the SDK's chain). */
+      endpoint?: string;
+      region?: string;
+      forcePathStyle?: boolean;
+    };
 
 export interface DirListing {
   /** Full keys of the values directly under the prefix. */

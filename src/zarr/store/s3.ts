@@ -1,0 +1,733 @@
+/**
+ * S3 Store: one object per key under `s3://bucket/prefix`, on the AWS SDK for JavaScript v3, for
+ * AWS S3 and S3-compatible services (MinIO, Ceph, R2, moto, ...).
+ *
+ *   new S3Store({ bucket, prefix?, endpoint?, region?, forcePathStyle?, maxConcurrency?, ... })
+ *   store.stats()     requests, retries, bytes sent/received so far (for benchmarks)
+ *   store.destroy()   closes the HTTP connections (a store is usable until then)
+ *
+ * Configuration, as AWS tools do it: credentials, region and profile from the SDK's default chain
+ * (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/config and credentials, SSO,
+ * instance roles ...); the endpoint from the option, else AWS_ENDPOINT_URL_S3, else
+ * AWS_ENDPOINT_URL. Path-style addressing (http://host/bucket/key) when AWS_S3_FORCE_PATH_STYLE is
+ * "true", and by default whenever an endpoint is set (AWS_S3_FORCE_PATH_STYLE=false turns it off):
+ * S3-compatible servers are usually reached by an address or a name without per-bucket DNS, where
+ * virtual-hosted style cannot work. Without a region, a custom endpoint gets us-east-1 (what such
+ * servers expect in signatures); AWS itself needs one and its absence is an error.
+ *
+ * How the guarantees of store/types.ts are kept:
+ * - set: one PutObject; S3 replaces an object atomically (readers see the old or the new one).
+ * - Versions are ETags, plus the write ids described below: "<etag> <id> <prior ids...>".
+ * - setIfAbsent / setIfMatch / deleteIfMatch: PutObject with If-None-Match: * / If-Match: <etag>,
+ *   DeleteObject with If-Match; the server decides, no lock and no listing.
+ * - A lost acknowledgement: a conditional PUT the server applied but whose response never arrived
+ *   is retried and then gets 412, although this call wrote the object. Every conditional PUT
+ *   carries a random write id in the object's user metadata (x-amz-meta-zarrify-write) and the
+ *   ids of the last versions it replaced (x-amz-meta-zarrify-prior, carried over from the version
+ *   token). When an attempt of this call may have landed (it failed after being sent) and a later
+ *   one gets 412, a HEAD tells: our id is the object's, or among its priors (another writer
+ *   already replaced our version through a compare-and-swap), means the write landed: true. So a
+ *   retried write never reports false for its own write, and never true for another's.
+ *   Remaining ambiguity: a conditional DELETE retried after a lost acknowledgement that finds the
+ *   key gone reports true (it cannot tell whether it or another deleter removed it).
+ * - Retries are ours, not the SDK's (its maxAttempts is 1): only this loop knows that an earlier
+ *   attempt may have landed, which the 412 check above needs. Retried: 5xx, 429 and throttling
+ *   codes (SlowDown ...), 409 ConditionalRequestConflict, request timeouts, connection resets and
+ *   refusals, truncated bodies. Exponential backoff with full jitter (retryBaseMs · 2^n, capped at
+ *   retryMaxMs), at most maxAttempts attempts.
+ * - At most maxConcurrency requests of one store are in flight at a time (a semaphore; bodies are
+ *   read before its slot is given back).
+ * - Errors a user can fix (no bucket, no or bad credentials, endpoint unreachable, wrong region)
+ *   become one StoreError line naming the s3:// URL, with a hint.
+ *
+ * The SDK (about 200 ms to load) is imported on the first request, so fs-only runs never load it.
+ */
+import { randomBytes } from "node:crypto";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { StoreError } from "../../errors.js";
+import { checkKey, checkPrefix } from "./key.js";
+import type { DirListing, Store, StoreDescription, VersionedValue } from "./types.js";
+
+type Sdk = typeof import("@aws-sdk/client-s3");
+let sdkPromise: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  // The SDK warns on every Node < 22 at its first client; zarrify supports Node 20, and the
+  // warning would land in the middle of the CLI's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  sdkPromise ??= import("@aws-sdk/client-s3");
+  return sdkPromise;
+}
+
+/** User metadata (x-amz-meta-...) of a conditional write: its id, and the ids it replaced. */
+const WRITE_META = "zarrify-write";
+const PRIOR_META = "zarrify-prior";
+/** How many replaced write ids an object remembers (24 hex characters each, 2 KiB allowed). */
+const HISTORY = 8;
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Keys live under "<prefix>/" ("" or omitted: the bucket's root). */
+  prefix?: string;
+  /** Default: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS's own. */
+  endpoint?: string;
+  /** Default: the SDK's chain (AWS_REGION, the profile's region). */
+  region?: string;
+  /** Default: AWS_S3_FORCE_PATH_STYLE, else true when an endpoint is set. */
+  forcePathStyle?: boolean;
+  /** Requests in flight at once (default 16). */
+  maxConcurrency?: number;
+  /** Attempts per request, the first included (default 10). */
+  maxAttempts?: number;
+  /** First retry delay bound in ms (default 50); doubles per attempt up to retryMaxMs (5000). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Keys per ListObjectsV2 page (default: the server's, 1000 on S3). */
+  listPageSize?: number;
+  /** Whole request, response included (default 300 000 ms); connection setup (10 000 ms). */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface S3StoreStats {
+  requests: number;
+  retries: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+interface S3Err {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function errInfo(err: unknown): { name: string; status?: number; code?: string; message: string } {
+  const e = (err ?? {}) as S3Err;
+  return {
+    name: e.Code ?? e.name ?? "Error",
+    status: e.$metadata?.httpStatusCode,
+    code: e.code,
+    message: e.message ?? String(err),
+  };
+}
+
+const THROTTLING = new Set([
+  "SlowDown",
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ProvisionedThroughputExceededException",
+  "BandwidthLimitExceeded",
+  "EC2ThrottledException",
+]);
+const TRANSIENT_NAMES = new Set([
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+  "InternalError",
+  "ServiceUnavailable",
+  "ConditionalRequestConflict",
+  "OperationAborted",
+  "TruncatedBody",
+]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "UND_ERR_SOCKET",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
+function isNetworkError(err: unknown): boolean {
+  const { code, message, status } = errInfo(err);
+  if (status !== undefined) return false;
+  if (code !== undefined && NETWORK_CODES.has(code)) return true;
+  return /socket hang up|aborted|premature close|ECONNRESET|EPIPE/i.test(message);
+}
+
+function isRetryable(err: unknown): boolean {
+  const { name, status } = errInfo(err);
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  if (THROTTLING.has(name) || TRANSIENT_NAMES.has(name)) return true;
+  if (status === 409 && name === "ConditionalRequestConflict") return true;
+  if (isNetworkError(err)) return true;
+  // The SDK's own verdict (it marks throttling and transient errors), when it has one.
+  return (err as S3Err | undefined)?.$retryable !== undefined && status === undefined;
+}
+
+const isPreconditionFailed = (err: unknown) => {
+  const { name, status } = errInfo(err);
+  return status === 412 || name === "PreconditionFailed";
+};
+const isNoSuchKey = (err: unknown) => {
+  const { name, status } = errInfo(err);
+  return name === "NoSuchKey" || (status === 404 && name === "NotFound");
+};
+const isNoSuchBucket = (err: unknown) => errInfo(err).name === "NoSuchBucket";
+
+/** A key as the store gives it out, or undefined for objects no store key can name. */
+function storeKey(key: string): string | undefined {
+  try {
+    return checkKey(key);
+  } catch {
+    return undefined;
+  }
+}
+
+class Semaphore {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function envFlag(name: string): boolean | undefined {
+  const v = process.env[name]?.trim().toLowerCase();
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  return undefined;
+}
+
+/** Per call: did an attempt fail after it may have reached the server? */
+interface Attempts {
+  mayHaveLanded: boolean;
+  attempts: number;
+}
+
+export class S3Store implements Store {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly forcePathStyle: boolean;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxConcurrency: number;
+  private readonly listPageSize?: number;
+  private readonly limit: Semaphore;
+  private clientPromise?: Promise<S3Client>;
+  private readonly counters: S3StoreStats = {
+    requests: 0,
+    retries: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
+
+  constructor(options: S3StoreOptions) {
+    this.bucket = options.bucket;
+    this.prefix = checkPrefix((options.prefix ?? "").replace(/^\/+/, ""));
+    const endpoint =
+      options.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+    this.endpoint = endpoint || undefined;
+    this.region = options.region;
+    this.forcePathStyle =
+      options.forcePathStyle ?? envFlag("AWS_S3_FORCE_PATH_STYLE") ?? this.endpoint !== undefined;
+    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 16);
+    this.limit = new Semaphore(this.maxConcurrency);
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
+    this.listPageSize = options.listPageSize;
+    this.retryBaseMs = options.retryBaseMs ?? 50;
+    this.retryMaxMs = options.retryMaxMs ?? 5000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  /** s3://bucket/prefix (the archive), or the URL of one key under it. */
+  url(key?: string): string {
+    const path = [this.prefix, key].filter((p) => p !== undefined && p !== "").join("/");
+    return `s3://${this.bucket}/${path}`;
+  }
+
+  describe(): StoreDescription {
+    const d: StoreDescription = { kind: "s3", bucket: this.bucket, prefix: this.prefix };
+    if (this.endpoint !== undefined) d.endpoint = this.endpoint;
+    if (this.region !== undefined) d.region = this.region;
+    d.forcePathStyle = this.forcePathStyle;
+    return d;
+  }
+
+  stats(): S3StoreStats {
+    return { ...this.counters };
+  }
+
+  /** Closes the store's HTTP connections. */
+  async destroy(): Promise<void> {
+    const p = this.clientPromise;
+    this.clientPromise = undefined;
+    if (p) (await p.catch(() => undefined))?.destroy();
+  }
+
+  private objectKey(key: string): string {
+    checkKey(key);
+    return this.prefix === "" ? key : `${this.prefix}/${key}`;
+  }
+
+  private base(): string {
+    return this.prefix === "" ? "" : `${this.prefix}/`;
+  }
+
+  // -- the client ------------------------------------------------------------------------------
+
+  private client(): Promise<S3Client> {
+    this.clientPromise ??= this.makeClient();
+    return this.clientPromise;
+  }
+
+  private async makeClient(): Promise<S3Client> {
+    const sdk = await loadSdk();
+    const agentOptions = { keepAlive: true, maxSockets: this.maxConcurrency };
+    const make = (region: string | undefined) =>
+      new sdk.S3Client({
+        region,
+        endpoint: this.endpoint,
+        forcePathStyle: this.forcePathStyle,
+        maxAttempts: 1,
+        requestHandler: {
+          requestTimeout: this.requestTimeoutMs,
+          connectionTimeout: this.connectTimeoutMs,
+          throwOnRequestTimeout: true,
+          httpAgent: new HttpAgent(agentOptions),
+          httpsAgent: new HttpsAgent(agentOptions),
+        },
+      });
+    const client = make(this.region);
+    try {
+      await client.config.region();
+      return client;
+    } catch (err) {
+      client.destroy();
+      if (this.endpoint !== undefined) return make("us-east-1");
+      throw new StoreError(`${this.url()}: no AWS region is configured`, {
+        cause: err,
+        url: this.url(),
+        hint: "set AWS_REGION to the bucket's region (or region in the profile of ~/.aws/config)",
+      });
+    }
+  }
+
+  // -- requests, retries, errors ---------------------------------------------------------------
+
+  /**
+   * Runs `fn` (one request, its body read) under the concurrency limit, retrying what is worth
+   * retrying; `track` learns whether a failed attempt may have reached the server.
+   */
+  private async request<T>(
+    fn: (client: S3Client, sdk: Sdk) => Promise<T>,
+    track: Attempts = { mayHaveLanded: false, attempts: 0 },
+  ): Promise<T> {
+    const client = await this.client();
+    const sdk = await loadSdk();
+    for (;;) {
+      track.attempts++;
+      this.counters.requests++;
+      try {
+        return await this.limit.run(() => fn(client, sdk));
+      } catch (err) {
+        if (!isRetryable(err)) throw err;
+        // A refused connection never reached the server; anything else may have.
+        if (errInfo(err).code !== "ECONNREFUSED") track.mayHaveLanded = true;
+        if (track.attempts >= this.maxAttempts) throw err;
+        this.counters.retries++;
+        const cap = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (track.attempts - 1));
+        await sleep(Math.random() * cap);
+      }
+    }
+  }
+
+  /** Throws the StoreError (or the original error, for a bug) for a failed request. */
+  private fail(op: string, key: string | undefined, err: unknown, attempts?: number): never {
+    if (err instanceof StoreError) throw err;
+    const info = errInfo(err);
+    const where = this.url();
+    const what = key === undefined ? `cannot ${op}` : `cannot ${op} ${key}`;
+    const at = this.endpoint ? ` at ${this.endpoint}` : "";
+    const tried = attempts !== undefined && attempts > 1 ? ` after ${attempts} attempts` : "";
+    const out = (reason: string, hint?: string) =>
+      new StoreError(`${where}: ${what}: ${reason}`, { cause: err, url: where, hint });
+    if (isNoSuchBucket(err)) {
+      throw out(
+        `the bucket "${this.bucket}" does not exist${at}`,
+        `create it (aws s3 mb s3://${this.bucket}), or check the bucket name${
+          this.endpoint ? " and AWS_ENDPOINT_URL" : " and AWS_REGION"
+        }`,
+      );
+    }
+    if (
+      info.name === "CredentialsProviderError" ||
+      /Could not load credentials/i.test(info.message)
+    ) {
+      throw out(
+        "no AWS credentials were found",
+        "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure`",
+      );
+    }
+    if (
+      [
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "AccessDenied",
+        "AllAccessDisabled",
+        "Forbidden",
+      ].includes(info.name) ||
+      info.status === 403
+    ) {
+      throw out(
+        `access denied (${info.name}${info.name === info.message ? "" : `: ${info.message}`})`,
+        "check the credentials the AWS SDK finds (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws/credentials; `aws sts get-caller-identity` shows whose they are): they need s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on the bucket",
+      );
+    }
+    if (
+      [
+        "PermanentRedirect",
+        "AuthorizationHeaderMalformed",
+        "IllegalLocationConstraintException",
+      ].includes(info.name) ||
+      info.status === 301
+    ) {
+      throw out(
+        "the bucket is in another region",
+        "set AWS_REGION to the bucket's region (aws s3api get-bucket-location --bucket NAME)",
+      );
+    }
+    if (info.code === "ENOTFOUND" || isNetworkError(err) || info.name === "TimeoutError") {
+      throw out(
+        `cannot reach ${this.endpoint ?? "S3"} (${info.code ?? info.name})${tried}`,
+        this.endpoint
+          ? "check AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3) and that the server is running and reachable"
+          : "check the network connection and AWS_REGION",
+      );
+    }
+    if (isRetryable(err)) {
+      throw out(
+        `the server kept failing (${info.status ?? ""} ${info.name})${tried}`.replace("( ", "("),
+        "try again later, or run fewer writers at once",
+      );
+    }
+    throw out(
+      `${info.name}${info.message && info.message !== info.name ? `: ${info.message}` : ""}`,
+    );
+  }
+
+  // -- reading ---------------------------------------------------------------------------------
+
+  private async readBody(body: unknown, expected: number | undefined): Promise<Uint8Array> {
+    const stream = body as { transformToByteArray?: () => Promise<Uint8Array> } | undefined;
+    const bytes = stream?.transformToByteArray
+      ? await stream.transformToByteArray()
+      : new Uint8Array();
+    if (expected !== undefined && bytes.length !== expected) {
+      throw Object.assign(new Error(`body of ${bytes.length} bytes, expected ${expected}`), {
+        name: "TruncatedBody",
+      });
+    }
+    this.counters.bytesReceived += bytes.length;
+    return bytes;
+  }
+
+  private async getObject(
+    key: string,
+    range?: string,
+  ): Promise<{ value: Uint8Array; version: string } | "absent" | "unsatisfiable"> {
+    const Key = this.objectKey(key);
+    const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+    try {
+      return await this.request(async (client, sdk) => {
+        const r = await client.send(
+          new sdk.GetObjectCommand({ Bucket: this.bucket, Key, Range: range }),
+        );
+        const value = await this.readBody(r.Body, r.ContentLength);
+        return { value, version: versionToken(r.ETag, r.Metadata) };
+      }, track);
+    } catch (err) {
+      if (isNoSuchKey(err)) return "absent";
+      const { name, status } = errInfo(err);
+      if (status === 416 || name === "InvalidRange") return "unsatisfiable";
+      return this.fail("read", key, err, track.attempts);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const r = await this.getObject(key);
+    return typeof r === "string" ? undefined : r.value;
+  }
+
+  async getWithVersion(key: string): Promise<VersionedValue | undefined> {
+    const r = await this.getObject(key);
+    return typeof r === "string" ? undefined : r;
+  }
+
+  async getRange(key: string, offset: number, length?: number): Promise<Uint8Array | undefined> {
+    if (offset === 0 && length === undefined) return this.get(key);
+    if (length === 0) return (await this.head(key)) === undefined ? undefined : new Uint8Array();
+    const end = length === undefined ? "" : String(offset + length - 1);
+    const r = await this.getObject(key, `bytes=${offset}-${end}`);
+    if (r === "absent") return undefined;
+    if (r === "unsatisfiable") return new Uint8Array(); // starts past the end
+    return r.value;
+  }
+
+  /** The object's ETag and user metadata, or undefined when it does not exist. */
+  private async head(
+    key: string,
+  ): Promise<{ etag?: string; metadata: Record<string, string> } | undefined> {
+    const Key = this.objectKey(key);
+    const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+    try {
+      return await this.request(async (client, sdk) => {
+        const r = await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key }));
+        return { etag: r.ETag, metadata: r.Metadata ?? {} };
+      }, track);
+    } catch (err) {
+      if (isNoSuchKey(err) || errInfo(err).status === 404) return undefined;
+      return this.fail("read", key, err, track.attempts);
+    }
+  }
+
+  // -- writing ---------------------------------------------------------------------------------
+
+  async set(key: string, value: Uint8Array): Promise<void> {
+    const Key = this.objectKey(key);
+    const body = new Uint8Array(value); // callers may reuse their buffer while we retry
+    const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+    try {
+      await this.request(async (client, sdk) => {
+        await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: body,
+            ContentLength: body.length,
+          }),
+        );
+        this.counters.bytesSent += body.length;
+      }, track);
+    } catch (err) {
+      this.fail("write", key, err, track.attempts);
+    }
+  }
+
+  /**
+   * One conditional PUT; true when this call wrote the object, also when only an earlier attempt
+   * of it landed (see the header).
+   */
+  private async conditionalPut(
+    key: string,
+    value: Uint8Array,
+    condition: { ifNoneMatch: "*" } | { ifMatch: string; prior: string[] },
+  ): Promise<boolean> {
+    const Key = this.objectKey(key);
+    const body = new Uint8Array(value);
+    const id = randomBytes(12).toString("hex");
+    const Metadata: Record<string, string> = { [WRITE_META]: id };
+    if ("prior" in condition && condition.prior.length > 0) {
+      Metadata[PRIOR_META] = condition.prior.slice(0, HISTORY).join(" ");
+    }
+    const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+    try {
+      await this.request(async (client, sdk) => {
+        await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: body,
+            ContentLength: body.length,
+            Metadata,
+            ...("ifMatch" in condition
+              ? { IfMatch: condition.ifMatch }
+              : { IfNoneMatch: condition.ifNoneMatch }),
+          }),
+        );
+        this.counters.bytesSent += body.length;
+      }, track);
+      return true;
+    } catch (err) {
+      const refused = isPreconditionFailed(err) || ("ifMatch" in condition && isNoSuchKey(err));
+      if (refused && !track.mayHaveLanded) return false;
+      if (refused || (track.mayHaveLanded && isRetryable(err))) {
+        // Refused now, but an earlier attempt may have landed: is the object (or a version that
+        // replaced it) ours?
+        let ours: boolean;
+        try {
+          ours = await this.landed(key, id);
+        } catch {
+          if (refused) throw err;
+          return this.fail("write", key, err, track.attempts);
+        }
+        if (ours || refused) return ours;
+      }
+      return this.fail("write", key, err, track.attempts);
+    }
+  }
+
+  /** Did the conditional write with this id land (the object is it, or replaced it)? */
+  private async landed(key: string, id: string): Promise<boolean> {
+    const h = await this.head(key);
+    if (h === undefined) return false;
+    if (h.metadata[WRITE_META] === id) return true;
+    return (h.metadata[PRIOR_META] ?? "").split(" ").includes(id);
+  }
+
+  async setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
+    return this.conditionalPut(key, value, { ifNoneMatch: "*" });
+  }
+
+  async setIfMatch(key: string, value: Uint8Array, version: string | null): Promise<boolean> {
+    if (version === null) return this.setIfAbsent(key, value);
+    const [etag, ...ids] = version.split(" ");
+    checkKey(key);
+    if (etag === undefined || etag === "") return false;
+    return this.conditionalPut(key, value, { ifMatch: etag, prior: ids });
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+    try {
+      await this.request(async (client, sdk) => {
+        await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key }));
+      }, track);
+    } catch (err) {
+      if (isNoSuchKey(err)) return;
+      this.fail("delete", key, err, track.attempts);
+    }
+  }
+
+  async deleteIfMatch(key: string, version: string): Promise<boolean> {
+    const Key = this.objectKey(key);
+    const etag = version.split(" ")[0];
+    if (etag === undefined || etag === "") return false;
+    const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+    try {
+      await this.request(async (client, sdk) => {
+        await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key, IfMatch: etag }));
+      }, track);
+      return true;
+    } catch (err) {
+      if (isNoSuchKey(err)) return track.mayHaveLanded; // gone: by an earlier attempt of ours?
+      if (isPreconditionFailed(err)) {
+        // Another version stands there now. After a lost acknowledgement the key may also have
+        // been removed by us and written again since; either way this version is not ours to
+        // remove, and the caller learns the key changed.
+        if (!track.mayHaveLanded) return false;
+        return (await this.head(key)) === undefined;
+      }
+      return this.fail("delete", key, err, track.attempts);
+    }
+  }
+
+  // -- listing ---------------------------------------------------------------------------------
+
+  async list(prefix = ""): Promise<string[]> {
+    const base = this.base();
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+      try {
+        const page = await this.request(
+          (client, sdk) =>
+            client.send(
+              new sdk.ListObjectsV2Command({
+                Bucket: this.bucket,
+                Prefix: base + prefix,
+                ContinuationToken: token,
+                MaxKeys: this.listPageSize,
+              }),
+            ),
+          track,
+        );
+        for (const o of page.Contents ?? []) {
+          const k = o.Key === undefined ? undefined : storeKey(o.Key.slice(base.length));
+          if (k !== undefined) out.push(k);
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } catch (err) {
+        return this.fail("list", prefix || undefined, err, track.attempts);
+      }
+    } while (token !== undefined);
+    return out;
+  }
+
+  async listDir(prefix: string): Promise<DirListing> {
+    const dir = checkPrefix(prefix);
+    const base = this.base();
+    const start = base + (dir === "" ? "" : `${dir}/`);
+    const keys: string[] = [];
+    const prefixes: string[] = [];
+    let token: string | undefined;
+    do {
+      const track: Attempts = { mayHaveLanded: false, attempts: 0 };
+      try {
+        const page = await this.request(
+          (client, sdk) =>
+            client.send(
+              new sdk.ListObjectsV2Command({
+                Bucket: this.bucket,
+                Prefix: start,
+                Delimiter: "/",
+                ContinuationToken: token,
+                MaxKeys: this.listPageSize,
+              }),
+            ),
+          track,
+        );
+        for (const o of page.Contents ?? []) {
+          const k = o.Key === undefined ? undefined : storeKey(o.Key.slice(base.length));
+          if (k !== undefined) keys.push(k);
+        }
+        for (const p of page.CommonPrefixes ?? []) {
+          const k = p.Prefix === undefined ? undefined : storeKey(p.Prefix.slice(base.length, -1));
+          if (k !== undefined) prefixes.push(k);
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } catch (err) {
+        return this.fail("list", dir || undefined, err, track.attempts);
+      }
+    } while (token !== undefined);
+    return { keys, prefixes };
+  }
+}
+
+/** "<etag>" for an object no conditional write made, else "<etag> <its id> <prior ids...>". */
+function versionToken(etag: string | undefined, metadata: Record<string, string> | undefined) {
+  const tag = etag ?? '""';
+  const id = metadata?.[WRITE_META];
+  if (id === undefined) return tag;
+  const prior = (metadata?.[PRIOR_META] ?? "").split(" ").filter((s) => s !== "");
+  return [tag, id, ...prior].slice(0, HISTORY + 1).join(" ");
+}
