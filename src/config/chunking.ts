@@ -3,6 +3,7 @@
  * ZARRIFY_CHUNKING/ZARRIFY_SHARDS). Any dimension name works, not only time/lat/lon.
  */
 import { ConfigError } from "../errors.js";
+import { type ConfigPath, type ConfigSource, where } from "./source.js";
 
 /**
  * Parse "time:100,lat:50,lon:100" into {time: 100, lat: 50, lon: 100}. Whitespace around names and
@@ -52,4 +53,15 @@ export function parseChunking(spec: string): Record<string, number> {
 /** --shards "time:720" → {time: 720}. */
 export function parseShards(spec: string): Record<string, number> {
   return parseKeyValueInts(spec, "shards");
+}
+
+/** A chunking or shards value of a config layer: a "dim:int,..." string becomes its record. */
+export function lengthsFromString(value: unknown, source: ConfigSource, path: ConfigPath): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return parseKeyValueInts(value, source.label?.(path) ?? path.join("."));
+  } catch (err) {
+    const e = err as ConfigError;
+    throw new ConfigError(`${where(source, path)}: ${e.message}`, { hint: e.hintText });
+  }
 }

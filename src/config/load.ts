@@ -9,19 +9,11 @@ import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDoc
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { closest } from "../suggest.js";
-import {
-  CONFIG_KEYS,
-  CONFIG_SHAPE,
-  type ConfigInput,
-  type ConfigPath,
-  type ConfigSource,
-  PACKING_KEYS,
-  PACKING_SHAPE,
-  toCamelCase,
-  toSnakeCase,
-  unwrapSchema,
-  validateConfigInput,
-} from "./schema.js";
+import { unwrapSchema } from "./fields.js";
+import { toCamelCase, toSnakeCase } from "./normalize.js";
+import { PACKING_KEYS, PACKING_SHAPE } from "./packing.js";
+import { CONFIG_KEYS, CONFIG_SHAPE, type ConfigInput, validateConfigInput } from "./schema.js";
+import type { ConfigPath, ConfigSource } from "./source.js";
 
 export { type ConfigInput, resolveConfig, type ZarrifyConfig } from "./schema.js";
 

@@ -8,7 +8,8 @@ import {
   parseConfigText,
   resolveConfig,
 } from "../../src/config/load.js";
-import { CONFIG_KEYS, PACKING_KEYS } from "../../src/config/schema.js";
+import { PACKING_KEYS } from "../../src/config/packing.js";
+import { CONFIG_KEYS } from "../../src/config/schema.js";
 import { ConfigError } from "../../src/errors.js";
 import { tempDir } from "../helpers/paths.js";
 

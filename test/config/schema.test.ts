@@ -3,10 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   CONFIG_KEYS,
   type ConfigInput,
-  configFieldDocs,
-  configMarkdownTable,
   mergeConfigInputs,
-  PACKING_KEYS,
   resolveConfig,
   validateConfigInput,
 } from "../../src/config/schema.js";
@@ -338,39 +335,5 @@ describe("precedence and merging", () => {
 
   it("ignores undefined values in higher layers", () => {
     expect(mergeConfigInputs({ jobs: 4 }, { jobs: undefined }, undefined)).toEqual({ jobs: 4 });
-  });
-});
-
-describe("docs metadata", () => {
-  it("describes every option and packing field", () => {
-    const docs = configFieldDocs();
-    expect(docs.map((d) => d.key)).toEqual([
-      ...CONFIG_KEYS.flatMap((k) =>
-        k === "packing" ? [k, ...PACKING_KEYS.map((p) => `packing.${p}`)] : [k],
-      ),
-    ]);
-    for (const d of docs) expect(d.description.length, d.key).toBeGreaterThan(10);
-    const byKey = Object.fromEntries(docs.map((d) => [d.key, d]));
-    expect(byKey.targetChunkSizeMb).toMatchObject({
-      snakeKey: "target_chunk_size_mb",
-      envVar: "ZARRIFY_TARGET_CHUNK_SIZE_MB",
-      type: "number > 0",
-      default: "50",
-    });
-    expect(byKey.zarrFormat.type).toBe("2 | 3");
-    expect(byKey.jobs.default).toBe("number of CPUs");
-    expect(byKey["packing.bits"]).toMatchObject({ envVar: "ZARRIFY_PACKING_BITS", default: "16" });
-    expect(byKey.chunking.type).toBe("{dimension: integer > 0}");
-  });
-
-  it("prints a Markdown table with one row per option", () => {
-    const table = configMarkdownTable().split("\n");
-    expect(table[0]).toBe(
-      "| option | config file | environment | values | default | description |",
-    );
-    expect(table.length).toBe(2 + configFieldDocs().length);
-    expect(table.find((l) => l.startsWith("| `onOverlap`"))).toContain(
-      '"skip" \\| "error" \\| "overwrite"',
-    );
   });
 });
