@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { unwrapSchema } from "./fields.js";
 import { toSnakeCase } from "./normalize.js";
-import { PACKING_KEYS, packingObject, packingShape } from "./packing.js";
+import { PACKING_KEYS, PACKING_SHAPE, packingObject } from "./packing.js";
 import { CONFIG_KEYS, CONFIG_SHAPE, configSchema } from "./schema.js";
 
 export interface ConfigFieldDoc {
@@ -67,7 +67,7 @@ export function configFieldDocs(): ConfigFieldDoc[] {
     });
     if (key !== "packing") continue;
     for (const sub of PACKING_KEYS) {
-      const f = packingShape[sub] as z.ZodTypeAny;
+      const f = PACKING_SHAPE[sub] as z.ZodTypeAny;
       rows.push({
         key: `packing.${sub}`,
         snakeKey: `packing.${toSnakeCase(sub)}`,

@@ -1,7 +1,7 @@
 /**
  * The packing options: their fields (with defaults and the descriptions the docs table shows)
- * and the normalisation of a packing mapping in one layer. `packing: true`/`false` is turned into
- * this form by the top-level schema (schema.ts).
+ * and the normalisation of a packing value in one layer, where `packing: true`/`false` stands
+ * for `{enabled: true/false}`.
  */
 import { z } from "zod";
 import { names } from "./fields.js";
@@ -16,7 +16,7 @@ const range = z
   .strict()
   .refine((r) => r.min < r.max, { message: "min must be less than max" });
 
-export const packingShape = {
+export const PACKING_SHAPE = {
   enabled: z
     .boolean()
     .default(true)
@@ -47,10 +47,9 @@ export const packingShape = {
   exclude: names.default([]).describe("Variables never packed (coordinates never are)."),
 };
 
-export const packingObject = z.object(packingShape).strict();
+export const packingObject = z.object(PACKING_SHAPE).strict();
 
-export const PACKING_SHAPE = packingShape;
-export const PACKING_KEYS = Object.keys(packingShape) as (keyof typeof packingShape)[];
+export const PACKING_KEYS = Object.keys(PACKING_SHAPE) as (keyof typeof PACKING_SHAPE)[];
 const RANGE_KEYS = ["min", "max"];
 
 export function normalizePacking(value: unknown, source: ConfigSource): unknown {

@@ -22,7 +22,7 @@ import { lengthsFromString } from "./chunking.js";
 import { COMPRESSION_KEYS, checkCompression, compressionObject } from "./compression.js";
 import { dimensionLengths, names, positiveInt } from "./fields.js";
 import { canonicalKeys, isPlainObject, splitList } from "./normalize.js";
-import { normalizePacking, packingObject, packingShape } from "./packing.js";
+import { normalizePacking, PACKING_SHAPE, packingObject } from "./packing.js";
 import { type ConfigSource, check, OPTIONS_SOURCE } from "./source.js";
 
 const attrValue = z.union([z.string(), z.number(), z.array(z.string()), z.array(z.number())], {
@@ -150,7 +150,7 @@ export const configInputSchema = z
   .object({
     ...loosen(SHAPE),
     packing: z
-      .union([z.boolean(), z.object(loosen(packingShape)).strict()], {
+      .union([z.boolean(), z.object(loosen(PACKING_SHAPE)).strict()], {
         errorMap: () => ({ message: "must be true, false or a packing object" }),
       })
       .optional(),
