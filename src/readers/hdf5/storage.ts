@@ -113,7 +113,8 @@ async function datatype(file: RawFile, msg: HeaderMessage): Promise<RawType> {
 function parseLayout(r: LeReader, rank: number, elementSize: number): Layout {
   const version = r.u8();
   if (version === 1 || version === 2) return parseOldLayout(r, rank, elementSize);
-  if (version !== 3 && version !== 4) throw new FormatError(`layout message version ${version}`);
+  // Version 5 (libhdf5 2.0 with libver latest) is laid out as version 4.
+  if (version < 3 || version > 5) throw new FormatError(`layout message version ${version}`);
   const cls = r.u8();
   if (cls === 0) {
     const size = r.u16();
