@@ -27,7 +27,9 @@
  *   token). When an attempt of this call may have landed (it failed after being sent) and a later
  *   one gets 412, a HEAD tells: our id is the object's, or among its priors (another writer
  *   already replaced our version through a compare-and-swap), means the write landed: true. So a
- *   retried write never reports false for its own write, and never true for another's.
+ *   retried write never reports true for another's write, nor false for its own; when more than
+ *   HISTORY writes replaced it before the check, the history cannot tell, and a StoreError says
+ *   the outcome is unknown rather than guess (a merge applied twice, or lost, would be silent).
  *   Remaining ambiguity: a conditional DELETE retried after a lost acknowledgement that finds the
  *   key gone reports true (it cannot tell whether it or another deleter removed it).
  * - Retries are ours, not the SDK's (its maxAttempts is 1): only this loop knows that an earlier
@@ -63,8 +65,13 @@ function loadSdk(): Promise<Sdk> {
 /** User metadata (x-amz-meta-...) of a conditional write: its id, and the ids it replaced. */
 const WRITE_META = "zarrify-write";
 const PRIOR_META = "zarrify-prior";
-/** How many replaced write ids an object remembers (24 hex characters each, 2 KiB allowed). */
-const HISTORY = 8;
+/**
+ * How many replaced write ids an object remembers: 12 characters (72 random bits) each, so 128
+ * of them stay under S3's 2 KiB of user metadata. A write whose acknowledgement is lost is
+ * recognised as long as fewer writes than this replaced it before its check (one request timeout
+ * plus a backoff later, at worst).
+ */
+const HISTORY = 128;
 
 export interface S3StoreOptions {
   bucket: string;
@@ -552,7 +559,7 @@ export class S3Store implements Store {
   ): Promise<boolean> {
     const Key = this.objectKey(key);
     const body = new Uint8Array(value);
-    const id = randomBytes(12).toString("hex");
+    const id = randomBytes(9).toString("base64url");
     const Metadata: Record<string, string> = { [WRITE_META]: id };
     if ("prior" in condition && condition.prior.length > 0) {
       Metadata[PRIOR_META] = condition.prior.slice(0, HISTORY).join(" ");
@@ -578,28 +585,42 @@ export class S3Store implements Store {
     } catch (err) {
       const refused = isPreconditionFailed(err) || ("ifMatch" in condition && isNoSuchKey(err));
       if (refused && !track.mayHaveLanded) return false;
-      if (refused || (track.mayHaveLanded && isRetryable(err))) {
-        // Refused now, but an earlier attempt may have landed: is the object (or a version that
-        // replaced it) ours?
-        let ours: boolean;
-        try {
-          ours = await this.landed(key, id);
-        } catch {
-          if (refused) throw err;
-          return this.fail("write", key, err, track.attempts);
-        }
-        if (ours || refused) return ours;
+      if (!refused && !(track.mayHaveLanded && isRetryable(err))) {
+        return this.fail("write", key, err, track.attempts);
       }
-      return this.fail("write", key, err, track.attempts);
+      // Refused now (or out of attempts), but an earlier attempt may have landed: is the object,
+      // or a version that replaced it, ours?
+      let verdict: "ours" | "not ours" | "unknown";
+      try {
+        verdict = await this.landed(key, id);
+      } catch (headErr) {
+        if (refused) throw headErr;
+        return this.fail("write", key, err, track.attempts);
+      }
+      if (verdict === "ours") return true;
+      if (!refused) return this.fail("write", key, err, track.attempts);
+      if (verdict === "not ours") return false;
+      throw new StoreError(
+        `${this.url()}: cannot write ${key}: whether it was written is unknown: the answer to an attempt was lost, and more than ${HISTORY} writes have replaced the key since`,
+        {
+          url: this.url(),
+          hint: "run the operation again; fewer writers on the same keys make this rarer",
+        },
+      );
     }
   }
 
-  /** Did the conditional write with this id land (the object is it, or replaced it)? */
-  private async landed(key: string, id: string): Promise<boolean> {
+  /**
+   * Did the conditional write with this id land: is the object it, or did it replace it? Unknown
+   * when the object's history is full and does not go back far enough to tell.
+   */
+  private async landed(key: string, id: string): Promise<"ours" | "not ours" | "unknown"> {
     const h = await this.head(key);
-    if (h === undefined) return false;
-    if (h.metadata[WRITE_META] === id) return true;
-    return (h.metadata[PRIOR_META] ?? "").split(" ").includes(id);
+    if (h === undefined) return "not ours";
+    if (h.metadata[WRITE_META] === id) return "ours";
+    const prior = (h.metadata[PRIOR_META] ?? "").split(" ").filter((s) => s !== "");
+    if (prior.includes(id)) return "ours";
+    return prior.length >= HISTORY ? "unknown" : "not ours";
   }
 
   async setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
