@@ -26,7 +26,8 @@ export function rawFilters(filters: RawFilter[]): boolean {
 export class ChunkDataError extends Error {}
 
 /**
- * Decode one stored chunk to `expected` bytes. The result may share memory with `stored`.
+ * Decode one stored chunk to `expected` bytes. The result may share memory with `stored`; when
+ * the last step is an unshuffle and `target` (of `expected` bytes) is given, it lands there.
  */
 export async function decodeChunk(
   stored: Uint8Array,
@@ -34,14 +35,19 @@ export async function decodeChunk(
   mask: number,
   elementSize: number,
   expected: number,
+  target?: Uint8Array,
 ): Promise<Uint8Array> {
   let data = stored;
+  let last = -1;
+  for (let i = 0; i < filters.length && last < 0; i++) if (!(mask & (1 << i))) last = i;
   for (let i = filters.length - 1; i >= 0; i--) {
     if (mask & (1 << i)) continue;
     const f = filters[i];
     if (f.id === FLETCHER32) data = stripFletcher32(data);
-    else if (f.id === SHUFFLE) data = unshuffle(data, f.cd_values[0] ?? elementSize);
-    else if (f.id === DEFLATE) data = await inflate(data, expected);
+    else if (f.id === SHUFFLE) {
+      const into = i === last && data.length === expected ? target : undefined;
+      data = unshuffle(data, f.cd_values[0] ?? elementSize, into);
+    } else if (f.id === DEFLATE) data = await inflate(data, expected);
     else throw new ChunkDataError(`filter ${f.id} is not supported`);
   }
   if (data.length !== expected) {
@@ -104,14 +110,20 @@ export function fletcher32(data: Uint8Array): number {
 }
 
 /** Undo the byte shuffle: byte b of element i sits at b * n + i; a remainder is left as is. */
-export function unshuffle(data: Uint8Array, size: number): Uint8Array {
-  if (size <= 1 || data.length < size) return data;
+export function unshuffle(data: Uint8Array, size: number, target?: Uint8Array): Uint8Array {
+  if (size <= 1 || data.length < size) {
+    if (!target) return data;
+    target.set(data);
+    return target;
+  }
   const n = Math.floor(data.length / size);
-  const out = new Uint8Array(data.length);
+  const aligned = target && target.byteOffset % 4 === 0 && target.length === data.length;
+  const out = aligned ? target : new Uint8Array(data.length);
   // Whole-word stores for the common sizes (element b-th byte = plane b): ~10x the byte loop.
-  if (size === 2) unshuffle2(data, n, new Uint16Array(out.buffer, 0, n));
-  else if (size === 4) unshuffle4(data, n, new Uint32Array(out.buffer, 0, n));
-  else if (size === 8) unshuffle8(data, n, new Uint32Array(out.buffer, 0, 2 * n));
+  const at = out.byteOffset;
+  if (size === 2) unshuffle2(data, n, new Uint16Array(out.buffer, at, n));
+  else if (size === 4) unshuffle4(data, n, new Uint32Array(out.buffer, at, n));
+  else if (size === 8) unshuffle8(data, n, new Uint32Array(out.buffer, at, 2 * n));
   else {
     for (let b = 0; b < size; b++) {
       const plane = b * n;
@@ -120,6 +132,10 @@ export function unshuffle(data: Uint8Array, size: number): Uint8Array {
   }
   const tail = n * size;
   if (tail < data.length) out.set(data.subarray(tail), tail);
+  if (target && out !== target) {
+    target.set(out);
+    return target;
+  }
   return out;
 }
 

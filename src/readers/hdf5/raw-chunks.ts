@@ -8,6 +8,7 @@
  * unallocated storage whose fill value is undecidable answers `undefined` and goes to h5wasm too.
  */
 import { product } from "../../util/shape.js";
+import { readInto } from "../byte-source.js";
 import { type ChunkEntry, type ChunkTable, readChunkIndex } from "./chunk-index.js";
 import { ChunkDataError, decodeChunk, type RawFilter, rawFilters } from "./filters.js";
 import { FormatError, UNDEFINED_ADDRESS } from "./le-reader.js";
@@ -158,6 +159,31 @@ function copyBox(c: Copy): void {
     }
     if (d < 0) return;
   }
+}
+
+/**
+ * Byte offset in the result (C-order box `count` at `start`) where a whole chunk at `origin`
+ * lands as one contiguous run, or -1 when it does not fit whole or is not contiguous there.
+ */
+function directOffset(
+  origin: number[],
+  chunk: number[],
+  start: number[],
+  count: number[],
+  E: number,
+): number {
+  const rank = chunk.length;
+  for (let d = 0; d < rank; d++) {
+    if (origin[d] < start[d] || origin[d] + chunk[d] > start[d] + count[d]) return -1;
+  }
+  // Contiguous: leading axes of extent 1, then axes the chunk spans whole.
+  let d = 0;
+  while (d < rank - 1 && chunk[d] === 1) d++;
+  for (let k = d + 1; k < rank; k++) if (chunk[k] !== count[k]) return -1;
+  const st = strides(count, E);
+  let at = 0;
+  for (let k = 0; k < rank; k++) at += (origin[k] - start[k]) * st[k];
+  return at;
 }
 
 function strides(shape: number[], E: number): number[] {
@@ -322,17 +348,41 @@ export class RawDataset {
           place(this.fillBytes(chunkBytes) as Uint8Array, job.scaled);
           continue;
         }
-        place(await this.chunkData(job.entry, chunkBytes), job.scaled);
+        const origin = job.scaled.map((v, d) => v * chunk[d]);
+        const at = directOffset(origin, chunk, start, count, E);
+        if (at >= 0) {
+          // The chunk is one run of the result: decode straight into it.
+          const target = out.subarray(at, at + chunkBytes);
+          const data = await this.chunkData(job.entry, chunkBytes, target);
+          if (data !== target) target.set(data);
+        } else {
+          place(await this.chunkData(job.entry, chunkBytes), job.scaled);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, jobs.length) }, worker));
     return true;
   }
 
-  private async chunkData(entry: ChunkEntry, chunkBytes: number): Promise<Uint8Array> {
+  private async chunkData(
+    entry: ChunkEntry,
+    chunkBytes: number,
+    target?: Uint8Array,
+  ): Promise<Uint8Array> {
+    if (this.input.filters.length === 0 && target) {
+      const got = await readInto(
+        this.input.file.source,
+        target,
+        0,
+        chunkBytes,
+        this.input.file.absolute(entry.address),
+      );
+      if (got < chunkBytes) throw new FormatError(`short read at address ${entry.address}`);
+      return target;
+    }
     const stored = await this.input.file.read(entry.address, entry.size);
     if (this.input.filters.length === 0) return stored;
-    return decodeChunk(stored, this.input.filters, entry.mask, this.E, chunkBytes);
+    return decodeChunk(stored, this.input.filters, entry.mask, this.E, chunkBytes, target);
   }
 }
 

@@ -29,6 +29,11 @@ export class RawFile {
     return this.source.describe();
   }
 
+  /** The file offset of HDF5 address `address`. */
+  absolute(address: number): number {
+    return this.superblock.base + address;
+  }
+
   /** Whether [address, address + length) lies inside the file. */
   contains(address: number, length: number): boolean {
     if (address === UNDEFINED_ADDRESS || address < 0 || length < 0) return false;
