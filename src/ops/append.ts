@@ -18,15 +18,17 @@
  * append grew but did not fill) is written, not skipped.
  */
 import { type ConfigInput, resolveConfig } from "../config/schema.js";
-import { addFrequency, encodeTimes, formatDate, inferFrequency } from "../dataset/cftime.js";
+import { formatDate } from "../dataset/cftime/date.js";
+import { encodeTimes } from "../dataset/cftime/encoding.js";
+import { addFrequency, inferFrequency } from "../dataset/cftime/frequency.js";
 import { ARRAY_TYPES, type DataArray, type Dataset } from "../dataset/types.js";
+import { writeBox } from "../engine/chunk-sink.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
-import { writeBox } from "../engine/chunk-sink.js";
 import {
   readTemplateInfo,
   recordWritten,

@@ -12,7 +12,9 @@
  */
 import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
-import { type CFDatetime, formatDate, inferFrequency, ordinalToDate } from "../dataset/cftime.js";
+import { type CFDatetime, formatDate } from "../dataset/cftime/date.js";
+import { inferFrequency } from "../dataset/cftime/frequency.js";
+import { ordinalToDate } from "../dataset/cftime/instant.js";
 import { findTimeDim } from "../dataset/coords.js";
 import { ConfigError, InputError } from "../errors.js";
 import { hint, opt } from "../hint.js";

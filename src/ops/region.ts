@@ -16,16 +16,16 @@
  * it was. Coordinates are never rewritten.
  */
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
-import { formatDate } from "../dataset/cftime.js";
+import { formatDate } from "../dataset/cftime/date.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import type { Piece } from "../engine/job.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
+import { regionTasks } from "../engine/region-tasks.js";
 import { execute } from "../engine/run.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
-import { regionTasks } from "../plan/region-tasks.js";
 import { openDataset } from "../readers/index.js";
 import { regionBlocks } from "../region/blocks.js";
 import { locateRegion, type RegionRun } from "../region/locate.js";
@@ -751,6 +751,13 @@ export async function writeFiles(
     logger: Logger;
     progress?: boolean | ProgressListener;
     internal: InternalRegionOptions;
+    /**
+     * Given, a file that is refused or fails is reported here and the others are still written
+     * (run); otherwise the first failure stops everything before anything is written (convert).
+     */
+    onFailed?: (input: string, err: unknown) => void;
+    /** A file whose data is all stored and recorded, with the number of files so far. */
+    onWritten?: (input: string, written: number) => void;
   },
 ): Promise<FilesWriteResult> {
   const { config, store, logger, internal } = o;
@@ -766,7 +773,7 @@ export async function writeFiles(
       ? await archiveAxis(store, info, md, archive)
       : undefined);
   const claimed = new Set<number>();
-  const prepared: PreparedRegion[] = new Array(writes.length);
+  const placed: (PreparedRegion | undefined)[] = new Array(writes.length);
   // Winner first: a step the later file writes is not the earlier file's to write.
   for (let i = writes.length - 1; i >= 0; i--) {
     const w = writes[i];
@@ -774,47 +781,102 @@ export async function writeFiles(
       `${verbName}: [${writes.length - i}/${writes.length}] ${w.path}${w.where ? ` → ${w.where}` : ""}`,
     );
     const keep = internal.keepStep;
-    const ds = await openDataset(w.path, { group: config.group });
     try {
-      const p = await prepareRegion(ds, w.region, {
-        store,
-        archive,
-        info,
-        md,
-        config,
-        internal: {
-          ...internal,
-          archiveAxis: axis,
-          keepStep: (k) => !claimed.has(k) && (keep === undefined || keep(k)),
-        },
-        logger,
-        verb: verbName,
-      });
-      for (const r of p.runs) for (let k = 0; k < r.count; k++) claimed.add(r.archiveStart + k);
-      prepared[i] = p;
-    } finally {
-      await ds.close();
+      const ds = await openDataset(w.path, { group: config.group });
+      try {
+        const p = await prepareRegion(ds, w.region, {
+          store,
+          archive,
+          info,
+          md,
+          config,
+          internal: {
+            ...internal,
+            archiveAxis: axis,
+            keepStep: (k) => !claimed.has(k) && (keep === undefined || keep(k)),
+          },
+          logger,
+          verb: verbName,
+        });
+        for (const r of p.runs) for (let k = 0; k < r.count; k++) claimed.add(r.archiveStart + k);
+        placed[i] = p;
+      } finally {
+        await ds.close();
+      }
+    } catch (err) {
+      if (!o.onFailed) throw err;
+      o.onFailed(w.path, err);
     }
   }
+  const prepared = placed.filter((p): p is PreparedRegion => p !== undefined);
   const checking = checkTargets(prepared[0]?.targets ?? [], config).length > 0;
   const markers: Promise<void>[] = [];
+  const recorded = new Set<number>();
+  const failed = new Set<number>();
   const mark = (i: number) => {
-    if (internal.marker === false) return;
     const p = prepared[i];
-    markers.push(
-      recordWritten(store, p.input, info.timeDim, resultOf(p, archive, NONE, 0, 0, 0).runs),
-    );
+    recorded.add(i);
+    const done =
+      internal.marker === false
+        ? Promise.resolve()
+        : recordWritten(store, p.input, info.timeDim, resultOf(p, archive, NONE, 0, 0, 0).runs);
+    markers.push(done.then(() => o.onWritten?.(p.input, recorded.size)));
   };
   const reporter = progressFor(o.progress, verbName, "files");
-  let totals: Written;
-  try {
-    totals = await writePrepared(prepared, store, info, {
-      jobs: config.jobs,
-      group: config.group,
-      progress: reporter.update,
-      // Verified files are recorded once the check passed.
-      onFileDone: checking ? undefined : mark,
+  const totals: Written = {
+    workers: 0,
+    chunks: 0,
+    merged: 0,
+    conflicts: 0,
+    bytesWritten: 0,
+    clipped: prepared.map(() => 0),
+  };
+  const add = (w: Written, at: (k: number) => number) => {
+    totals.workers = Math.max(totals.workers, w.workers);
+    totals.chunks += w.chunks;
+    totals.merged += w.merged;
+    totals.conflicts += w.conflicts;
+    totals.bytesWritten += w.bytesWritten;
+    w.clipped.forEach((n, k) => {
+      totals.clipped[at(k)] += n;
     });
+  };
+  const progress =
+    reporter.update &&
+    ((u: Parameters<ProgressListener>[0]) =>
+      reporter.update?.({ ...u, doneTasks: recorded.size, totalTasks: prepared.length }));
+  try {
+    try {
+      const all = await writePrepared(prepared, store, info, {
+        jobs: config.jobs,
+        group: config.group,
+        progress,
+        // Verified files are recorded once the check passed.
+        onFileDone: checking ? undefined : mark,
+      });
+      add(all, (k) => k);
+    } catch (err) {
+      if (!o.onFailed) throw err;
+      // Which file broke the shared write is not known: the files not finished are written again
+      // one by one (writes are idempotent), so only the broken one fails.
+      logger.warn(
+        `${verbName}: ${(err as Error).message}; writing the unfinished files one by one`,
+      );
+      for (const [i, p] of prepared.entries()) {
+        if (recorded.has(i)) continue;
+        try {
+          const one = await writePrepared([p], store, info, {
+            jobs: config.jobs,
+            group: config.group,
+          });
+          add(one, () => i);
+          if (!checking) mark(i);
+        } catch (e) {
+          o.onFailed(p.input, e);
+          failed.add(i);
+        }
+      }
+    }
   } finally {
     reporter.stop();
     await Promise.all(markers);
@@ -822,17 +884,36 @@ export async function writeFiles(
   const retries = prepared.map(() => 0);
   if (checking) {
     for (const [i, p] of prepared.entries()) {
-      const ds = await openDataset(p.input, { group: config.group });
+      if (failed.has(i)) continue;
       try {
-        // The datasets of the write are closed: the check reads the file again.
-        const again = { ...p, ds, targets: matchTargets(ds, info, md, p.spec) };
-        retries[i] = await verifyRegion(again, store, info, config, logger, verbName, async () => {
-          await writePrepared([again], store, info, { jobs: 1, group: config.group, lent: true });
-        });
-      } finally {
-        await ds.close();
+        const ds = await openDataset(p.input, { group: config.group });
+        try {
+          // The datasets of the write are closed: the check reads the file again.
+          const again = { ...p, ds, targets: matchTargets(ds, info, md, p.spec) };
+          retries[i] = await verifyRegion(
+            again,
+            store,
+            info,
+            config,
+            logger,
+            verbName,
+            async () => {
+              await writePrepared([again], store, info, {
+                jobs: 1,
+                group: config.group,
+                lent: true,
+              });
+            },
+          );
+        } finally {
+          await ds.close();
+        }
+        mark(i);
+      } catch (err) {
+        if (!o.onFailed) throw err;
+        o.onFailed(p.input, err);
+        failed.add(i);
       }
-      mark(i);
     }
     await Promise.all(markers);
   }
@@ -845,12 +926,12 @@ export async function writeFiles(
     }
   }
   logger.info(
-    `${verbName}: ${writes.length} file(s): ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
+    `${verbName}: ${prepared.length} file(s): ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,
   );
   return {
     // Chunks are shared between files: the totals are the write's, each file's own counts empty.
-    results: prepared.map((p, i) =>
-      resultOf(p, archive, NONE, totals.clipped[i], retries[i], seconds),
+    results: prepared.flatMap((p, i) =>
+      failed.has(i) ? [] : [resultOf(p, archive, NONE, totals.clipped[i], retries[i], seconds)],
     ),
     chunks: totals.chunks,
     bytesWritten: totals.bytesWritten,

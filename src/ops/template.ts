@@ -9,14 +9,9 @@
  */
 import type { ConfigInput, ZarrifyConfig } from "../config/schema.js";
 import { resolveConfig } from "../config/schema.js";
-import {
-  type CFDatetime,
-  formatDate,
-  inferFrequency,
-  parseDate,
-  parseFrequency,
-  timeRange,
-} from "../dataset/cftime.js";
+import { type CFDatetime, formatDate } from "../dataset/cftime/date.js";
+import { inferFrequency, parseFrequency, timeRange } from "../dataset/cftime/frequency.js";
+import { parseDate } from "../dataset/cftime/parse.js";
 import { findTimeDim } from "../dataset/coords.js";
 import type { Dataset, Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";

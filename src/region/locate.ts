@@ -5,7 +5,7 @@
  * consecutive archive steps form one run; a file with a gap (or a file whose steps are a multiple
  * of the archive's) becomes several runs, each written as its own slab.
  */
-import { formatDate } from "../dataset/cftime.js";
+import { formatDate } from "../dataset/cftime/date.js";
 import { RegionError } from "../errors.js";
 import { hint, opt } from "../hint.js";
 import { describeDates, type TimeAxis } from "./time-axis.js";

@@ -3,14 +3,10 @@
  * the archive counts "days since 2020", and both must land on the same steps. Instants are exact
  * integer microseconds in the axis's calendar (cftime.dateToOrdinal), so equality is exact.
  */
-import {
-  type Calendar,
-  type CFDatetime,
-  decodeInstants,
-  formatDate,
-  normalizeCalendar,
-  ordinalToDate,
-} from "../dataset/cftime.js";
+import { type Calendar, normalizeCalendar } from "../dataset/cftime/calendar.js";
+import { type CFDatetime, formatDate } from "../dataset/cftime/date.js";
+import { decodeInstants } from "../dataset/cftime/encoding.js";
+import { ordinalToDate } from "../dataset/cftime/instant.js";
 import type { Attrs, DataArray } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
 import { hint, opt } from "../hint.js";

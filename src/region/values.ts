@@ -10,7 +10,7 @@
  * numpy do, and clipping to the packed range; clipped values are counted so the caller can report
  * them).
  */
-import { decodeTimes, encodeTimes } from "../dataset/cftime.js";
+import { decodeTimes, encodeTimes } from "../dataset/cftime/encoding.js";
 import {
   ARRAY_TYPES,
   type Attrs,

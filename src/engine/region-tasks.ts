@@ -5,10 +5,10 @@
  * and stored once (blind), and only chunks some other writer shares are merged.
  */
 import { DTYPE_SIZE } from "../dataset/types.js";
-import type { EngineTask, Piece } from "../engine/job.js";
+import { blockSpan } from "../plan/blocks.js";
 import { cIndices } from "../util/shape.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
-import { blockSpan } from "./blocks.js";
+import type { EngineTask, Piece } from "./job.js";
 
 export function regionTasks(
   meta: ArrayMeta,
@@ -35,6 +35,9 @@ export function regionTasks(
     itemSize: DTYPE_SIZE[meta.dtype],
     maxBlockBytes,
   });
+  // One chunk thick along the outermost dimension (time, in practice): bigger blocks would save
+  // no reads (each file's share is read once either way) but leave fewer tasks to share out.
+  if (nd > 0) span[0] = 1;
   const edge = (d: number, k: number) =>
     Math.min(end[d], Math.max(lo[d], (c0[d] + k * span[d]) * chunks[d]));
   const blockOf = (d: number, x: number) =>
