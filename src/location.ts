@@ -1,7 +1,14 @@
 /**
- * Where inputs and archives may live: local (or mounted) paths only, for now. A URL such as
- * `s3://bucket/x.zarr` must be refused by name: treated as a path, it would quietly become a local
- * directory called `s3:`, and the user would believe the archive went to the bucket.
+ * Where inputs and archives may live. A URL such as `s3://bucket/x.zarr` must never be taken for
+ * a path: it would quietly become a local directory called `s3:`, and the user would believe the
+ * archive went to the bucket.
+ *
+ *   localPath(path, role)        absolute local path, or a ConfigError naming any URL scheme
+ *   parseLocation(loc, role)     a local path or an s3://bucket/prefix, checked; other schemes
+ *                                are refused by name
+ *
+ * The verbs still take local paths only (localPath): S3 archives are opened through
+ * parseLocation by ops/archive-store.ts once a verb asks for object stores.
  */
 import { resolve } from "node:path";
 import { ConfigError } from "./errors.js";
@@ -27,4 +34,45 @@ export function localPath(path: string, role: string): string {
       hint: "write to a local path (or a bucket mounted as a filesystem) and copy the archive up afterwards, e.g. with `aws s3 sync` or `gcloud storage cp -r`",
     },
   );
+}
+
+export type Location =
+  | { kind: "local"; path: string }
+  /** `prefix` without leading or trailing "/" ("" for the bucket's root); `url` as given, tidied. */
+  | { kind: "s3"; url: string; bucket: string; prefix: string };
+
+/** S3's rules for new buckets (3-63 of a-z 0-9 . -, starting and ending with a letter or digit). */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * A local path (made absolute) or an `s3://bucket/prefix` location, or a ConfigError: an unknown
+ * scheme, a file:// URL, a malformed bucket name or prefix.
+ */
+export function parseLocation(location: string, role: string): Location {
+  const scheme = URL_SCHEME.exec(location)?.[1]?.toLowerCase();
+  if (scheme !== "s3") return { kind: "local", path: localPath(location, role) };
+  const rest = location.slice("s3://".length);
+  const slash = rest.indexOf("/");
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const prefix = (slash < 0 ? "" : rest.slice(slash + 1)).replace(/\/+$/, "");
+  if (!BUCKET.test(bucket) || bucket.includes("..")) {
+    throw new ConfigError(`${location}: "${bucket}" is not an S3 bucket name`, {
+      hint: `write the ${role} as s3://BUCKET/PREFIX, with a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens`,
+    });
+  }
+  const parts = prefix === "" ? [] : prefix.split("/");
+  if (parts.some((p) => p === "" || p === "." || p === "..") || prefix.includes("\\")) {
+    throw new ConfigError(
+      `${location}: the key prefix "${prefix}" has an empty, "." or ".." part`,
+      {
+        hint: `write the ${role} as s3://${bucket}/name/of/archive.zarr`,
+      },
+    );
+  }
+  return {
+    kind: "s3",
+    url: `s3://${bucket}/${prefix}`,
+    bucket,
+    prefix,
+  };
 }

@@ -1,12 +1,25 @@
 /**
  * The store an archive location names: the one place where a location string becomes a Store.
- * Local paths only for now (localPath refuses every URL scheme by name); object stores join
- * here, and their workers open them from the store's description (zarr/store/open.ts).
+ * Workers open the same store from its describe() (zarr/store/open.ts).
+ *
+ *   archiveStore(archive)                          local paths only; every URL is refused by name
+ *                                                  (localPath), as the verbs rely on for now
+ *   archiveStore(archive, { objectStores: true })  also s3://bucket/prefix, as an S3Store
+ *                                                  (endpoint, region, credentials: AWS's chain)
  */
-import { localPath } from "../location.js";
-import { openStore } from "../zarr/store/open.js";
+import { localPath, parseLocation } from "../location.js";
+import { FsStore } from "../zarr/store/fs.js";
+import { S3Store } from "../zarr/store/s3.js";
 import type { Store } from "../zarr/store/types.js";
 
-export function archiveStore(archive: string): Store {
-  return openStore({ kind: "fs", root: localPath(archive, "archive") });
+export interface ArchiveStoreOptions {
+  /** Accept s3:// locations (default false: the verbs are not wired to object stores yet). */
+  objectStores?: boolean;
+}
+
+export function archiveStore(archive: string, options: ArchiveStoreOptions = {}): Store {
+  if (!options.objectStores) return new FsStore(localPath(archive, "archive"));
+  const loc = parseLocation(archive, "archive");
+  if (loc.kind === "local") return new FsStore(loc.path);
+  return new S3Store({ bucket: loc.bucket, prefix: loc.prefix });
 }
