@@ -66,6 +66,10 @@ export interface FaultProxy {
   endpoint: string;
   plan: (r: ProxyRequest) => Fault | undefined;
   log: ProxyLogEntry[];
+  /** Requests being handled now, and the most at once since the last resetInFlight(). */
+  inFlight: number;
+  maxInFlight: number;
+  resetInFlight(): void;
   /** Requests that reached the server and changed it (2xx PUT or DELETE), by object path. */
   applied(method: "PUT" | "DELETE", path?: string): ProxyLogEntry[];
   stop(): Promise<void>;
@@ -161,6 +165,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   const server = createServer(async (req, res) => {
     const n = counter++;
+    proxy.inFlight++;
+    proxy.maxInFlight = Math.max(proxy.maxInFlight, proxy.inFlight);
+    let done = false;
+    const finished = () => {
+      if (!done) proxy.inFlight--;
+      done = true;
+    };
+    res.on("close", finished);
     const method = req.method ?? "GET";
     const conditional =
       (method === "PUT" || method === "DELETE") &&
@@ -243,6 +255,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     endpoint: `http://127.0.0.1:${port}`,
     plan: () => undefined,
     log,
+    inFlight: 0,
+    maxInFlight: 0,
+    resetInFlight() {
+      proxy.maxInFlight = proxy.inFlight;
+    },
     applied(method, path) {
       return log.filter(
         (e) =>

@@ -210,6 +210,17 @@ describe.skipIf(skipMoto)(`S3Store through the fault proxy${skipNote}`, () => {
     expect(await direct(prefix).get("k")).toBeUndefined();
   });
 
+  it("keeps at most maxConcurrency requests of one store in flight", async () => {
+    const prefix = freshPrefix();
+    await direct(prefix).set("k", bytes("v"));
+    const s = faulty(prefix, { maxConcurrency: 3 });
+    proxy.plan = () => ({ kind: "delay", ms: 50 });
+    proxy.resetInFlight();
+    const got = await Promise.all(Array.from({ length: 20 }, () => s.get("k")));
+    expect(got.map(text)).toEqual(Array(20).fill("v"));
+    expect(proxy.maxInFlight).toBe(3);
+  });
+
   it("gives up on endless SlowDown with one StoreError line", async () => {
     const prefix = freshPrefix();
     proxy.plan = () => ({ kind: "slowdown" });
