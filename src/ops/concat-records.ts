@@ -23,7 +23,7 @@ import { planTemplate } from "../plan/template-plan.js";
 import { openDataset } from "../readers/index.js";
 import type { Store } from "../zarr/store/types.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
-import { newArchiveStore } from "./output.js";
+import { newArchiveStore } from "./new-archive.js";
 import { packPlan } from "./packing.js";
 import { type Layout, writeFiles } from "./region.js";
 import { type InputScan, scanInputs } from "./scan-inputs.js";

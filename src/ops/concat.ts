@@ -23,7 +23,7 @@ import { openDataset } from "../readers/index.js";
 import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.js";
 import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
-import { newArchiveStore } from "./output.js";
+import { newArchiveStore } from "./new-archive.js";
 import { writeFiles } from "./region.js";
 import { scanInputs } from "./scan-inputs.js";
 import { buildArchive, templateTime } from "./template.js";

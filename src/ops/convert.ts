@@ -24,8 +24,8 @@ import { convertMany } from "./concat.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { treeParts } from "./group-tree.js";
 import { collectInputs } from "./inputs.js";
+import { newArchiveStore } from "./new-archive.js";
 import { splitOptions } from "./options.js";
-import { newArchiveStore } from "./output.js";
 import { packPlan, reportOutOfRange } from "./packing.js";
 import { sizeStrings } from "./strings.js";
 

@@ -29,10 +29,9 @@ import { openDataset } from "../readers/index.js";
 import { TEMPLATE_KEY, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
 import { hasTimeUnits, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import { version } from "../version.js";
-import { FsStore } from "../zarr/store/fs.js";
+import { stageFsArchive } from "../zarr/store/fs-staging.js";
 import type { Store } from "../zarr/store/types.js";
 import { splitOptions } from "./options.js";
-import { stageOutput } from "./output.js";
 import { packPlan } from "./packing.js";
 import { type RegionWriteResult, writeRegion } from "./region.js";
 import { sizeStrings } from "./strings.js";
@@ -274,11 +273,11 @@ export async function createTemplate(
         },
       );
     }
-    const staged = await stageOutput(output, options.overwrite ?? false);
+    const staged = await stageFsArchive(output, options.overwrite ?? false);
     let info: TemplateInfo;
     let variables: string[];
     try {
-      ({ info, variables } = await buildArchive(ds, new FsStore(staged.staging), {
+      ({ info, variables } = await buildArchive(ds, staged.store, {
         timeVar,
         axis,
         dates,

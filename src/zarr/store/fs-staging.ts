@@ -1,6 +1,7 @@
 /**
- * A new archive is built beside its final path and renamed into place only when complete, so an
- * interrupted or failed conversion never leaves something that looks like a finished archive.
+ * Staging on a file system: a new archive is built beside its final path and renamed into place
+ * only when complete, so an interrupted or failed conversion never leaves something that looks
+ * like a finished archive.
  *
  * The staging directory is `<output>.zarrify-partial-<pid>`, with a marker naming its process and
  * host. The CLI removes it on SIGINT/SIGTERM (src/cleanup.ts); what a SIGKILL or a power cut
@@ -12,21 +13,23 @@ import { rmSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { onInterrupt } from "../cleanup.js";
-import { ConfigError } from "../errors.js";
-import { hint, opt } from "../hint.js";
-import type { Logger } from "../log.js";
-import { asUserError } from "../os-error.js";
-import { processIsGone } from "../process-alive.js";
-import { FsStore } from "../zarr/store/fs.js";
-import type { Store } from "../zarr/store/types.js";
+import { onInterrupt } from "../../cleanup.js";
+import { ConfigError } from "../../errors.js";
+import { hint, opt } from "../../hint.js";
+import { asUserError } from "../../os-error.js";
+import { processIsGone } from "../../process-alive.js";
+import { FsStore } from "./fs.js";
+import type { Store } from "./types.js";
 
-export interface StagedOutput {
-  /** Where to write while working. */
-  staging: string;
-  /** Move the finished archive into place. */
+/** An archive being built where nothing opens it as finished, until commit(). */
+export interface StagedArchive {
+  /** The store to write it through. */
+  store: Store;
+  /** Where it is while it is built (for messages and region writes into it). */
+  location: string;
+  /** Make the finished archive what its final location holds. */
   commit(): Promise<void>;
-  /** Remove the staging directory after a failure. */
+  /** Remove what was built, after a failure. */
   abort(): Promise<void>;
 }
 
@@ -92,11 +95,11 @@ export async function sweepStalePartials(output: string, now = Date.now()): Prom
  * Stages `output`. `onSwept` hears of each abandoned partial directory removed on the way (for
  * the log).
  */
-export async function stageOutput(
+export async function stageFsArchive(
   output: string,
   overwrite: boolean,
   onSwept: (dir: string) => void = () => {},
-): Promise<StagedOutput> {
+): Promise<StagedArchive> {
   if (!overwrite && (await exists(output))) {
     throw new ConfigError(`${output}: output already exists`, {
       hint: hint`choose a new output path, or pass ${opt("overwrite", true)} to replace it`,
@@ -118,7 +121,8 @@ export async function stageOutput(
   // Synchronous on purpose: on the main thread nothing can write into the directory meanwhile.
   const forget = onInterrupt(() => rmSync(staging, { recursive: true, force: true }));
   return {
-    staging,
+    store: new FsStore(staging),
+    location: staging,
     async commit() {
       try {
         await rm(join(staging, MARKER), { force: true });
@@ -141,21 +145,4 @@ export async function stageOutput(
       await rm(staging, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * The store a new archive is written through: the caller's own (library callers, tests; nothing
- * is staged then), or a staging directory for `output` that commit() renames into place.
- * `path` is where the archive is while it is written.
- */
-export async function newArchiveStore(
-  output: string,
-  run: { store?: Store; overwrite?: boolean },
-  logger: Logger,
-): Promise<{ store: Store; staged?: StagedOutput; path: string }> {
-  if (run.store) return { store: run.store, path: output };
-  const staged = await stageOutput(output, run.overwrite ?? false, (dir) =>
-    logger.info(`convert: removed ${dir}, left by an interrupted run`),
-  );
-  return { store: new FsStore(staged.staging), staged, path: staged.staging };
 }

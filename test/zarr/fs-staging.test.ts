@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConversionError } from "../../src/errors.js";
-import { stageOutput, sweepStalePartials } from "../../src/ops/output.js";
+import { stageFsArchive, sweepStalePartials } from "../../src/zarr/store/fs-staging.js";
 import { tempDir } from "../helpers/paths.js";
 
 /** The pid of a process that has exited. */
@@ -42,8 +42,8 @@ describe("stageOutput", () => {
   it("marks its staging directory and never commits the marker", async () => {
     const dir = tempDir();
     const out = join(dir, "out.zarr");
-    const staged = await stageOutput(out, false);
-    expect(existsSync(join(staged.staging, ".zarrify-partial.json"))).toBe(true);
+    const staged = await stageFsArchive(out, false);
+    expect(existsSync(join(staged.location, ".zarrify-partial.json"))).toBe(true);
     await staged.commit();
     expect(existsSync(join(out, ".zarrify-partial.json"))).toBe(false);
   });
@@ -52,7 +52,7 @@ describe("stageOutput", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "file.txt"), "x");
     const out = join(dir, "file.txt", "sub", "out.zarr");
-    const err = await stageOutput(out, false).catch((e) => e);
+    const err = await stageFsArchive(out, false).catch((e) => e);
     expect(err).toBeInstanceOf(ConversionError);
     expect(err.message).toMatch(
       `cannot create the output ${out}: ${join(dir, "file.txt", "sub")}: a component of the path is a file, not a directory (mkdir)`,
