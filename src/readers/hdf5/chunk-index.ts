@@ -92,6 +92,10 @@ export async function readChunkIndex(ctx: IndexContext): Promise<ChunkTable> {
     }
     case INDEX.IMPLICIT: {
       const n = product(maxGrid(ctx));
+      // Every chunk is allocated, back to back: they must fit in the file.
+      if (!ctx.file.contains(layout.address, n * ctx.chunkBytes)) {
+        throw new FormatError("implicit chunk index larger than the file");
+      }
       for (let i = 0; i < n; i++) {
         const address = layout.address + i * ctx.chunkBytes;
         table.set(unravel(i, maxGrid(ctx)), { address, size: ctx.chunkBytes, mask: 0 });
@@ -135,10 +139,16 @@ function unravel(index: number, grid: number[]): number[] {
   return out;
 }
 
+/** Deflate never expands data by more than this (zlib's bound is ~0.03% + 11 bytes). */
+const MAX_EXPANSION = 2;
+
 function checkChunk(ctx: IndexContext, entry: ChunkEntry): ChunkEntry {
   if (entry.address === UNDEFINED_ADDRESS) return entry;
   if (!ctx.filtered && entry.size !== ctx.chunkBytes) {
     throw new FormatError(`unfiltered chunk of ${entry.size} bytes, expected ${ctx.chunkBytes}`);
+  }
+  if (entry.size > MAX_EXPANSION * ctx.chunkBytes + 4096) {
+    throw new FormatError(`stored chunk of ${entry.size} bytes for ${ctx.chunkBytes} of data`);
   }
   if (!ctx.file.contains(entry.address, entry.size)) {
     throw new FormatError(
@@ -177,6 +187,7 @@ async function btreeV1(ctx: IndexContext, table: ChunkTable): Promise<void> {
       throw new FormatError("chunk B-tree levels are inconsistent");
     }
     const bodySize = (entries + 1) * keySize + entries * O;
+    if (bodySize > MAX_NODE_BYTES) throw new FormatError(`chunk B-tree node of ${bodySize} bytes`);
     const r = file.reader(await file.read(address + headerSize, bodySize));
     const children: number[] = [];
     for (let i = 0; i < entries; i++) {

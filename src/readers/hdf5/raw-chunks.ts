@@ -16,7 +16,7 @@ import type { RawFile } from "./raw-file.js";
 import { INDEX_NAMES, readStorage, type Storage } from "./storage.js";
 
 /** Largest chunk (unfiltered bytes) the raw path allocates; bigger ones stay on h5wasm. */
-const MAX_CHUNK_BYTES = 2 ** 30;
+const MAX_CHUNK_BYTES = 512 * 2 ** 20;
 /** Chunks read and decoded at once for one hyperslab. */
 const IN_FLIGHT = 4;
 
