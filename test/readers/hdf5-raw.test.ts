@@ -302,6 +302,57 @@ describe("filters", () => {
   });
 });
 
+describe("corrupt input", () => {
+  it("random damage to indexes, headers and chunks: an InputError naming the file or a result", async () => {
+    // The raw path's own index types are the ones h5wasm's tests never corrupt.
+    const sources = [
+      "h5_raw_v110.h5",
+      "h5_raw_latest.h5",
+      "nc4_raw_filters.nc",
+      "nc4_raw_unallocated.nc",
+    ];
+    const dir = tempDir("zarrify-raw-fuzz-");
+    const rand = rng(4242);
+    const outcomes: Record<string, number> = {};
+    for (let run = 0; run < 48; run++) {
+      const bytes = Buffer.from(readFileSync(fixture(sources[run % sources.length])));
+      // Past the superblock: object headers, indexes and chunk data.
+      const at = 96 + Math.floor(rand() * (bytes.length - 96));
+      const len = 1 + Math.floor(rand() * (run % 3 === 0 ? 8 : 512));
+      for (let i = at; i < Math.min(bytes.length, at + len); i++)
+        bytes[i] = Math.floor(rand() * 256);
+      const path = join(dir, `fuzz_${run}.h5`);
+      writeFileSync(path, bytes);
+      let outcome = "ok";
+      try {
+        const ds = await openHdf5(path, { raw: true });
+        try {
+          for (const v of ds.variables) {
+            await v
+              .read(
+                v.shape.map(() => 0),
+                v.shape,
+              )
+              .catch((err: unknown) => {
+                expect(err).toBeInstanceOf(InputError);
+                expect((err as Error).message).toContain(path);
+                outcome = "read error";
+              });
+          }
+        } finally {
+          await ds.close();
+        }
+      } catch (err) {
+        expect(err).toBeInstanceOf(InputError);
+        expect((err as Error).message).toContain(path);
+        outcome = "open error";
+      }
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    expect(outcomes["read error"]).toBeGreaterThan(0);
+  }, 120_000);
+});
+
 describe("corrupt chunk data", () => {
   it("a damaged deflate chunk is an InputError naming the file, not a crash", async () => {
     const dir = tempDir("zarrify-raw-corrupt-");
