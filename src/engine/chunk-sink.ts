@@ -59,10 +59,10 @@ export function intersect(box: Box, within: Box): Box | undefined {
   return { start, count };
 }
 
-/** Copies of `data`'s cells (the block) into a decoded chunk: one per covered box. */
+/** Copies of a part's cells into its decoded chunk: one per covered box. */
 interface Patch {
-  /** Where the box starts in the block. */
-  inBlock: number[];
+  /** Where the box starts in the part. */
+  inPart: number[];
   /** Where it starts in the chunk. */
   inChunk: number[];
   count: number[];
@@ -73,14 +73,14 @@ async function mergeChunk(
   meta: ArrayMeta,
   key: string,
   data: DataArray,
-  blockCount: readonly number[],
+  partCount: readonly number[],
   patches: readonly Patch[],
 ): Promise<{ bytes: number; conflicts: number }> {
   for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
     const current = await store.getWithVersion(key);
     const chunk = current ? decodeChunk(meta, current.value) : emptyChunk(meta);
     for (const p of patches) {
-      copyBox(data, blockCount, p.inBlock, chunk, meta.chunks, p.inChunk, p.count);
+      copyBox(data, partCount, p.inPart, chunk, meta.chunks, p.inChunk, p.count);
     }
     const encoded = encodeChunk(meta, chunk, meta.chunks);
     if (await store.setIfMatch(key, encoded, current ? current.version : null)) {
@@ -102,44 +102,50 @@ function chunkBox(meta: ArrayMeta, part: ChunkPart): Box {
   };
 }
 
+/** The chunks a block touches, each with where it lies in the block (zarr/read.ts ChunkPart). */
+export function blockParts(meta: ArrayMeta, block: Box): ChunkPart[] {
+  const parts: ChunkPart[] = [];
+  forEachChunkIn(meta.chunks, block.start, block.count, (p) => parts.push(p));
+  return parts;
+}
+
 /**
  * Writes the cells of `covered` (boxes in array coordinates, inside the block, not overlapping)
- * from `data` — the block [block.start, block.start + block.count) in C order — into the array.
- * Cells of the block outside `covered` are never written: their values in `data` do not matter.
+ * into the array. `dataOf(part)` gives each part's cells (C order, shape part.count); cells
+ * outside `covered` are never written, so their values there do not matter.
  */
 export async function writeChunks(
   store: Store,
   meta: ArrayMeta,
   block: Box,
-  data: DataArray,
+  parts: readonly ChunkPart[],
+  dataOf: (part: ChunkPart, index: number) => DataArray,
   covered: readonly Box[],
 ): Promise<SinkResult> {
   const result: SinkResult = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0 };
-  const parts: ChunkPart[] = [];
-  forEachChunkIn(meta.chunks, block.start, block.count, (p) => parts.push(p));
-  const whole = parts.length === 1 && block.count.every((n, d) => n === parts[0].count[d]);
-  const writes = parts.map(async (part) => {
+  const writes = parts.map(async (part, i) => {
     const own = chunkBox(meta, part);
     const pieces = covered.map((b) => intersect(b, own)).filter((b): b is Box => b !== undefined);
     if (pieces.length === 0) return;
     result.chunks++;
     const key = arrayChunkKey(meta, part.index);
+    const data = dataOf(part, i);
     const cells = pieces.reduce((n, b) => n + product(b.count), 0);
     if (cells === product(own.count)) {
       // Covered boxes do not overlap, so covering every cell means this writer owns the chunk;
       // the chunk then lies inside the block too (covered boxes are inside it).
-      const piece = whole ? data : extractBox(data, block.count, part.inBox, part.count);
-      const encoded = encodeChunk(meta, piece, part.count);
+      const encoded = encodeChunk(meta, data, part.count);
       await store.set(key, encoded);
       result.bytesWritten += encoded.byteLength;
       return;
     }
+    const at = part.inBox.map((o, d) => block.start[d] + o);
     const patches = pieces.map((b) => ({
-      inBlock: b.start.map((s, d) => s - block.start[d]),
+      inPart: b.start.map((s, d) => s - at[d]),
       inChunk: b.start.map((s, d) => s - own.start[d]),
       count: [...b.count],
     }));
-    const merged = await mergeChunk(store, meta, key, data, block.count, patches);
+    const merged = await mergeChunk(store, meta, key, data, part.count, patches);
     result.merged++;
     result.conflicts += merged.conflicts;
     result.bytesWritten += merged.bytes;
@@ -157,5 +163,8 @@ export function writeBox(
   data: DataArray,
 ): Promise<SinkResult> {
   const box = { start, count };
-  return writeChunks(store, meta, box, data, [box]);
+  const parts = blockParts(meta, box);
+  const whole = parts.length === 1 && count.every((n, d) => n === parts[0].count[d]);
+  const dataOf = (p: ChunkPart) => (whole ? data : extractBox(data, count, p.inBox, p.count));
+  return writeChunks(store, meta, box, parts, dataOf, [box]);
 }

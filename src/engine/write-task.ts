@@ -7,8 +7,10 @@ import { ConversionError, ZarrifyError } from "../errors.js";
 import { product } from "../util/shape.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 import { copyBox } from "../zarr/nd.js";
+import type { ChunkPart } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
-import { writeChunks } from "./chunk-sink.js";
+import { extractBox } from "./box.js";
+import { blockParts, intersect, writeChunks } from "./chunk-sink.js";
 import type { InputCache } from "./inputs.js";
 import type { EngineTask, InputRef, Piece, TaskResult } from "./job.js";
 import { mapValues } from "./map-values.js";
@@ -42,15 +44,16 @@ export async function writeTask(
   const meta = arrays[task.array];
   const { block } = task;
   let bytesRead = 0;
-  const outOfRange: number[] = [];
-  const read = async (piece: Piece) => {
+  // Per piece, in the task's order (reads finish in any order).
+  const outOfRange = task.pieces.map(() => 0);
+  const read = async (piece: Piece, index: number) => {
     const variable = await files.variable(piece.input, piece.variable);
     const where = `${inputs[piece.input].path}: variable '${piece.variable}'`;
     try {
       const raw = await variable.read(piece.from, piece.count);
       bytesRead += byteLength(raw);
       const mapped = mapValues(raw, piece.mapping, where);
-      outOfRange.push(mapped.outOfRange);
+      outOfRange[index] = mapped.outOfRange;
       return mapped.data;
     } catch (err) {
       if (err instanceof ZarrifyError) throw err;
@@ -60,37 +63,40 @@ export async function writeTask(
     }
   };
 
-  let data: DataArray;
+  const parts = blockParts(meta, block);
+  let dataOf: (part: ChunkPart, index: number) => DataArray;
   if (task.pieces.length === 1 && coversBlock(task.pieces[0], task)) {
-    data = await read(task.pieces[0]);
+    const data = await read(task.pieces[0], 0);
+    const whole = parts.length === 1;
+    dataOf = (part) => (whole ? data : extractBox(data, block.count, part.inBox, part.count));
   } else {
-    // Pieces from several files (or a file's share of a block) are assembled into one buffer, so a
-    // chunk they cover together is encoded and stored once.
-    const assembled = allocate(meta, product(block.count));
+    // Pieces from several files (or a file's share of a block) are copied straight into the
+    // chunks they fall in, so a chunk they cover together is encoded and stored once.
+    const chunks = parts.map((part) => allocate(meta, product(part.count)));
+    const origins = parts.map((part) => part.inBox.map((o, d) => block.start[d] + o));
+    const place = (piece: Piece, values: DataArray) => {
+      parts.forEach((part, i) => {
+        const box = intersect(piece, { start: origins[i], count: part.count });
+        if (!box) return;
+        const inPiece = box.start.map((x, d) => x - piece.start[d]);
+        const inPart = box.start.map((x, d) => x - origins[i][d]);
+        copyBox(values, piece.count, inPiece, chunks[i], part.count, inPart, box.count);
+      });
+    };
     // A few reads in flight: inflating runs on libuv's thread pool, so files of one block are
     // decoded side by side while this thread copies the ones already read.
     let next = 0;
     const reader = async () => {
       while (next < task.pieces.length) {
-        const piece = task.pieces[next++];
-        const values = await read(piece);
-        const at = piece.start.map((s, d) => s - block.start[d]);
-        copyBox(
-          values,
-          piece.count,
-          piece.count.map(() => 0),
-          assembled,
-          block.count,
-          at,
-          piece.count,
-        );
+        const index = next++;
+        const piece = task.pieces[index];
+        place(piece, await read(piece, index));
       }
     };
-    await Promise.all(
-      Array.from({ length: Math.min(READS_IN_FLIGHT, task.pieces.length) }, reader),
-    );
-    data = assembled;
+    const readers = Math.min(READS_IN_FLIGHT, task.pieces.length);
+    await Promise.all(Array.from({ length: readers }, reader));
+    dataOf = (_part, i) => chunks[i];
   }
-  const r = await writeChunks(store, meta, block, data, task.pieces);
+  const r = await writeChunks(store, meta, block, parts, dataOf, task.pieces);
   return { ...r, bytesRead, outOfRange };
 }
