@@ -15,7 +15,11 @@ export class RawFile {
   ) {}
 
   static async open(path: string): Promise<RawFile> {
-    const source = await FileByteSource.open(path);
+    return RawFile.over(await FileByteSource.open(path));
+  }
+
+  /** The raw view of an HDF5 file behind any byte source; it owns (and closes) the source. */
+  static async over(source: ByteSource): Promise<RawFile> {
     try {
       const size = await source.size();
       return new RawFile(source, size, await readSuperblock(source, size));
