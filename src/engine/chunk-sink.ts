@@ -22,6 +22,7 @@ import { copyBox } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
 import { extractBox } from "./box.js";
+import type { SinkResult } from "./job.js";
 
 /** Conflicts resolve in a few rounds; this many means something else keeps rewriting the chunk. */
 const MAX_MERGE_ATTEMPTS = 1000;
@@ -30,15 +31,6 @@ const MAX_MERGE_ATTEMPTS = 1000;
 export interface Box {
   start: readonly number[];
   count: readonly number[];
-}
-
-export interface SinkResult {
-  chunks: number;
-  /** Chunks merged with a conditional put (shared with another region). */
-  merged: number;
-  /** Conditional puts that lost a race and were redone. */
-  conflicts: number;
-  bytesWritten: number;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -56,13 +56,18 @@ export interface EngineTask {
   pieces: Piece[];
 }
 
-export interface TaskResult {
+/** What storing chunks did (engine/chunk-sink.ts). */
+export interface SinkResult {
   chunks: number;
   /** Chunks shared with another writer, merged with compare-and-swap. */
   merged: number;
+  /** Conditional puts that lost a race and were redone. */
   conflicts: number;
-  bytesRead: number;
   bytesWritten: number;
+}
+
+export interface TaskResult extends SinkResult {
+  bytesRead: number;
   /** Values outside the archive's packing range (clipped to it), per piece. */
   outOfRange: number[];
 }

@@ -10,7 +10,7 @@ import { product } from "../util/shape.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store/types.js";
 import { InputCache } from "./inputs.js";
-import type { EngineTask, InputRef, TaskResult } from "./job.js";
+import type { EngineTask, InputRef, SinkResult, TaskResult } from "./job.js";
 import { arrayMetaFor } from "./metadata.js";
 import { runOnWorkers } from "./pool.js";
 import type { ProgressListener } from "./progress.js";
@@ -33,12 +33,9 @@ export interface EngineRun {
   onTask?: (task: EngineTask, result: TaskResult) => void;
 }
 
-export interface EngineTotals {
-  chunks: number;
-  merged: number;
-  conflicts: number;
+export interface EngineTotals extends SinkResult {
   bytesRead: number;
-  bytesWritten: number;
+  /** Worker threads it ran on (0: inline). */
   workers: number;
 }
 

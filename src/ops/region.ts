@@ -18,10 +18,10 @@
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { formatDate } from "../dataset/cftime/date.js";
 import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
-import type { Piece } from "../engine/job.js";
+import type { Piece, SinkResult } from "../engine/job.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { regionTasks } from "../engine/region-tasks.js";
-import { execute } from "../engine/run.js";
+import { type EngineTotals, execute } from "../engine/run.js";
 import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
@@ -528,12 +528,7 @@ function rangeAction(config: ZarrifyConfig) {
   return config.packing.checkRangeExceeded ? config.packing.rangeExceededAction : "ignore";
 }
 
-interface Written {
-  workers: number;
-  chunks: number;
-  merged: number;
-  conflicts: number;
-  bytesWritten: number;
+interface Written extends EngineTotals {
   /** Values clipped, per file (index into the prepared list). */
   clipped: number[];
 }
@@ -632,7 +627,7 @@ async function verifyRegion(
 function resultOf(
   p: PreparedRegion,
   archive: string,
-  w: Omit<Written, "clipped" | "workers">,
+  w: SinkResult,
   clipped: number,
   retries: number,
   seconds: number,
@@ -824,6 +819,7 @@ export async function writeFiles(
   };
   const reporter = progressFor(o.progress, verbName, "files");
   const totals: Written = {
+    bytesRead: 0,
     workers: 0,
     chunks: 0,
     merged: 0,
@@ -837,6 +833,7 @@ export async function writeFiles(
     totals.merged += w.merged;
     totals.conflicts += w.conflicts;
     totals.bytesWritten += w.bytesWritten;
+    totals.bytesRead += w.bytesRead;
     w.clipped.forEach((n, k) => {
       totals.clipped[at(k)] += n;
     });
