@@ -65,6 +65,8 @@ export async function readStorage(file: RawFile, address: number): Promise<Stora
   const typeMsg = find(MSG.DATATYPE);
   const layoutMsg = find(MSG.LAYOUT);
   if (!typeMsg || !layoutMsg) throw new FormatError("no datatype or layout message");
+  // Values in other files (the layout's address is then undefined, not "unallocated").
+  if (find(MSG.EXTERNAL_FILES)) throw new FormatError("data in external files");
   const type = await datatype(file, typeMsg);
   const { dims, maxdims } = parseDataspace(file, find(MSG.DATASPACE));
   const layout = parseLayout(file.reader(layoutMsg.data), dims.length, type.size);
