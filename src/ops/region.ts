@@ -17,7 +17,7 @@
  */
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { formatDate } from "../dataset/cftime/date.js";
-import { type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
+import { type DataArray, type Dataset, DTYPE_SIZE, type Variable } from "../dataset/types.js";
 import type { Piece, SinkResult } from "../engine/job.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { regionTasks } from "../engine/region-tasks.js";
@@ -207,6 +207,8 @@ async function checkGrid(
   info: Layout,
   md: ArchiveMetadata,
   spec: RegionSpec,
+  /** The archive's coordinates read so far: files of one write share them. */
+  known: Map<string, Promise<DataArray>> = new Map(),
 ): Promise<void> {
   for (const [name, meta] of md.arrays) {
     if (meta.dimensionNames.length !== 1 || meta.dimensionNames[0] !== name) continue;
@@ -215,7 +217,13 @@ async function checkGrid(
     if (v === undefined) continue;
     const start = spec[name]?.start ?? 0;
     const theirs = await v.read([0], [v.shape[0]]);
-    const ours = await readBox(store, meta, [start], [v.shape[0]]);
+    const key = `${name}:${start}:${v.shape[0]}`;
+    let read = known.get(key);
+    if (!read) {
+      read = readBox(store, meta, [start], [v.shape[0]]);
+      known.set(key, read);
+    }
+    const ours = await read;
     for (let i = 0; i < theirs.length; i++) {
       if (!sameValue(theirs[i], ours[i])) {
         throw new RegionError(
@@ -449,6 +457,7 @@ interface PrepareContext {
   internal: InternalRegionOptions;
   logger: Logger;
   verb: string;
+  coordinates?: Map<string, Promise<DataArray>>;
 }
 
 /**
@@ -468,7 +477,7 @@ async function prepareRegion(
     }
   }
   const targets = matchTargets(ds, info, md, spec);
-  await checkGrid(ds, store, info, md, spec);
+  await checkGrid(ds, store, info, md, spec, c.coordinates);
   await checkStringsFit(ds, targets);
   const placed = await placeRuns(
     ds,
@@ -768,12 +777,13 @@ export async function writeFiles(
       ? await archiveAxis(store, info, md, archive)
       : undefined);
   const claimed = new Set<number>();
+  const coordinates = new Map<string, Promise<DataArray>>();
   const placed: (PreparedRegion | undefined)[] = new Array(writes.length);
   // Winner first: a step the later file writes is not the earlier file's to write.
   for (let i = writes.length - 1; i >= 0; i--) {
     const w = writes[i];
     logger.info(
-      `${verbName}: [${writes.length - i}/${writes.length}] ${w.path}${w.where ? ` → ${w.where}` : ""}`,
+      `${verbName}: [${i + 1}/${writes.length}] ${w.path}${w.where ? ` → ${w.where}` : ""}`,
     );
     const keep = internal.keepStep;
     try {
@@ -792,6 +802,7 @@ export async function writeFiles(
           },
           logger,
           verb: verbName,
+          coordinates,
         });
         for (const r of p.runs) for (let k = 0; k < r.count; k++) claimed.add(r.archiveStart + k);
         placed[i] = p;
