@@ -105,9 +105,12 @@ function stopChild(child: ChildProcess): Promise<void> {
  *   read before the lock is taken, so a slow client does not hold up the others.
  * - ZARRIFY_MOTO_SWITCH_INTERVAL (seconds): Python's thread switch interval; a tiny one makes a
  *   race inside the server far likelier.
+ * The server exits when its stdin closes, so a test process that dies leaves no server behind.
  */
 const serverScript = `
 import io, os, sys, threading
+# The test process holds our stdin: when it ends (however it ends), so does this server.
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
 si = os.environ.get("ZARRIFY_MOTO_SWITCH_INTERVAL")
 if si:
     sys.setswitchinterval(float(si))
@@ -160,7 +163,7 @@ async function launch(
   const child = spawn(
     "bash",
     [SID, "run", "python3", "-c", serverScript, "-H", "127.0.0.1", "-p", String(port)],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"], cwd: repoRoot, env },
+    { detached: true, stdio: ["pipe", "pipe", "pipe"], cwd: repoRoot, env },
   );
   let log = "";
   const keep = (d: Buffer) => {

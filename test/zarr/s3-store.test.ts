@@ -135,6 +135,23 @@ describe.skipIf(skipMoto)(`S3Store on moto${skipNote}`, () => {
     }
   });
 
+  it("round-trips a shard-sized object in one PUT, and reads ranges of it", async () => {
+    const s = store();
+    const big = new Uint8Array(24 << 20).map((_, i) => (i * 7) & 0xff);
+    // Byte comparison by Buffer: toEqual walks a 24 MiB array element by element.
+    const same = (a: Uint8Array | undefined, b: Uint8Array) =>
+      a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+    expect(await s.setIfAbsent("shard", big)).toBe(true);
+    expect(same(await s.get("shard"), big)).toBe(true);
+    const mid = 10 << 20;
+    expect(same(await s.getRange("shard", mid, 1000), big.subarray(mid, mid + 1000))).toBe(true);
+    expect(same(await s.getRange("shard", big.length - 5), big.subarray(big.length - 5))).toBe(
+      true,
+    );
+    expect(await s.getRange("shard", 3, 0)).toEqual(new Uint8Array());
+    expect(await s.getRange("absent", 3, 0)).toBeUndefined();
+  });
+
   it("copies values on the way in even while a write is retried", async () => {
     const s = store();
     const v = bytes("abc");
