@@ -63,7 +63,8 @@ export class FileByteSource implements ByteSource {
     // allocUnsafeSlow: not pooled, so the bytes start at byteOffset 0 of their own buffer.
     const buf = Buffer.allocUnsafeSlow(length);
     const got = await this.readInto(buf, 0, length, offset);
-    return got === length ? buf : new Uint8Array(buf.buffer, 0, got);
+    // Short only at the end of the file: copy, so the result still owns its whole buffer.
+    return got === length ? buf : new Uint8Array(buf.subarray(0, got));
   }
 
   async readInto(target: Uint8Array, at: number, length: number, offset: number): Promise<number> {
