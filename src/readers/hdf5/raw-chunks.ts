@@ -131,7 +131,9 @@ export class RawDataset {
     const s = rank0 ? [0] : start;
     const c = rank0 ? [1] : count;
     const dims = rank0 ? [1] : this.storage.dims;
-    const out = new Uint8Array(new ArrayBuffer(n * this.E));
+    // Not zeroed: every byte is written (chunk data or fill) before a result is returned.
+    const slab = Buffer.allocUnsafeSlow(n * this.E);
+    const out = new Uint8Array(slab.buffer, slab.byteOffset, slab.byteLength);
     if (n === 0) return out;
     const ok =
       this.storage.layout.kind === "chunked"
