@@ -632,28 +632,32 @@ with netCDF4.Dataset(${JSON.stringify(file)}, "w") as ds:
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("is read in pieces into one buffer with the right values", async () => {
-    expect(40 * 512 * 1024 * 4).toBeGreaterThan(MAX_PIECE_BYTES);
-    const ds = await openHdf5(file);
-    try {
-      const v = ds.variables[0];
-      const data = (await v.read([1, 0, 0], [38, 512, 1024])) as Float32Array;
-      expect(data.length).toBe(38 * 512 * 1024);
-      for (const t of [0, 1, 17, 37]) {
-        for (const [y, x] of [
-          [0, 0],
-          [511, 1023],
-          [200, 300],
-        ]) {
-          expect(data[t * 512 * 1024 + y * 1024 + x]).toBe(
-            Math.fround(y * 1024 + x + (t + 1) * 1e6),
-          );
+  // h5wasm's piece splitting (raw: false), and the raw chunk path over the same many chunks.
+  it.each([false, true])(
+    "is read in pieces into one buffer with the right values (raw %s)",
+    async (raw) => {
+      expect(40 * 512 * 1024 * 4).toBeGreaterThan(MAX_PIECE_BYTES);
+      const ds = await openHdf5(file, { raw });
+      try {
+        const v = ds.variables[0];
+        const data = (await v.read([1, 0, 0], [38, 512, 1024])) as Float32Array;
+        expect(data.length).toBe(38 * 512 * 1024);
+        for (const t of [0, 1, 17, 37]) {
+          for (const [y, x] of [
+            [0, 0],
+            [511, 1023],
+            [200, 300],
+          ]) {
+            expect(data[t * 512 * 1024 + y * 1024 + x]).toBe(
+              Math.fround(y * 1024 + x + (t + 1) * 1e6),
+            );
+          }
         }
+      } finally {
+        await ds.close();
       }
-    } finally {
-      await ds.close();
-    }
-  });
+    },
+  );
 });
 
 describe("bad input", () => {
