@@ -2,13 +2,14 @@
  * The chunk index of a chunked dataset, read whole into a table: for each allocated chunk (by its
  * position in the chunk grid) its file address, stored size and filter mask. Index types: v1
  * B-tree (layout version 3, what netCDF-4 writes with default library bounds), and from layout
- * version 4 single chunk, implicit, fixed array, extensible array (without paged data blocks)
- * and v2 B-tree. Anything else throws FormatError (the dataset stays on h5wasm). Every size read
- * is checked against the file before it is believed.
+ * version 4 single chunk, fixed array, extensible array (without paged data blocks) and v2
+ * B-tree. Anything else — the implicit index too, which needs early allocation that neither
+ * netCDF nor h5wasm can write, so no test could check it — throws FormatError and the dataset
+ * stays on h5wasm. Every size read is checked against the file before it is believed.
  */
 import { extensibleArray, fixedArray } from "./chunk-arrays.js";
 import { btreeV1, btreeV2 } from "./chunk-btree.js";
-import { ChunkTable, type IndexContext, maxGrid, product, unravel } from "./chunk-table.js";
+import { ChunkTable, type IndexContext } from "./chunk-table.js";
 import { FormatError, UNDEFINED_ADDRESS } from "./le-reader.js";
 import { INDEX, INDEX_NAMES } from "./storage.js";
 
@@ -32,18 +33,6 @@ export async function readChunkIndex(ctx: IndexContext): Promise<ChunkTable> {
         size,
         mask: layout.single?.mask ?? 0,
       });
-      break;
-    }
-    case INDEX.IMPLICIT: {
-      const n = product(maxGrid(ctx));
-      // Every chunk is allocated, back to back: they must fit in the file.
-      if (!ctx.file.contains(layout.address, n * ctx.chunkBytes)) {
-        throw new FormatError("implicit chunk index larger than the file");
-      }
-      for (let i = 0; i < n; i++) {
-        const address = layout.address + i * ctx.chunkBytes;
-        table.set(unravel(i, maxGrid(ctx)), { address, size: ctx.chunkBytes, mask: 0 });
-      }
       break;
     }
     case INDEX.FIXED_ARRAY:
