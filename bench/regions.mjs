@@ -14,7 +14,7 @@
 // Writes bench/results-regions.md (overwritten) and prints it. Exit 1 when a tool fails, a
 // verification fails, zarrify loses data in the race, or (unless --no-goals) a goal is missed.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ import {
   checklist,
   compareXarray,
   die,
+  ensureSeries,
   failure,
   fmtMB,
   fmtRss,
@@ -41,6 +42,8 @@ import {
   ROOT,
   rssFootnote,
   runJson,
+  SERIES_START,
+  seriesDir,
   summarize,
   timedRun,
   verifyEncoding,
@@ -49,7 +52,7 @@ import {
   warmCache,
 } from "./lib.mjs";
 
-const START = "2020-01-01";
+const START = SERIES_START;
 const GOAL_SPEEDUP = 1.7;
 const GOAL_VS_XARRAY = 2;
 // Cores used by other processes above which a run is flagged as disturbed.
@@ -124,44 +127,8 @@ function workload(files, steps, nlat, nlon, timeChunk, spatialChunk) {
     chunking: `time:${timeChunk},lat:${clat},lon:${clon}`,
     expectedChunkFiles: Math.ceil(nt / timeChunk) * Math.ceil(nlat / clat) * Math.ceil(nlon / clon),
     bytes: nt * nlat * nlon * 4,
-    dir: path.join(OUT, `series-${files}x${steps}-${nlat}x${nlon}`),
+    dir: seriesDir(files, steps, nlat, nlon),
   };
-}
-
-function ensureSeries(w) {
-  mkdirSync(OUT, { recursive: true });
-  const paths = Array.from({ length: w.files }, (_, i) =>
-    path.join(w.dir, `part_${String(i).padStart(4, "0")}.nc`),
-  );
-  if (paths.every((p) => existsSync(p))) {
-    console.error(`bench: reusing ${path.relative(ROOT, w.dir)}`);
-  } else {
-    console.error(
-      `bench: generating ${path.relative(ROOT, w.dir)} (${w.files} files, ${fmtMB(w.bytes)} MB uncompressed)...`,
-    );
-    const r = spawnSync(
-      PY,
-      [
-        path.join(HERE, "make_series.py"),
-        w.dir,
-        "--files",
-        String(w.files),
-        "--steps",
-        String(w.steps),
-        "--nlat",
-        String(w.nlat),
-        "--nlon",
-        String(w.nlon),
-        "--step-hours",
-        String(w.stepHours),
-        "--start",
-        START,
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    if (r.status !== 0) die(`make_series.py failed for ${w.dir}`);
-  }
-  return { paths, diskBytes: paths.reduce((n, p) => n + statSync(p).size, 0) };
 }
 
 // ---------------------------------------------------------------- commands
@@ -290,7 +257,7 @@ function zarrifyValidate(archive) {
 
 async function runFill(opts, tools) {
   const w = workload(opts.files, opts.steps, opts.nlat, opts.nlon, opts.steps, [181, 360]);
-  const { paths: inputs, diskBytes } = ensureSeries(w);
+  const { paths: inputs, diskBytes } = ensureSeries(w, START);
   const res = { w, inputs, diskBytes, ceilings: [], configs: [] };
   for (const jobs of opts.jobs) {
     for (const tool of tools) {
@@ -346,7 +313,7 @@ async function runRace(opts, tools) {
     RACE.nlat,
     RACE.nlon,
   ]);
-  const { paths: inputs } = ensureSeries(w);
+  const { paths: inputs } = ensureSeries(w, START);
   const rounds = [];
   for (let i = 0; i < opts.raceRounds; i++) {
     const round = {};

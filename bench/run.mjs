@@ -13,13 +13,13 @@
 //
 // Writes bench/results.md (overwritten) and prints it. Exit 1 when a tool
 // fails or a verification fails, or (unless --no-goals) a goal is missed.
-import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
 import {
   CHUNKING,
   CLI,
   checklist,
+  codecLimit,
   compareXarray,
   die,
   duBytes,
@@ -159,24 +159,6 @@ function toolCmd(t, input, output) {
     "--chunking",
     CHUNKING,
   ];
-}
-
-function codecLimit(input) {
-  const r = spawnSync(
-    PY,
-    [
-      path.join(HERE, "codec_limit.py"),
-      input,
-      "--chunks",
-      EXPECTED_CHUNKS.join(","),
-      "--repeat",
-      "1",
-    ],
-    { encoding: "utf8", maxBuffer: 1 << 24 },
-  );
-  if (r.status !== 0)
-    return { failed: `exit ${r.status}: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}` };
-  return JSON.parse(r.stdout);
 }
 
 async function runCase(label, nt, tools, repeat, withLimit) {
