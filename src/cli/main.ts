@@ -5,6 +5,7 @@ import { analyzeCommand } from "./commands/analyze.js";
 import { appendCommand } from "./commands/append.js";
 import { convertCommand } from "./commands/convert.js";
 import { createTemplateCommand } from "./commands/create-template.js";
+import { queueCommand } from "./commands/queue.js";
 import { runCommand } from "./commands/run.js";
 import { validateCommand } from "./commands/validate.js";
 import { writeRegionCommand } from "./commands/write-region.js";
@@ -23,6 +24,7 @@ export function buildProgram(ctx = processContext()): Command {
   program.addCommand(runCommand(ctx));
   program.addCommand(appendCommand(ctx));
   program.addCommand(validateCommand(ctx));
+  program.addCommand(queueCommand(ctx));
   program.addCommand(analyzeCommand(ctx));
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
