@@ -65,6 +65,8 @@ export interface ProxyLogEntry {
 export interface FaultProxy {
   endpoint: string;
   plan: (r: ProxyRequest) => Fault | undefined;
+  /** Forward without If-Match / If-None-Match: a server that ignores the conditions. */
+  stripConditions: boolean;
   log: ProxyLogEntry[];
   /** Requests being handled now, and the most at once since the last resetInFlight(). */
   inFlight: number;
@@ -143,6 +145,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const headers = { ...req.headers };
       for (const h of Object.keys(headers)) if (HOP_BY_HOP.has(h)) delete headers[h];
       headers["content-length"] = String(body.length);
+      if (proxy.stripConditions) {
+        delete headers["if-match"];
+        delete headers["if-none-match"];
+      }
       const up = request(
         {
           host: upstream.hostname,
@@ -254,6 +260,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const proxy: FaultProxy = {
     endpoint: `http://127.0.0.1:${port}`,
     plan: () => undefined,
+    stripConditions: false,
     log,
     inFlight: 0,
     maxInFlight: 0,

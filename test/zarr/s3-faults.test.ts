@@ -35,7 +35,9 @@ afterAll(async () => {
   await moto?.stop();
 });
 beforeEach(() => {
-  if (proxy) proxy.plan = () => undefined;
+  if (!proxy) return;
+  proxy.plan = () => undefined;
+  proxy.stripConditions = false;
 });
 
 /** A store through the proxy, with quick retries and a 1 s request timeout. */
@@ -219,6 +221,49 @@ describe.skipIf(skipMoto)(`S3Store through the fault proxy${skipNote}`, () => {
     const got = await Promise.all(Array.from({ length: 20 }, () => s.get("k")));
     expect(got.map(text)).toEqual(Array(20).fill("v"));
     expect(proxy.maxInFlight).toBe(3);
+  });
+
+  it("refuses to write conditionally to a server that ignores the conditions", async () => {
+    const prefix = freshPrefix();
+    proxy.stripConditions = true;
+    const s = faulty(prefix);
+    const message = `s3://${moto.bucket}/${prefix}: the S3 server at ${proxy.endpoint} ignores If-None-Match on PUT, If-Match on PUT, If-Match on DELETE: concurrent writers would silently lose updates, so zarrify does not write conditionally there`;
+    const err = await s.setIfAbsent("lock", bytes("a")).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.message).toBe(message);
+    expect(err.hint).toMatch(/enforces conditional writes/);
+    await expect(s.setIfMatch("lock", bytes("b"), '"x"')).rejects.toThrow(message);
+    await expect(s.deleteIfMatch("lock", '"x"')).rejects.toThrow(message);
+    expect(await direct(prefix).list()).toEqual([]); // the probe cleaned up after itself
+    // Why: unchecked, both writers "win" the same key.
+    const unchecked = faulty(prefix, { verifyConditionalWrites: false });
+    expect(await unchecked.setIfAbsent("lock", bytes("a"))).toBe(true);
+    expect(await unchecked.setIfAbsent("lock", bytes("b"))).toBe(true);
+  });
+
+  it("checks the server once per store, and through faults", async () => {
+    const prefix = freshPrefix();
+    const start = proxy.log.length;
+    proxy.plan = randomFaults({
+      rate: 0.3,
+      seed: 3,
+      faults: [{ kind: "drop" }, { kind: "slowdown" }, { kind: "lose-response" }],
+    });
+    const s = faulty(prefix);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => s.setIfAbsent(`k${i}`, bytes("v"))),
+    );
+    expect(results).toEqual(Array(5).fill(true));
+    expect(await s.setIfAbsent("k0", bytes("again"))).toBe(false);
+    proxy.plan = () => undefined;
+    const probes = new Set(
+      proxy.log
+        .slice(start)
+        .filter((e) => e.url.includes("/.zarrify/probe/"))
+        .map((e) => e.url.split("?")[0]),
+    );
+    expect(probes.size).toBe(1);
+    expect((await direct(prefix).list()).sort()).toEqual(["k0", "k1", "k2", "k3", "k4"]);
   });
 
   it("gives up on endless SlowDown with one StoreError line", async () => {

@@ -37,6 +37,9 @@
  *   codes (SlowDown ...), 409 ConditionalRequestConflict, request timeouts, connection resets and
  *   refusals, truncated bodies. Exponential backoff with full jitter (retryBaseMs · 2^n, capped at
  *   retryMaxMs), at most maxAttempts attempts.
+ * - Before its first conditional write a store checks once that the server enforces the
+ *   conditions at all (checkConditionalWrites): a server that ignores them would let every
+ *   compare-and-swap win.
  * - At most maxConcurrency requests of one store are in flight at a time (a semaphore; bodies are
  *   read before its slot is given back).
  * - Errors a user can fix (no bucket, no or bad credentials, endpoint unreachable, wrong region)
@@ -95,6 +98,11 @@ export interface S3StoreOptions {
   /** Whole request, response included (default 300 000 ms); connection setup (10 000 ms). */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Before its first conditional write, check once that the server enforces If-None-Match and
+   * If-Match (default true; see checkConditionalWrites).
+   */
+  verifyConditionalWrites?: boolean;
 }
 
 export interface S3StoreStats {
@@ -245,6 +253,8 @@ export class S3Store implements Store {
   private readonly listPageSize?: number;
   private readonly limit: Semaphore;
   private clientPromise?: Promise<S3Client>;
+  private readonly verifyConditionalWrites: boolean;
+  private probePromise?: Promise<void>;
   private readonly counters: S3StoreStats = {
     requests: 0,
     retries: 0,
@@ -269,6 +279,7 @@ export class S3Store implements Store {
     this.retryMaxMs = options.retryMaxMs ?? 5000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.verifyConditionalWrites = options.verifyConditionalWrites ?? true;
   }
 
   /** s3://bucket/prefix (the archive), or the URL of one key under it. */
@@ -559,6 +570,7 @@ export class S3Store implements Store {
   ): Promise<boolean> {
     const Key = this.objectKey(key);
     const body = new Uint8Array(value);
+    await this.checkConditionalWrites();
     const id = randomBytes(9).toString("base64url");
     const Metadata: Record<string, string> = { [WRITE_META]: id };
     if ("prior" in condition && condition.prior.length > 0) {
@@ -652,6 +664,7 @@ export class S3Store implements Store {
     const Key = this.objectKey(key);
     const etag = version.split(" ")[0];
     if (etag === undefined || etag === "") return false;
+    await this.checkConditionalWrites();
     const track: Attempts = { mayHaveLanded: false, attempts: 0 };
     try {
       await this.request(async (client, sdk) => {
@@ -668,6 +681,84 @@ export class S3Store implements Store {
         return (await this.head(key)) === undefined;
       }
       return this.fail("delete", key, err, track.attempts);
+    }
+  }
+
+  // -- is compare-and-swap real? ---------------------------------------------------------------
+
+  /**
+   * Once per store, before its first conditional write: does the server enforce If-None-Match
+   * and If-Match on PUT, and If-Match on DELETE? Some S3-compatible servers accept the headers
+   * and ignore them (moto before 5.2, for one), and every compare-and-swap would then "win":
+   * concurrent writers would silently lose updates. Five requests on a probe object
+   * ("<prefix>/.zarrify/probe/<random>", removed afterwards); a server that ignores a condition
+   * gets a StoreError naming it, on this and every later conditional write of the store.
+   */
+  checkConditionalWrites(): Promise<void> {
+    if (!this.verifyConditionalWrites) return Promise.resolve();
+    this.probePromise ??= this.probe().catch((err) => {
+      // A server that ignores conditions stays refused; a failed request may be tried again.
+      if (!(err instanceof StoreError && err.message.includes(" ignores "))) {
+        this.probePromise = undefined;
+      }
+      throw err;
+    });
+    return this.probePromise;
+  }
+
+  private async probe(): Promise<void> {
+    const key = `.zarrify/probe/${randomBytes(9).toString("base64url")}`;
+    const Key = this.objectKey(key);
+    const Body = new TextEncoder().encode("zarrify conditional-write probe");
+    const NO_SUCH_ETAG = '"00000000000000000000000000000000"';
+    /** True when the server refused the request on its condition (412, or 404 for If-Match). */
+    const refused = async (send: (client: S3Client, sdk: Sdk) => Promise<unknown>) => {
+      try {
+        await this.request(send);
+        return false;
+      } catch (err) {
+        if (isPreconditionFailed(err) || isNoSuchKey(err)) return true;
+        throw err;
+      }
+    };
+    const put = (condition: { IfNoneMatch: string } | { IfMatch: string }) =>
+      refused((client, sdk) =>
+        client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body,
+            ContentLength: Body.length,
+            ...condition,
+          }),
+        ),
+      );
+    const ignored: string[] = [];
+    try {
+      // Creates the object (a refusal here is our own first attempt, landed, answer lost).
+      await put({ IfNoneMatch: "*" });
+      if (!(await put({ IfNoneMatch: "*" }))) ignored.push("If-None-Match on PUT");
+      if (!(await put({ IfMatch: NO_SUCH_ETAG }))) ignored.push("If-Match on PUT");
+      const deleteRefused = await refused((client, sdk) =>
+        client.send(
+          new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key, IfMatch: NO_SUCH_ETAG }),
+        ),
+      );
+      if (!deleteRefused) ignored.push("If-Match on DELETE");
+    } catch (err) {
+      return this.fail("check conditional writes with", key, err);
+    } finally {
+      await this.delete(key).catch(() => undefined);
+    }
+    if (ignored.length > 0) {
+      const at = this.endpoint ? ` at ${this.endpoint}` : "";
+      throw new StoreError(
+        `${this.url()}: the S3 server${at} ignores ${ignored.join(", ")}: concurrent writers would silently lose updates, so zarrify does not write conditionally there`,
+        {
+          url: this.url(),
+          hint: "use a server that enforces conditional writes (AWS S3 does, moto from 5.2.4, other S3-compatible servers in recent releases)",
+        },
+      );
     }
   }
 
