@@ -17,7 +17,7 @@ import {
   startFaultProxy,
 } from "../helpers/fault-proxy.js";
 import { type Moto, motoSkipReason, skipMoto, startMoto } from "../helpers/moto.js";
-import { bytes, increment, mergeItems, text } from "./store-conformance.js";
+import { bytes, increment, mergeItems, runStoreWorker, text } from "./store-conformance.js";
 
 let moto: Moto;
 let proxy: FaultProxy;
@@ -311,6 +311,37 @@ describe.skipIf(skipMoto)(`S3Store through the fault proxy${skipNote}`, () => {
     );
     expect(lostAcks.length).toBeGreaterThan(0); // the hard case really happened
     expect(new Set(seen.map((e) => e.fault).filter(Boolean)).size).toBeGreaterThanOrEqual(5);
+  });
+
+  it("processes incrementing one counter through random faults lose no update", async () => {
+    const prefix = freshPrefix();
+    const path = objectPath(prefix, "counter");
+    proxy.plan = randomFaults({
+      rate: 0.2,
+      seed: 23,
+      // No delay past the timeout: the workers open the store from its description, with the
+      // default five-minute request timeout.
+      faults: allFaults.filter((f) => f.kind !== "delay" || f.ms < 1000),
+    });
+    const start = proxy.log.length;
+    const d = JSON.stringify(faulty(prefix).describe());
+    const at = String(Date.now() + 2500);
+    const workers = [1, 2, 3].map(() => runStoreWorker(["increment", d, "counter", "15", at]));
+    await Promise.all(workers.map((w) => w.done));
+    proxy.plan = () => undefined;
+    const seen = proxy.log.slice(start);
+    const applied = new Set(
+      seen
+        .filter((e) => e.writeId && e.status === 200 && e.url.split("?")[0] === path)
+        .map((e) => e.writeId),
+    );
+    expect({ counter: text(await direct(prefix).get("counter")), applied: applied.size }).toEqual({
+      counter: "45",
+      applied: 45,
+    });
+    expect(
+      seen.filter((e) => e.fault === "lose-response" && e.status === 200).length,
+    ).toBeGreaterThan(0);
   });
 
   it("merges under random faults keep every item exactly once", async () => {
