@@ -3,6 +3,7 @@ import type { Piece } from "../../src/engine/job.js";
 import { regionTasks } from "../../src/engine/region-tasks.js";
 import { product } from "../../src/util/shape.js";
 import { createArrayMeta } from "../../src/zarr/metadata.js";
+import { seededRandom } from "../helpers/random.js";
 
 function meta(shape: number[], chunks: number[]) {
   return createArrayMeta({
@@ -21,15 +22,6 @@ function piece(input: number, start: number[], count: number[], from = start.map
   return { input, variable: "v", start, count, from, mapping: { kind: "same" } };
 }
 
-/** Seeded, so a failure replays. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
-
 describe("regionTasks", () => {
   it("puts one-step files sharing a chunk into one task, one chunk thick along time", () => {
     const m = meta([40, 3, 4], [10, 3, 2]);
@@ -44,7 +36,7 @@ describe("regionTasks", () => {
   });
 
   it("cuts every piece exactly into chunk-aligned blocks, with source offsets that follow", () => {
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     for (let round = 0; round < 200; round++) {
       const shape = [
         1 + Math.floor(rnd() * 30),

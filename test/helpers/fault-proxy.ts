@@ -27,6 +27,7 @@ import {
   request,
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { seededRandom } from "./random.js";
 
 export type Fault =
   | { kind: "drop"; before?: () => Promise<void> }
@@ -75,18 +76,6 @@ export interface FaultProxy {
   /** Requests that reached the server and changed it (2xx PUT or DELETE), by object path. */
   applied(method: "PUT" | "DELETE", path?: string): ProxyLogEntry[];
   stop(): Promise<void>;
-}
-
-/** A small seeded PRNG (mulberry32), so a failing random run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Each request gets one of `faults` with probability `rate`, drawn from a seeded PRNG. */

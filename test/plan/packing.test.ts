@@ -17,20 +17,9 @@ import {
   widenRange,
 } from "../../src/plan/packing.js";
 import { python } from "../helpers/paths.js";
+import { seededRandom } from "../helpers/random.js";
 
 const BITS: PackBits[] = [8, 16, 32];
-
-/** Deterministic uniform [0, 1) (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The worst round-trip error allowed: half a step, plus a few float64 ulps of the largest
@@ -263,7 +252,7 @@ describe("round trip within scale/2", () => {
   for (const bits of BITS) {
     for (const attrType of ["float64", "float32"] as const) {
       it(`${bits} bits, ${attrType} attributes: random data, ends and step midpoints`, () => {
-        const next = rng(bits * 1000 + (attrType === "float32" ? 1 : 0));
+        const next = seededRandom(bits * 1000 + (attrType === "float32" ? 1 : 0));
         for (const [min, max] of ranges) {
           const p = packingParams(min, max, bits, attrType);
           const h = packedMax(bits);
@@ -285,7 +274,7 @@ describe("round trip within scale/2", () => {
   }
 
   it("float32 source data round-trip too", () => {
-    const next = rng(7);
+    const next = seededRandom(7);
     const src = new Float32Array(5000).map(() => 200 + 120 * next());
     const range = dataRange(src);
     if (range === undefined) throw new Error("no range");
@@ -443,7 +432,7 @@ describe("rangeFromAttributes", () => {
 
 describe("reference: numpy encodes and decodes as we do", () => {
   it("packs to the integers numpy.around gives and decodes to numpy's float64 values", () => {
-    const next = rng(42);
+    const next = seededRandom(42);
     const cases = [
       { min: -40, max: 60, bits: 8 as PackBits, attrType: "float64" as const },
       { min: 273.15, max: 310.4, bits: 16 as PackBits, attrType: "float32" as const },

@@ -16,6 +16,7 @@ import { h5module } from "../../src/readers/hdf5/runtime.js";
 import type { Hdf5Variable } from "../../src/readers/hdf5/variable.js";
 import { type Hdf5Dataset, hdf5Magic, openHdf5 } from "../../src/readers/hdf5.js";
 import { fixture, fixturesDir, realDir, tempDir } from "../helpers/paths.js";
+import { seededRandom } from "../helpers/random.js";
 
 function hdf5FilesIn(dir: string): string[] {
   return readdirSync(dir)
@@ -47,18 +48,6 @@ interface Tally {
   reason?: string;
 }
 const tally: Tally[] = [];
-
-/** Deterministic PRNG (mulberry32), so a failing box can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bytesOf(a: DataArray): Buffer | string {
   if (Array.isArray(a)) return JSON.stringify(a);
@@ -115,7 +104,7 @@ async function compareVariable(
     const zeros = shape.map(() => 0);
     expectSame(await viaH5.read(zeros, shape), await viaRaw.read(zeros, shape), what);
   }
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   for (let i = 0; i < 6; i++) {
     const { start, count } = randomBox(shape, rand);
     const box = `${what} [${start}]+[${count}]`;
@@ -312,7 +301,7 @@ describe("corrupt input", () => {
       "nc4_raw_unallocated.nc",
     ];
     const dir = tempDir("zarrify-raw-fuzz-");
-    const rand = rng(4242);
+    const rand = seededRandom(4242);
     const outcomes: Record<string, number> = {};
     for (let run = 0; run < 48; run++) {
       const bytes = Buffer.from(readFileSync(fixture(sources[run % sources.length])));

@@ -28,6 +28,7 @@ import {
 } from "../../src/dataset/types.js";
 import { InputError } from "../../src/errors.js";
 import { netcdf3Magic, openNetcdf3 } from "../../src/readers/netcdf3.js";
+import { seededRandom } from "../helpers/random.js";
 import { buildFile, encodeValues, NC, Writer } from "./netcdf3-builder.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -207,17 +208,6 @@ async function expectMatchesPython(ds: Dataset, py: PyDump, only?: Set<string>):
 // ---------------------------------------------------------------------------------------------
 // Partial slabs are checked against the full read, sliced in plain JS.
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function sliceBytes(
   full: Buffer,
   el: number,
@@ -268,7 +258,7 @@ function slabs(shape: number[], random: () => number): Array<[number[], number[]
 }
 
 async function expectSlabsMatch(ds: Dataset, seed: number): Promise<void> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   for (const v of ds.variables) {
     const full = bytesOf(await readAll(v));
     const el =
@@ -479,7 +469,7 @@ describe("slab edge cases", () => {
     const ds = await openNetcdf3(p);
     const v = ds.variables.find((x) => x.shape.length === 4) as Dataset["variables"][number];
     const full = bytesOf(await readAll(v));
-    const random = rng(7);
+    const random = seededRandom(7);
     const jobs = Array.from({ length: 40 }, () => {
       const start = v.shape.map((s) => Math.floor(random() * s));
       const count = v.shape.map((s, d) => 1 + Math.floor(random() * (s - start[d])));
@@ -575,7 +565,7 @@ describe("bad input is an InputError naming the file", () => {
   });
 
   it("random header corruption: InputError or a readable dataset, never a crash or huge allocation", async () => {
-    const random = rng(1234);
+    const random = seededRandom(1234);
     for (const name of [
       "netcdf-c_ref_nctest_classic.nc",
       "netcdf-c_ref_nctest_64bit_offset.nc",

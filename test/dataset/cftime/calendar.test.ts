@@ -12,7 +12,8 @@ import { type CFDatetime, compareDates, formatDate } from "../../../src/dataset/
 import { encodeTimes } from "../../../src/dataset/cftime/encoding.js";
 import { dateToOrdinal, ordinalToDate } from "../../../src/dataset/cftime/instant.js";
 import { ConfigError } from "../../../src/errors.js";
-import { CALENDARS, date, random, tuple } from "./helpers.js";
+import { seededRandom } from "../../helpers/random.js";
+import { CALENDARS, date, tuple } from "./helpers.js";
 
 describe("normalizeCalendar", () => {
   it("lists every calendar name in the unknown-calendar error", () => {
@@ -53,7 +54,7 @@ describe("calendar arithmetic", () => {
   );
 
   it("puts 1970-01-01 at ordinal 0 and round-trips ordinals in every calendar", () => {
-    const r = random(99);
+    const r = seededRandom(99);
     for (const cal of CALENDARS) {
       expect(dateToOrdinal(date([1970, 1, 1]), cal)).toBe(0n);
       for (let i = 0; i < 2000; i++) {

@@ -59,18 +59,6 @@ export const date = (t: number[]): CFDatetime => ({
   microsecond: t[6] ?? 0,
 });
 
-/** Deterministic values so a failure reproduces (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const CALENDARS: Calendar[] = [
   "standard",
   "proleptic_gregorian",
