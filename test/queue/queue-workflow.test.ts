@@ -4,7 +4,8 @@
  * Checked: re-submit adds nothing; several workers fill the archive completely and equal to the
  * inputs (xarray); the finishing step runs exactly once; a file of another grid ends in the
  * failed list with its reason and hint, a corrupt one after its retries, and retry-failed
- * re-queues them; a worker SIGKILLed mid-job has its job re-run by another.
+ * re-queues them; a worker SIGKILLed mid-job has its job re-run by another; 60 one-step files
+ * sharing chunks, 4 workers, one killed and replaced, lose no step.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -270,6 +271,44 @@ describe.skipIf(skipRedis)(
       expect(s.finished).toMatchObject({ complete: true, missingSteps: 0 });
       const report = await validateArchive(archive);
       expect(report.complete).toBe(true);
+      expect(compareConcat(files, archive).differences).toEqual([]);
+    }, 240_000);
+
+    it("60 one-step files sharing 10-step chunks, 4 workers, one SIGKILLed mid-run and replaced: no step lost", async () => {
+      const url = redis.db(4);
+      const files = makeSeries(join(dir, "sixty"), new Array(60).fill(1));
+      const archive = join(dir, "sixty.zarr");
+      const sub = await zq([
+        "submit",
+        join(dir, "sixty", "*.nc"),
+        archive,
+        ...TEMPLATE,
+        "--global-end",
+        "2020-02-29",
+        "--chunking",
+        "time:10",
+        "--queue",
+        url,
+      ]);
+      expect(sub.code, sub.stderr).toBe(0);
+      const lock = ["--lock-duration", "2000"];
+      const work = () => start(["queue", "work", "--queue", url, ...lock, "--exit-when-drained"]);
+      const [victim, ...rest] = [work(), work(), work(), work()];
+      const deadline = Date.now() + 60_000;
+      while ((await status(archive, url)).completed < 10 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      victim.child.kill("SIGKILL");
+      expect((await victim.done).signal).toBe("SIGKILL");
+      const replacement = work();
+      for (const r of await Promise.all([...rest, replacement].map((w) => w.done))) {
+        expect(r.code, r.stderr).toBe(0);
+      }
+      const s = await status(archive, url);
+      expect(s).toMatchObject({ completed: 60, failed: 0, failures: [], finishes: 1, done: true });
+      const report = await validateArchive(archive);
+      expect(report.missingSteps, JSON.stringify(report.missing)).toBe(0);
+      expect(report.variables.find((v) => v.name === "t2m")?.stepsWithoutData).toBe(0);
       expect(compareConcat(files, archive).differences).toEqual([]);
     }, 240_000);
   },
