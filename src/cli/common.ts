@@ -27,7 +27,6 @@ export function addCommonOptions(cmd: Command): Command {
     .option("--no-progress", "no progress bar");
 }
 
-/** `jobs`: what --jobs counts for this verb (worker threads for convert, processes for run). */
 /** --json on the verbs that change an archive: what was done, one JSON object on stdout. */
 export function addJsonOption(cmd: Command): Command {
   return cmd.option(

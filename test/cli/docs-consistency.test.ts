@@ -35,11 +35,11 @@ describe("the region race numbers", () => {
 });
 
 describe("what --jobs counts", () => {
-  it("run --help speaks of worker processes only", () => {
+  it("run --help speaks of worker threads, as run now uses", () => {
     const r = runCli(["run", "--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/--jobs <n>\s+worker processes/);
-    expect(r.stdout).not.toMatch(/worker threads/);
+    expect(r.stdout).toMatch(/--jobs <n>\s+worker threads/);
+    expect(r.stdout).not.toMatch(/worker process/);
   });
 
   it("convert --help speaks of worker threads", () => {

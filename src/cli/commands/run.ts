@@ -15,7 +15,7 @@ import { EXIT } from "../report-error.js";
 export function runCommand(ctx: CliContext): Command {
   const cmd = new Command("run")
     .description(
-      "create a template and write many files into it with parallel worker processes (resumable)",
+      "create a template and write many files into it on parallel worker threads (resumable)",
     )
     .argument("<paths...>", "input files or quoted glob patterns, then the output archive")
     .option("--template <file>", "template file (default: the first input)")
@@ -31,7 +31,7 @@ export function runCommand(ctx: CliContext): Command {
     .option("--overwrite", "replace an existing archive with a new template");
   addArchiveOptions(
     cmd,
-    "worker processes, each writing one file at a time (default: number of CPUs)",
+    "worker threads writing the files together, each chunk once (default: number of CPUs)",
   );
   addMissingCheckOptions(cmd);
   addJsonOption(cmd);
