@@ -50,7 +50,7 @@ export class ZarrConverter {
     return appendToZarr(input, archive, { ...this.config, ...options });
   }
 
-  /** Template + parallel region writes of many files in worker processes. */
+  /** Template + parallel region writes of many files on worker threads. */
   run(options: RunParallelOptions): Promise<RunResult> {
     return runParallel({ ...this.config, ...options });
   }
