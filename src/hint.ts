@@ -45,6 +45,8 @@ const VERB_FUNCTIONS = {
   append: "appendToZarr()",
   validate: "validateArchive()",
   analyze: "analyzeFile()",
+  "queue submit": "submitFiles()",
+  "queue work": "runWorkers()",
 } as const;
 
 export type Verb = keyof typeof VERB_FUNCTIONS;

@@ -23,6 +23,7 @@ export {
   InputError,
   RegionError,
   RetryLimitExceededError,
+  StoreError,
   ZarrifyError,
 } from "./errors.js";
 export { createLogger, type Logger } from "./log.js";
@@ -54,6 +55,16 @@ export {
   type VariableReport,
   validateArchive,
 } from "./ops/validate.js";
+export { QueueError } from "./queue/errors.js";
+export {
+  formatQueueStatus,
+  type QueueStatus,
+  queueStatus,
+  type RetryResult,
+  retryFailed,
+} from "./queue/status.js";
+export { type SubmitOptions, type SubmitResult, submitFiles } from "./queue/submit.js";
+export { runWorkers, type WorkOptions, type WorkResult } from "./queue/work.js";
 export { openDataset } from "./readers/index.js";
 export type { RegionInput } from "./region/spec.js";
 export { parseCompression } from "./zarr/compression.js";

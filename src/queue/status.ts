@@ -1,7 +1,7 @@
 /**
  * `queue status` and `queue retry-failed`: what an archive's queue holds, and failures put back.
  */
-import { hint } from "../hint.js";
+import { hint, verb } from "../hint.js";
 import { ArchiveQueue, type FinishSummary } from "./archive-queue.js";
 import { probe, queueServer } from "./connection.js";
 import { QueueError } from "./errors.js";
@@ -51,7 +51,7 @@ async function openExisting(archive: string, url?: string): Promise<ArchiveQueue
   if (!(await q.registered())) {
     await q.close();
     throw new QueueError(`no queue for ${archive} on ${server.display}`, {
-      hint: hint`submit its files first: zarrify queue submit INPUTS... ${archive} --queue ${server.display}`,
+      hint: hint`submit its files first with ${verb("queue submit")} (queue ${server.display})`,
     });
   }
   return q;

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Job, Worker, type WorkerOptions } from "bullmq";
 import { RegionError } from "../errors.js";
-import { hint } from "../hint.js";
+import { hint, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { ArchiveQueue, type FileJobData } from "./archive-queue.js";
 import { probe, queueServer, redisClient } from "./connection.js";
@@ -78,7 +78,7 @@ export async function runWorkers(o: WorkOptions): Promise<WorkResult> {
     onlyArchive = archiveLocation(o.archive);
     if (!existsSync(onlyArchive)) {
       throw new RegionError(`${o.archive}: no archive here`, {
-        hint: hint`submit its files first (zarrify queue submit INPUTS... ${o.archive} --queue URL), which creates the template`,
+        hint: hint`submit its files first with ${verb("queue submit")}, which creates the template`,
       });
     }
   }
