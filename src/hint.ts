@@ -18,7 +18,7 @@ export type Audience = "cli" | "library";
 
 /**
  * Options a hint may name: the config's keys (packing's as "packing.<key>") and the verbs' own
- * options (RunParallelOptions, CreateTemplateOptions, WriteRegionOptions).
+ * options (RunParallelOptions, CreateTemplateOptions, WriteRegionOptions, the queue's options).
  */
 export type HintOption =
   | Exclude<keyof ConfigInput, "packing">
@@ -32,7 +32,8 @@ export type HintOption =
   | "region"
   | "filesFrom"
   | "shard"
-  | "template";
+  | "template"
+  | "queue";
 
 export type HintValue = string | number | boolean | readonly (string | number)[] | object;
 

@@ -5,6 +5,7 @@
  */
 import { Redis, type RedisOptions } from "ioredis";
 import { ConfigError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { QueueError } from "./errors.js";
 
 export const QUEUE_ENV = "ZARRIFY_QUEUE";
@@ -97,7 +98,7 @@ export async function probe(server: QueueServer): Promise<void> {
     const why =
       (e as NodeJS.ErrnoException).code === "ECONNREFUSED" ? "connection refused" : e.message;
     throw new QueueError(`cannot reach the queue's Redis at ${server.display}: ${why}`, {
-      hint: `start redis-server there, or point --queue (or ${QUEUE_ENV}) at a running one`,
+      hint: hint`start redis-server there, or point ${opt("queue")} (or ${QUEUE_ENV}) at a running one`,
     });
   } finally {
     client.disconnect();
