@@ -5,9 +5,12 @@
 import type { Dataset, SourceFormat, Variable } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { type ByteSource, FileByteSource } from "./byte-source.js";
+import { baseOf } from "./detached-base.js";
+import type { Netcdf3DetachedSource } from "./netcdf3/detached.js";
 import { type CdfVersion, magicVersion, parseHeader } from "./netcdf3/header.js";
 import { computeLayout, type VarLayout } from "./netcdf3/layout.js";
-import { readSlab } from "./netcdf3/slab.js";
+import { readVariable } from "./netcdf3/read.js";
+import type { SlabSource } from "./netcdf3/slab.js";
 
 const FORMATS: Record<CdfVersion, SourceFormat> = {
   1: "netcdf3-classic",
@@ -49,7 +52,7 @@ export async function openNetcdf3Source(source: ByteSource): Promise<Dataset> {
     const makeVariable = (v: VarLayout): Variable => {
       const { header: h, shape } = v;
       const dtype = h.type.dtype;
-      const src = {
+      const src: SlabSource = {
         source,
         begin: v.begin,
         shape,
@@ -57,22 +60,23 @@ export async function openNetcdf3Source(source: ByteSource): Promise<Dataset> {
         elSize: h.type.size,
         dtype,
       };
-      const variable: Variable = {
+      const variable: Variable & { detached(): Promise<Netcdf3DetachedSource> } = {
         name: h.name,
         dtype,
         dims: h.dimIds.map((id) => header.dims[id].name),
         shape,
         attrs: h.attrs,
         attrTypes: h.attrTypes,
-        read: async (start, count) => {
-          checkSlab(path, h.name, shape, start, count);
-          if (closed) throw new InputError(`${path}: read of ${h.name} after close`, { path });
-          return readSlab(src, start, count, (pos, wanted, got) =>
-            fail(
-              `variable ${h.name}: expected ${wanted} bytes at offset ${pos} but the file ends after ${got} (was it truncated after opening?)`,
-            ),
-          );
-        },
+        read: (start, count) => readVariable(path, h.name, src, start, count, () => closed),
+        // The header's answer, for a thread that reads the file without parsing it again.
+        detached: async () => ({
+          kind: "netcdf3",
+          ...baseOf(path, variable),
+          dtype,
+          begin: v.begin,
+          strides: v.strides.slice(),
+          elSize: h.type.size,
+        }),
       };
       // Records interleave on disk, so one record is the natural unit to read.
       if (v.isRecord) variable.sourceChunks = [1, ...shape.slice(1)];
@@ -104,28 +108,5 @@ export async function openNetcdf3Source(source: ByteSource): Promise<Dataset> {
       path,
       cause: err,
     });
-  }
-}
-
-/** Caller bugs (bad start/count) are RangeErrors: no input file can cause them. */
-function checkSlab(
-  path: string,
-  name: string,
-  shape: number[],
-  start: number[],
-  count: number[],
-): void {
-  const bad = (why: string): never => {
-    throw new RangeError(
-      `${path}: variable ${name} has shape [${shape}]: cannot read start [${start}] count [${count}]: ${why}`,
-    );
-  };
-  if (start.length !== shape.length || count.length !== shape.length) bad("rank mismatch");
-  for (let d = 0; d < shape.length; d++) {
-    const s = start[d];
-    const c = count[d];
-    if (!Number.isInteger(s) || !Number.isInteger(c) || s < 0 || c < 0)
-      bad("not non-negative integers");
-    if (s + c > shape[d]) bad(`dimension ${d} out of bounds`);
   }
 }

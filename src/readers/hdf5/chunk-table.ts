@@ -17,6 +17,20 @@ export interface ChunkEntry {
 
 export type Chunked = Extract<Layout, { kind: "chunked" }>;
 
+/**
+ * A ChunkTable as plain typed arrays (structured-clone friendly, one copy each): what a worker
+ * thread gets instead of parsing the chunk index again (`hdf5/detached.ts`).
+ */
+export interface ChunkTableData {
+  dims: number[];
+  chunk: number[];
+  /** Linear grid keys, and per key the entry's address, stored size and filter mask. */
+  keys: Float64Array;
+  addresses: Float64Array;
+  sizes: Float64Array;
+  masks: Uint32Array;
+}
+
 /** Allocated chunks by grid position; positions outside the current extent are dropped. */
 export class ChunkTable {
   private readonly entries = new Map<number, ChunkEntry>();
@@ -25,7 +39,7 @@ export class ChunkTable {
   private readonly strides: number[];
 
   constructor(
-    dims: number[],
+    private readonly dims: number[],
     readonly chunk: number[],
   ) {
     this.grid = dims.map((d, i) => Math.ceil(d / chunk[i]));
@@ -55,6 +69,44 @@ export class ChunkTable {
   get(scaled: number[]): ChunkEntry | undefined {
     const k = this.key(scaled);
     return k === undefined ? undefined : this.entries.get(k);
+  }
+
+  /** Whether every chunk of the grid is allocated (no read meets unallocated storage). */
+  get complete(): boolean {
+    return this.entries.size === this.grid.reduce((a, b) => a * b, 1);
+  }
+
+  export(): ChunkTableData {
+    const n = this.entries.size;
+    const data: ChunkTableData = {
+      dims: this.dims.slice(),
+      chunk: this.chunk.slice(),
+      keys: new Float64Array(n),
+      addresses: new Float64Array(n),
+      sizes: new Float64Array(n),
+      masks: new Uint32Array(n),
+    };
+    let i = 0;
+    for (const [k, e] of this.entries) {
+      data.keys[i] = k;
+      data.addresses[i] = e.address;
+      data.sizes[i] = e.size;
+      data.masks[i] = e.mask;
+      i++;
+    }
+    return data;
+  }
+
+  static from(data: ChunkTableData): ChunkTable {
+    const table = new ChunkTable(data.dims, data.chunk);
+    for (let i = 0; i < data.keys.length; i++) {
+      table.entries.set(data.keys[i], {
+        address: data.addresses[i],
+        size: data.sizes[i],
+        mask: data.masks[i],
+      });
+    }
+    return table;
   }
 }
 

@@ -10,16 +10,20 @@
 import { product } from "../../util/shape.js";
 import { readInto } from "../byte-source.js";
 import { copyBox, directOffset, strides, swap } from "./box-copy.js";
-import { type ChunkEntry, type ChunkTable, readChunkIndex } from "./chunk-index.js";
+import { type ChunkEntry, ChunkTable, readChunkIndex } from "./chunk-index.js";
+import type { ChunkTableData } from "./chunk-table.js";
 import { ChunkDataError, decodeChunk, type RawFilter, rawFilters } from "./filters.js";
 import { FormatError, UNDEFINED_ADDRESS } from "./le-reader.js";
 import type { RawFile } from "./raw-file.js";
 import { INDEX_NAMES, readStorage, type Storage } from "./storage.js";
+import type { Superblock } from "./superblock.js";
 
 /** Largest chunk (unfiltered bytes) the raw path allocates; bigger ones stay on h5wasm. */
 const MAX_CHUNK_BYTES = 512 * 2 ** 20;
 /** Chunks read and decoded at once for one hyperslab. */
 const IN_FLIGHT = 4;
+/** A contiguous read this long is taken whole even if the box needs little of it. */
+const SPARSE_SPAN = 8 * 2 ** 20;
 
 export interface RawPlanInput {
   file: RawFile;
@@ -43,6 +47,27 @@ export interface RawReport {
 }
 
 export type RawPlan = { report: RawReport; dataset?: RawDataset };
+
+/**
+ * A planned RawDataset as plain data (structured-clone friendly): the object header's address,
+ * the parsed storage and, below TABLE_LIMIT entries, the chunk table itself, so another thread
+ * reads the dataset without parsing its header or index again (`hdf5/detached.ts`).
+ */
+export interface RawDescription {
+  /** The file as the planning thread's RawFile saw it. */
+  fileSize: number;
+  superblock: Superblock;
+  address: number;
+  filters: RawFilter[];
+  extent: number[];
+  elementSize: number;
+  storage: Storage;
+  /** Absent for contiguous storage, and for indexes too big to be worth copying: read again. */
+  table?: ChunkTableData;
+}
+
+/** Above this many chunks a description carries no table: ~28 bytes a chunk to copy per thread. */
+export const TABLE_LIMIT = 1_000_000;
 
 export async function planRaw(input: RawPlanInput): Promise<RawPlan> {
   let storage: Storage;
@@ -113,6 +138,44 @@ export class RawDataset {
     private readonly storage: Storage,
     private readonly table?: ChunkTable,
   ) {}
+
+  /**
+   * Whether every read gets an answer (never `undefined`): no read can meet unallocated storage
+   * whose fill value is undecidable.
+   */
+  get decidable(): boolean {
+    if (this.storage.fill.kind === "value") return true;
+    const { layout } = this.storage;
+    if (layout.kind === "contiguous") return layout.address !== UNDEFINED_ADDRESS;
+    if (layout.kind === "chunked") return this.table?.complete ?? false;
+    return false;
+  }
+
+  describe(): RawDescription {
+    const { file, ...input } = this.input;
+    const table = this.table && this.table.size <= TABLE_LIMIT ? this.table.export() : undefined;
+    return {
+      fileSize: file.size,
+      superblock: { ...file.superblock },
+      ...input,
+      storage: this.storage,
+      table,
+    };
+  }
+
+  /** The dataset `describe` gave, over `file` (the same file, opened again). */
+  static async restore(file: RawFile, d: RawDescription): Promise<RawDataset | undefined> {
+    const input: RawPlanInput = {
+      file,
+      address: d.address,
+      filters: d.filters,
+      extent: d.extent,
+      elementSize: d.elementSize,
+    };
+    if (d.table) return new RawDataset(input, d.storage, ChunkTable.from(d.table));
+    if (d.storage.layout.kind !== "chunked") return new RawDataset(input, d.storage);
+    return (await planRaw(input)).dataset;
+  }
 
   private get E(): number {
     return this.storage.type.size;
@@ -186,18 +249,53 @@ export class RawDataset {
       out.set(fill.subarray(0, out.length));
       return true;
     }
-    // One read of the span from the first to the last byte needed.
+    // One read of the span from the first to the last byte needed, unless that span is mostly
+    // bytes the box skips: then one read per sub-box, fixing the fewest leading axes that make
+    // each sub-box's span dense enough (at worst one read per row of the box).
+    const rank = dims.length;
     const st = strides(dims, E);
-    let first = 0;
-    let last = 0;
-    for (let d = 0; d < dims.length; d++) {
-      first += start[d] * st[d];
-      last += (start[d] + count[d] - 1) * st[d];
+    const spanOf = (k: number): number => {
+      let span = E;
+      for (let d = k; d < rank; d++) span += (count[d] - 1) * st[d];
+      return span;
+    };
+    let k = 0;
+    while (k < rank - 1 && spanOf(k) > Math.max(4 * product(count.slice(k)) * E, SPARSE_SPAN)) k++;
+    const span = spanOf(k);
+    const outer = count.slice(0, k);
+    const subs = product(outer);
+    let next = 0;
+    const worker = async () => {
+      while (next < subs) {
+        // Sub-box `next` in C order over the fixed axes.
+        const subStart = start.slice();
+        for (let d = k - 1, rest = next++; d >= 0; d--) {
+          subStart[d] += rest % outer[d];
+          rest = Math.floor(rest / outer[d]);
+        }
+        let first = 0;
+        for (let d = 0; d < rank; d++) first += subStart[d] * st[d];
+        const bytes = await this.input.file.read(layout.address + first, span);
+        copyBox({
+          src: bytes,
+          srcBase: -first,
+          srcShape: dims,
+          srcOrigin: new Array<number>(rank).fill(0),
+          dst: out,
+          dstShape: count,
+          dstOrigin,
+          lo: subStart,
+          hi: subStart.map((s, d) => s + (d < k ? 1 : count[d])),
+          E,
+        });
+      }
+    };
+    if (k === 0) {
+      const first = start.reduce((a, s, d) => a + s * st[d], 0);
+      copy(await this.input.file.read(layout.address + first, span), -first);
+      return true;
     }
-    const span = last + E - first;
-    if (span > Math.max(4 * out.length, 8 * 2 ** 20)) return false; // sparse: leave it to h5wasm
-    const bytes = await this.input.file.read(layout.address + first, span);
-    copy(bytes, -first);
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, subs) }, worker));
     return true;
   }
 

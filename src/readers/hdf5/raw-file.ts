@@ -29,6 +29,14 @@ export class RawFile {
     }
   }
 
+  /**
+   * A file whose superblock was read elsewhere (another thread's `RawFile`, carried across as
+   * plain data); it owns (and closes) `source`.
+   */
+  static fromParts(source: ByteSource, size: number, superblock: Superblock): RawFile {
+    return new RawFile(source, size, { ...superblock });
+  }
+
   describe(): string {
     return this.source.describe();
   }

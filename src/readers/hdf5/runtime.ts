@@ -37,7 +37,18 @@ function factoryUrl(): string | undefined {
   }
 }
 
+let instances = 0;
+
+/**
+ * WASM instances this thread has started (a retired one counts too). Worker threads that read
+ * only through detached raw sources (`readers/detached.ts`) report 0: the engine tests check it.
+ */
+export function h5wasmInstances(): number {
+  return instances;
+}
+
 async function instantiate(): Promise<H5Module> {
+  instances++;
   const url = factoryUrl();
   const module = url
     ? await ((await import(url)) as { default: ModuleFactory }).default({ noInitialRun: true })

@@ -3,16 +3,11 @@
  * like netCDF-C: a variable on an unlimited dimension that was written with fewer records than
  * the dimension's length reads the missing records as its fill value.
  */
-import {
-  ARRAY_TYPES,
-  type AttrValue,
-  type DataArray,
-  type DType,
-  NETCDF_DEFAULT_FILL,
-  type Variable,
-} from "../../dataset/types.js";
+import type { AttrValue, DataArray, DType, Variable } from "../../dataset/types.js";
 import { InputError } from "../../errors.js";
-import { product } from "../../util/shape.js";
+import { baseOf } from "../detached-base.js";
+import { describeHdf5, type Hdf5DetachedSource } from "./detached.js";
+import { type ExtentSpec, fillValue, readThroughExtent } from "./extent.js";
 import { ChunkDataError } from "./filters.js";
 import { FormatError } from "./le-reader.js";
 import type { RawPlan, RawReport } from "./raw-chunks.js";
@@ -27,6 +22,11 @@ import type { Encoding } from "./types.js";
 export type Hdf5Variable = Variable & {
   enumMembers?: Record<string, number>;
   readPath(): Promise<RawReport>;
+  /**
+   * How another thread reads this variable without the file open in h5wasm (`detached.ts`):
+   * for variables on the raw path whose every read it answers; undefined for the rest.
+   */
+  detached(): Promise<Hdf5DetachedSource | undefined>;
 };
 
 /** Filters HDF5 itself provides in h5wasm; anything else needs a plugin we do not ship. */
@@ -94,73 +94,6 @@ export interface VariableSpec {
   rawPlan?: () => Promise<RawPlan>;
 }
 
-function checkBox(spec: VariableSpec, start: number[], count: number[]): void {
-  const rank = spec.shape.length;
-  if (start.length !== rank || count.length !== rank) {
-    throw new RangeError(
-      `${spec.name}: read needs ${rank} start/count values, got ${start.length}/${count.length}`,
-    );
-  }
-  for (let d = 0; d < rank; d++) {
-    const s = start[d];
-    const c = count[d];
-    if (!Number.isInteger(s) || !Number.isInteger(c) || s < 0 || c < 0 || s + c > spec.shape[d]) {
-      throw new RangeError(
-        `${spec.name}: slab [${start}] + [${count}] is outside the shape [${spec.shape}]`,
-      );
-    }
-  }
-}
-
-function fillValue(spec: VariableSpec): number | bigint | string {
-  const fill = spec.attrs._FillValue;
-  if (spec.dtype === "char") {
-    return typeof fill === "string" && fill.length > 0 ? fill.charCodeAt(0) : 0;
-  }
-  if (typeof fill === "number" || typeof fill === "bigint" || typeof fill === "string") return fill;
-  return NETCDF_DEFAULT_FILL[spec.dtype];
-}
-
-function emptyArray(spec: VariableSpec, n: number): DataArray {
-  const fill = fillValue(spec);
-  if (spec.dtype === "string") return new Array<string>(n).fill(String(fill));
-  const ctor = ARRAY_TYPES[spec.dtype];
-  const out = new ctor(n);
-  if (out instanceof BigInt64Array || out instanceof BigUint64Array) out.fill(BigInt(fill));
-  else (out as Float64Array).fill(Number(fill));
-  return out;
-}
-
-/** Copy a C-order box `inner` (shape innerCount) into `outer` (shape outerCount) at `offset`. */
-function pasteBox(
-  outer: DataArray,
-  outerCount: number[],
-  inner: DataArray,
-  innerCount: number[],
-  offset: number[],
-): void {
-  const rank = outerCount.length;
-  const strides = new Array<number>(rank).fill(1);
-  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1] * outerCount[d + 1];
-  const rowLength = innerCount[rank - 1];
-  const rows = product(innerCount.slice(0, rank - 1));
-  const index = new Array<number>(Math.max(0, rank - 1)).fill(0);
-  for (let r = 0; r < rows; r++) {
-    let base = offset[rank - 1];
-    for (let d = 0; d < rank - 1; d++) base += (index[d] + offset[d]) * strides[d];
-    const row = inner.slice(r * rowLength, (r + 1) * rowLength);
-    if (Array.isArray(outer)) {
-      for (let i = 0; i < rowLength; i++) outer[base + i] = (row as string[])[i];
-    } else {
-      (outer as Float64Array).set(row as Float64Array, base);
-    }
-    for (let d = rank - 2; d >= 0; d--) {
-      if (++index[d] < innerCount[d]) break;
-      index[d] = 0;
-    }
-  }
-}
-
 export function makeVariable(spec: VariableSpec): Hdf5Variable {
   const source: SlabSource = {
     module: spec.module,
@@ -204,18 +137,9 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
     return readSlab(source, spec.dtype, start, count);
   }
 
-  async function read(start: number[], count: number[]): Promise<DataArray> {
-    checkBox(spec, start, count);
-    const stored = count.map((c, d) => Math.max(0, Math.min(c, spec.extent[d] - start[d])));
-    if (stored.every((c, d) => c === count[d])) return readStored(start, count);
-    // Part of the box lies past the records this variable has: fill, then paste what exists.
-    const out = emptyArray(spec, product(count));
-    if (product(stored) > 0) {
-      const inner = await readStored(start, stored);
-      pasteBox(out, count, inner, stored, new Array<number>(count.length).fill(0));
-    }
-    return out;
-  }
+  const extentSpec: ExtentSpec = { ...spec, fill: fillValue(spec.dtype, spec.attrs) };
+  const read = (start: number[], count: number[]) =>
+    readThroughExtent(extentSpec, start, count, readStored);
 
   const variable: Hdf5Variable = {
     name: spec.name,
@@ -244,6 +168,12 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
       }
     },
     readPath: async () => (await rawPlan()).report,
+    async detached() {
+      if (!spec.isOpen()) return undefined;
+      const dataset = (await rawPlan()).dataset;
+      if (!dataset) return undefined;
+      return describeHdf5(baseOf(spec.filePath, variable), spec.extent, extentSpec.fill, dataset);
+    },
   };
   if (spec.enumMembers) variable.enumMembers = spec.enumMembers;
   return variable;
