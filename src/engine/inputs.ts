@@ -3,9 +3,15 @@
  * Tasks arrive roughly in time order, so a few open files serve a long run of them; beyond that
  * the least recently used is closed, which bounds open descriptors (and HDF5 file handles) however
  * many inputs a job has.
+ *
+ * A variable the input describes detached (`InputRef.variables`, `readers/detached.ts`) is read
+ * through a byte source of the file shared by that input's detached variables: no Dataset, no
+ * h5wasm. The Dataset is opened only for variables without a description.
  */
 import type { Dataset, Variable } from "../dataset/types.js";
 import { InputError } from "../errors.js";
+import type { ByteSource } from "../readers/byte-source.js";
+import { type DetachedSource, openDetached, openDetachedSource } from "../readers/detached.js";
 import { openDataset } from "../readers/index.js";
 import type { InputRef } from "./job.js";
 
@@ -18,8 +24,31 @@ interface Entry {
   borrowed: boolean;
 }
 
+interface DetachedEntry {
+  source: Promise<ByteSource>;
+  variables: Map<string, Variable>;
+  closed: boolean;
+}
+
+/** Most recently used last: Map iteration order is insertion order. */
+function touch<K, V>(map: Map<K, V>, key: K): V | undefined {
+  const value = map.get(key);
+  if (value !== undefined) {
+    map.delete(key);
+    map.set(key, value);
+  }
+  return value;
+}
+
+async function closeDetached(entry: DetachedEntry): Promise<void> {
+  if (entry.closed) return;
+  entry.closed = true;
+  await (await entry.source.catch(() => undefined))?.close();
+}
+
 export class InputCache {
   private readonly open = new Map<number, Entry>();
+  private readonly detached = new Map<number, DetachedEntry>();
 
   constructor(
     private readonly inputs: readonly InputRef[],
@@ -29,12 +58,11 @@ export class InputCache {
   }
 
   async variable(input: number, name: string): Promise<Variable> {
-    let entry = this.open.get(input);
-    if (entry) {
-      // Most recently used last: Map iteration order is insertion order.
-      this.open.delete(input);
-      this.open.set(input, entry);
-    } else {
+    const desc = this.inputs[input].variables?.[name];
+    // A Dataset the caller lent is open already: read through it.
+    if (desc && !this.open.get(input)?.borrowed) return this.detachedVariable(input, desc);
+    let entry = touch(this.open, input);
+    if (!entry) {
       const ref = this.inputs[input];
       entry = { dataset: openDataset(ref.path, { group: ref.group }), borrowed: false };
       this.open.set(input, entry);
@@ -52,6 +80,27 @@ export class InputCache {
     return variable;
   }
 
+  private async detachedVariable(input: number, desc: DetachedSource): Promise<Variable> {
+    const ref = this.inputs[input];
+    let entry = touch(this.detached, input);
+    if (!entry) {
+      entry = { source: openDetachedSource(ref.path), variables: new Map(), closed: false };
+      this.detached.set(input, entry);
+      for (const [i, e] of [...this.detached].slice(0, this.detached.size - MAX_OPEN)) {
+        this.detached.delete(i);
+        await closeDetached(e);
+      }
+    }
+    const source = await entry.source;
+    let variable = entry.variables.get(desc.name);
+    if (!variable) {
+      const own = entry;
+      variable = openDetached(desc, source, () => own.closed);
+      entry.variables.set(desc.name, variable);
+    }
+    return variable;
+  }
+
   private async evict(): Promise<void> {
     const owned = [...this.open].filter(([, e]) => !e.borrowed);
     for (const [i, e] of owned.slice(0, Math.max(0, owned.length - MAX_OPEN))) {
@@ -62,7 +111,12 @@ export class InputCache {
 
   async close(): Promise<void> {
     const owned = [...this.open.values()].filter((e) => !e.borrowed);
+    const detached = [...this.detached.values()];
     this.open.clear();
-    await Promise.all(owned.map(async (e) => (await e.dataset.catch(() => undefined))?.close()));
+    this.detached.clear();
+    await Promise.all([
+      ...owned.map(async (e) => (await e.dataset.catch(() => undefined))?.close()),
+      ...detached.map(closeDetached),
+    ]);
   }
 }

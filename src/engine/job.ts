@@ -8,6 +8,7 @@
 import type { HintPart } from "../hint.js";
 import type { Block } from "../plan/blocks.js";
 import type { ArrayPacking } from "../plan/packing.js";
+import type { DetachedSource } from "../readers/detached.js";
 import type { StoredForm } from "../region/values.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 import type { StoreDescription } from "../zarr/store/types.js";
@@ -15,10 +16,18 @@ import type { StoreDescription } from "../zarr/store/types.js";
 export interface InputRef {
   path: string;
   group?: string;
+  /**
+   * How to read some of its variables without opening the file as a Dataset (filled where the
+   * file is open, `readers/detached.ts`): a worker reads these through a byte source of its own,
+   * with no h5wasm and no header parsed again, and opens the Dataset only for the others.
+   */
+  variables?: Record<string, DetachedSource>;
 }
 
 export interface EngineJob {
   inputs: InputRef[];
+  /** When the job was handed to the pool (performance.timeOrigin + now, ms), for start-up times. */
+  startedAt?: number;
   /** The Zarr store being written, for the worker to open itself. */
   store: StoreDescription;
   /** The archive's arrays, as stored. */
@@ -70,6 +79,21 @@ export interface TaskResult extends SinkResult {
   bytesRead: number;
   /** Values outside the archive's packing range (clipped to it), per piece. */
   outOfRange: number[];
+  /** The worker thread that ran it (absent inline). */
+  worker?: WorkerStats;
+}
+
+/** What a worker thread reports with each task: diagnostics of its start-up. */
+export interface WorkerStats {
+  threadId: number;
+  /** h5wasm WASM instances the worker has started so far (0: it read everything detached). */
+  h5wasmInstances: number;
+  /** Milliseconds from the job's start (EngineJob.startedAt) to the worker being ready. */
+  readyMs: number;
+  /** Milliseconds from the job's start to the end of this task. */
+  doneMs: number;
+  /** Tasks it has finished, this one included. */
+  tasks: number;
 }
 
 export type WorkerRequest = { type: "task"; id: number; task: EngineTask } | { type: "close" };

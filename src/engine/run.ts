@@ -6,6 +6,7 @@
 import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
 import { planBlocks } from "../plan/blocks.js";
 import type { WritePlan } from "../plan/write-plan.js";
+import { detachVariables } from "../readers/detached.js";
 import { product } from "../util/shape.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store/types.js";
@@ -37,6 +38,18 @@ export interface EngineTotals extends SinkResult {
   bytesRead: number;
   /** Worker threads it ran on (0: inline). */
   workers: number;
+  /** Per worker thread, its start-up: diagnostics for tests and benchmarks. */
+  threads?: ThreadStart[];
+}
+
+export interface ThreadStart {
+  threadId: number;
+  /** ms from handing the job to the pool to the worker being ready, and to its first task done. */
+  readyMs: number;
+  firstTaskMs: number;
+  /** h5wasm instances it started (0: every variable it read was detached). */
+  h5wasmInstances: number;
+  tasks: number;
 }
 
 export function taskBytes(task: EngineTask, arrays: readonly ArrayMeta[]): number {
@@ -58,7 +71,19 @@ export async function execute(run: EngineRun): Promise<EngineTotals> {
   let doneTasks = 0;
   const progress = () =>
     run.onProgress?.({ doneBytes, totalBytes, doneTasks, totalTasks: tasks.length });
+  const threads = new Map<number, ThreadStart>();
   const onDone = (task: EngineTask, r: TaskResult) => {
+    if (r.worker) {
+      const w = r.worker;
+      const seen = threads.get(w.threadId);
+      threads.set(w.threadId, {
+        threadId: w.threadId,
+        readyMs: w.readyMs,
+        firstTaskMs: seen?.firstTaskMs ?? w.doneMs,
+        h5wasmInstances: w.h5wasmInstances,
+        tasks: w.tasks,
+      });
+    }
     totals.chunks += r.chunks;
     totals.merged += r.merged;
     totals.conflicts += r.conflicts;
@@ -74,7 +99,14 @@ export async function execute(run: EngineRun): Promise<EngineTotals> {
   const described = run.store.describe();
   if (described !== undefined && run.jobs > 1 && totalBytes >= WORKER_THRESHOLD_BYTES) {
     totals.workers = Math.min(run.jobs, tasks.length);
-    await runOnWorkers({ inputs: run.inputs, store: described, arrays }, tasks, run.jobs, onDone);
+    const startedAt = performance.timeOrigin + performance.now();
+    await runOnWorkers(
+      { inputs: run.inputs, startedAt, store: described, arrays },
+      tasks,
+      run.jobs,
+      onDone,
+    );
+    totals.threads = [...threads.values()];
     return totals;
   }
   const files = new InputCache(run.inputs, run.lent);
@@ -105,6 +137,7 @@ export interface ExecuteResult {
   workers: number;
   /** Values clipped to their packing range, per array name. */
   outOfRange: Record<string, number>;
+  threads?: ThreadStart[];
 }
 
 /** A new archive's tasks: every chunk of every array, read from the one input in source-aligned blocks. */
@@ -142,8 +175,15 @@ export function planTasks(plan: WritePlan, maxBlockBytes: number): EngineTask[] 
 export async function executePlan(options: ExecuteOptions): Promise<ExecuteResult> {
   const { plan, dataset } = options;
   const outOfRange: Record<string, number> = {};
+  // Workers read these without opening the file as a Dataset (no h5wasm for NetCDF-4).
+  const variables = await detachVariables(
+    dataset,
+    plan.arrays.map((a) => a.source),
+  );
   const done = await execute({
-    inputs: [{ path: dataset.path, group: dataset.group === "/" ? undefined : dataset.group }],
+    inputs: [
+      { path: dataset.path, group: dataset.group === "/" ? undefined : dataset.group, variables },
+    ],
     arrays: plan.arrays.map((a) => arrayMetaFor(a, plan.zarrFormat)),
     tasks: planTasks(plan, options.maxBlockBytes),
     store: options.store,
@@ -163,5 +203,6 @@ export async function executePlan(options: ExecuteOptions): Promise<ExecuteResul
     bytesWritten: done.bytesWritten,
     workers: done.workers,
     outOfRange,
+    threads: done.threads,
   };
 }

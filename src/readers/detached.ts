@@ -10,6 +10,8 @@
  * `ZARRIFY_DETACHED=0` turns detaching off.
  */
 import type { Dataset, Variable } from "../dataset/types.js";
+import { InputError } from "../errors.js";
+import { asUserError } from "../os-error.js";
 import { type ByteSource, FileByteSource } from "./byte-source.js";
 import { type Hdf5DetachedSource, openHdf5Detached } from "./hdf5/detached.js";
 import { type Netcdf3DetachedSource, openNetcdf3Detached } from "./netcdf3/detached.js";
@@ -59,11 +61,23 @@ export function openDetached(
     : openNetcdf3Detached(desc, source, closed);
 }
 
+/** The byte source detached variables of the file at `path` read through; errors as openDataset's. */
+export async function openDetachedSource(path: string): Promise<ByteSource> {
+  try {
+    return await FileByteSource.open(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new InputError(`${path}: cannot open input: no such file`, { path, cause: err });
+    }
+    throw asUserError(err, { path, reading: true, context: "cannot open input" });
+  }
+}
+
 /** `openDetached` over a file source of its own; `close` closes it. */
 export async function openDetachedFile(
   desc: DetachedSource,
 ): Promise<{ variable: Variable; close(): Promise<void> }> {
-  const source = await FileByteSource.open(desc.path);
+  const source = await openDetachedSource(desc.path);
   let closed = false;
   return {
     variable: openDetached(desc, source, () => closed),
