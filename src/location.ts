@@ -7,8 +7,9 @@
  *   parseLocation(loc, role)     a local path or an s3://bucket/prefix, checked; other schemes
  *                                are refused by name
  *
- * The verbs still take local paths only (localPath): S3 archives are opened through
- * parseLocation by ops/archive-store.ts once a verb asks for object stores.
+ * Archives (convert's and create-template's outputs, the archive of write-region, append, run,
+ * validate) go through parseLocation (ops/archive-store.ts); inputs are local files only for now
+ * (localPath).
  */
 import { resolve } from "node:path";
 import { ConfigError } from "./errors.js";
@@ -29,9 +30,12 @@ export function localPath(path: string, role: string): string {
     });
   }
   throw new ConfigError(
-    `${path}: ${scheme}:// ${role} locations are not supported; zarrify reads and writes local paths only (S3 output is not available yet)`,
+    `${path}: ${scheme}:// ${role} locations are not supported; the ${role} must be a local path`,
     {
-      hint: "write to a local path (or a bucket mounted as a filesystem) and copy the archive up afterwards, e.g. with `aws s3 sync` or `gcloud storage cp -r`",
+      hint:
+        role === "input"
+          ? "copy the file down first (e.g. `aws s3 cp`, `curl -O`); s3:// inputs are not read yet (archives may be s3:// locations)"
+          : "use a local path (or a bucket mounted as a file system)",
     },
   );
 }
@@ -50,7 +54,17 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  */
 export function parseLocation(location: string, role: string): Location {
   const scheme = URL_SCHEME.exec(location)?.[1]?.toLowerCase();
-  if (scheme !== "s3") return { kind: "local", path: localPath(location, role) };
+  if (scheme === undefined || scheme === "file") {
+    return { kind: "local", path: localPath(location, role) };
+  }
+  if (scheme !== "s3") {
+    throw new ConfigError(
+      `${location}: ${scheme}:// ${role} locations are not supported; an ${role} is a local path or s3://bucket/prefix`,
+      {
+        hint: "other object stores (Google Cloud Storage, R2, MinIO, Ceph ...) are reached through their S3-compatible endpoint: set AWS_ENDPOINT_URL and write s3://bucket/prefix",
+      },
+    );
+  }
   const rest = location.slice("s3://".length);
   const slash = rest.indexOf("/");
   const bucket = slash < 0 ? rest : rest.slice(0, slash);

@@ -1,13 +1,14 @@
 /**
  * URL locations are refused by name everywhere a path is taken, from the library and the CLI, and
- * never turn into a local directory named after the scheme.
+ * never turn into a local directory named after the scheme. Archives may be s3:// locations
+ * (test/ops/s3-archive.test.ts writes them); inputs, scratch directories and other schemes may not.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/errors.js";
-import { localPath } from "../src/location.js";
+import { localPath, parseLocation } from "../src/location.js";
 import { analyzeFile } from "../src/ops/analyze.js";
 import { appendToZarr } from "../src/ops/append.js";
 import { convertToZarr } from "../src/ops/convert.js";
@@ -25,14 +26,36 @@ describe("localPath", () => {
     expect(localPath("odd:name.zarr", "output")).toBe(join(process.cwd(), "odd:name.zarr"));
   });
 
-  it("refuses any scheme:// naming the scheme, and says S3 is not available yet", () => {
+  it("refuses any scheme:// naming the scheme", () => {
     for (const url of ["s3://bucket/a.zarr", "gs://b/a.zarr", "HTTPS://h/a.nc", "abfs+x://c/a"]) {
       expect(() => localPath(url, "output")).toThrow(ConfigError);
     }
     expect(() => localPath("gs://b/a.zarr", "output")).toThrow(
-      "gs://b/a.zarr: gs:// output locations are not supported; zarrify reads and writes local paths only (S3 output is not available yet)",
+      "gs://b/a.zarr: gs:// output locations are not supported; the output must be a local path",
+    );
+    expect(() => localPath("s3://b/a.nc", "input")).toThrow(
+      "s3://b/a.nc: s3:// input locations are not supported; the input must be a local path",
     );
     expect(() => localPath("file:///tmp/a.nc", "input")).toThrow("not a file:// URL");
+  });
+});
+
+describe("parseLocation", () => {
+  it("takes s3://bucket/prefix and local paths, and refuses other schemes naming S3 endpoints", () => {
+    expect(parseLocation("s3://bkt/a/b.zarr/", "archive")).toEqual({
+      kind: "s3",
+      url: "s3://bkt/a/b.zarr",
+      bucket: "bkt",
+      prefix: "a/b.zarr",
+    });
+    expect(parseLocation("/data/a.zarr", "archive")).toEqual({
+      kind: "local",
+      path: "/data/a.zarr",
+    });
+    expect(() => parseLocation("gs://b/a.zarr", "archive")).toThrow(
+      "gs://b/a.zarr: gs:// archive locations are not supported; an archive is a local path or s3://bucket/prefix",
+    );
+    expect(() => parseLocation("file:///tmp/a.zarr", "archive")).toThrow("not a file:// URL");
   });
 });
 
@@ -46,22 +69,23 @@ beforeAll(() => {
 
 describe("the library refuses URLs", () => {
   const cases: Array<[string, () => Promise<unknown>]> = [
-    ["convertToZarr output", () => convertToZarr(nc, "s3://bucket/out.zarr")],
+    ["convertToZarr output", () => convertToZarr(nc, "gs://bucket/out.zarr")],
+    ["convertToZarr s3 input", () => convertToZarr("s3://bucket/in.nc", join(dir, "o.zarr"))],
     ["convertToZarr input", () => convertToZarr("gs://bucket/*.nc", join(dir, "o.zarr"))],
     [
       "createTemplate output",
       () =>
         createTemplate({
           templateDataset: nc,
-          outputPath: "s3://bucket/t.zarr",
+          outputPath: "az://bucket/t.zarr",
           globalStart: "2000-01-01",
           globalEnd: "2000-01-05",
         }),
     ],
-    ["writeRegion archive", () => writeRegion(nc, "s3://bucket/t.zarr")],
+    ["writeRegion archive", () => writeRegion(nc, "gs://bucket/t.zarr")],
     ["appendToZarr archive", () => appendToZarr(nc, "gs://bucket/t.zarr")],
     ["openDataset input", () => openDataset("https://example.org/a.nc")],
-    ["validateArchive archive", () => validateArchive("s3://bucket/t.zarr")],
+    ["validateArchive archive", () => validateArchive("https://h/t.zarr")],
     [
       "analyzeFile scratch directory",
       () => analyzeFile(nc, { runTests: true, scratchDir: "s3://bucket/scratch" }),
@@ -78,7 +102,7 @@ describe("the library refuses URLs", () => {
 
 describe("the CLI refuses URLs, exit 2, and creates nothing", () => {
   const verbs: string[][] = [
-    ["convert", "NC", "s3://bucket/out.zarr"],
+    ["convert", "NC", "gs://bucket/out.zarr"],
     ["convert", "s3://bucket/in.nc", "out.zarr"],
     [
       "create-template",
@@ -89,18 +113,18 @@ describe("the CLI refuses URLs, exit 2, and creates nothing", () => {
       "--global-end",
       "2000-01-03",
     ],
-    ["write-region", "NC", "s3://bucket/t.zarr"],
-    ["append", "NC", "s3://bucket/t.zarr"],
+    ["write-region", "NC", "gs://bucket/t.zarr"],
+    ["append", "NC", "gs://bucket/t.zarr"],
     [
       "run",
       "NC",
-      "s3://bucket/t.zarr",
+      "gs://bucket/t.zarr",
       "--global-start",
       "2000-01-01",
       "--global-end",
       "2000-01-03",
     ],
-    ["validate", "s3://bucket/t.zarr"],
+    ["validate", "gs://bucket/t.zarr"],
     ["analyze", "gs://bucket/in.nc"],
   ];
   for (const args of verbs) {

@@ -127,7 +127,7 @@ export async function appendToZarr(
   const { logger: givenLogger, store: givenStore, progress, ...configInput } = options;
   const config = resolveConfig({ cli: configInput });
   const logger = givenLogger ?? libraryLogger;
-  const store = givenStore ?? archiveStore(archive);
+  const store = givenStore ?? archiveStore(archive, { objectStores: true });
   if ((await detectFormat(store)) === undefined) {
     throw new RegionError(`${archive}: no Zarr archive here to append to`, {
       hint: hint`create it with ${verb("convert")} (or ${verb("create-template")}) first`,

@@ -9,7 +9,6 @@
  * total length, then each file written into its slice as a region (write-region with a manual
  * region), so grid checks and value conversion are the same.
  */
-import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
 import type { Dataset } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
@@ -127,7 +126,7 @@ export async function convertRecords(
     `convert: ${files.length} files joined along '${dim}' (no CF time coordinate) in ${by} order, ${total} records`,
   );
 
-  const { store, staged, path: archive } = await newArchiveStore(resolve(output), run, logger);
+  const { store, staged, path: archive } = await newArchiveStore(output, run, logger);
   try {
     const first = await openDataset(files[0].path, { group: config.group });
     let built: Awaited<ReturnType<typeof buildRecordArchive>>;

@@ -10,7 +10,6 @@
  * written in the order that makes the winner write last. A time repeated inside one file keeps
  * its first occurrence.
  */
-import { resolve } from "node:path";
 import type { ZarrifyConfig } from "../config/schema.js";
 import { type CFDatetime, formatDate } from "../dataset/cftime/date.js";
 import { inferFrequency } from "../dataset/cftime/frequency.js";
@@ -137,7 +136,7 @@ export async function convertMany(
     `convert: ${axes.length} files in time order, ${dates.length} steps from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])}${freq === "irregular" ? " (irregular steps)" : ` every ${freq}`}`,
   );
 
-  const { store, staged, path: archive } = await newArchiveStore(resolve(output), run, logger);
+  const { store, staged, path: archive } = await newArchiveStore(output, run, logger);
   try {
     const first = await openDataset(axes[0].path, { group: config.group });
     let built: Awaited<ReturnType<typeof buildArchive>>;

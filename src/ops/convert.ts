@@ -1,6 +1,7 @@
 /**
- * `convert`: one NetCDF file into a new Zarr archive. Open → plan → execute → consolidate, built
- * in a staging directory and renamed into place only when complete.
+ * `convert`: one NetCDF file into a new Zarr archive. Open → plan → execute → consolidate, staged
+ * (ops/new-archive.ts): on disk built beside the output and renamed into place when complete, on
+ * S3 built in place with the metadata documents written last.
  */
 import { availableParallelism } from "node:os";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
@@ -10,7 +11,6 @@ import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError } from "../errors.js";
-import { localPath } from "../location.js";
 import { libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
@@ -20,6 +20,7 @@ import { keepStringsWhole } from "../plan/output-chunks.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
 import { recordWritten } from "../region/state.js";
+import { archiveLocation } from "./archive-store.js";
 import { convertMany } from "./concat.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { treeParts } from "./group-tree.js";
@@ -92,7 +93,7 @@ export async function convertToZarr(
   const { own: run, config: configInput } = splitOptions(options, RUN_KEYS);
   const config = resolveConfig({ cli: configInput });
   const logger = run.logger ?? libraryLogger;
-  const outputPath = localPath(output, "output");
+  const outputPath = archiveLocation(output, "output");
   const inputs = collectInputs({ patterns: Array.isArray(input) ? input : [input] });
   if (inputs.length > 1) return convertMany(inputs, output, config, run, logger);
   const started = performance.now();

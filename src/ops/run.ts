@@ -6,16 +6,15 @@
  * times, other grids) would fail again; `--resume` re-runs exactly the files without a completion
  * marker, which each file gets as soon as its last chunk is stored.
  */
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
 import { hint, message, opt, verb } from "../hint.js";
-import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import type { Store } from "../zarr/store/types.js";
-import { archiveStore } from "./archive-store.js";
+import { archiveExists, archiveLocation, archiveStore } from "./archive-store.js";
 import { inferStepFromInputs } from "./infer-step.js";
 import { collectInputs, fileSize, parseShard, type Shard } from "./inputs.js";
 import { splitOptions } from "./options.js";
@@ -84,10 +83,10 @@ async function prepareArchive(
   files: string[],
   logger: Logger,
 ): Promise<boolean> {
-  const archive = localPath(run.output, "archive");
-  const exists = existsSync(archive);
+  const archive = archiveLocation(run.output);
+  const exists = await archiveExists(archive);
   if (exists && run.resume && !run.overwrite) {
-    const info = await readTemplateInfo(archiveStore(archive), archive);
+    const info = await readTemplateInfo(archiveStore(archive, { objectStores: true }), archive);
     if (!info) {
       throw new ConfigError(`${run.output} exists but is not a zarrify template`, {
         hint: hint`run fills archives made by ${verb("create-template")}; choose a new output path`,
@@ -159,13 +158,13 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
       hint: hint`pass files, glob patterns or ${opt("filesFrom")}`,
     });
   }
-  const archive = localPath(run.output, "archive");
+  const archive = archiveLocation(run.output);
   logger.info(
     `run: ${files.length} file(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""} → ${run.output}`,
   );
   const templateCreated = await prepareArchive(run, configInput, config, files, logger);
 
-  const store = archiveStore(archive);
+  const store = archiveStore(archive, { objectStores: true });
   await sweepArchiveTemps(store, logger, "run");
   const todo: string[] = [];
   let skipped = 0;

@@ -19,7 +19,6 @@ import type { ProgressListener } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
 import { ConfigError, InputError } from "../errors.js";
 import { hint, message, opt, verb } from "../hint.js";
-import { localPath } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
@@ -29,8 +28,9 @@ import { openDataset } from "../readers/index.js";
 import { TEMPLATE_KEY, type TemplateInfo, writeTemplateInfo } from "../region/state.js";
 import { hasTimeUnits, type TimeAxis, timeAxisOf } from "../region/time-axis.js";
 import { version } from "../version.js";
-import { stageFsArchive } from "../zarr/store/fs-staging.js";
 import type { Store } from "../zarr/store/types.js";
+import { archiveLocation } from "./archive-store.js";
+import { stageArchive } from "./new-archive.js";
 import { splitOptions } from "./options.js";
 import { packPlan } from "./packing.js";
 import { type RegionWriteResult, writeRegion } from "./region.js";
@@ -239,7 +239,7 @@ export async function createTemplate(
   const config = resolveConfig({ cli: configInput });
   const logger = options.logger ?? libraryLogger;
   const started = performance.now();
-  const output = localPath(options.outputPath, "output");
+  const output = archiveLocation(options.outputPath, "output");
   const ds =
     typeof options.templateDataset === "string"
       ? await openDataset(options.templateDataset, { group: config.group })
@@ -273,7 +273,9 @@ export async function createTemplate(
         },
       );
     }
-    const staged = await stageFsArchive(output, options.overwrite ?? false);
+    const staged = await stageArchive(output, options.overwrite ?? false, (what) =>
+      logger.info(`create-template: removed ${what}, left by an interrupted run`),
+    );
     let info: TemplateInfo;
     let variables: string[];
     try {

@@ -193,8 +193,8 @@ export async function validateArchive(
   options: ValidateOptions = {},
 ): Promise<ValidateReport> {
   const logger = options.logger ?? silentLogger;
-  // A URL is refused by name; a caller that passes its own store names the archive as it likes.
-  const store = options.store ?? archiveStore(archive);
+  // A local path or s3://; a caller that passes its own store names the archive as it likes.
+  const store = options.store ?? archiveStore(archive, { objectStores: true });
   const format = await detectFormat(store);
   if (format === undefined) {
     throw new InputError(`${archive}: not a Zarr archive (no zarr.json or .zgroup)`, {
