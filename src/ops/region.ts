@@ -670,7 +670,7 @@ export async function writeRegion(
   const config = resolveConfig({ cli: configInput });
   const logger = runOptions.logger ?? libraryLogger;
   const started = performance.now();
-  const store = runOptions.store ?? archiveStore(archive);
+  const store = runOptions.store ?? archiveStore(archive, { objectStores: true });
   const inputName = typeof input === "string" ? input : input.path;
   logger.info(`${verbName}: start ${inputName} → ${archive} (pid ${process.pid})`);
 
