@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Parallel region writing, zarrify vs xarray, in the same run: a template over the full time
-// range, then 64 NetCDF-4 files written into their regions by 1 and by 2 worker processes
+// range, then 64 NetCDF-4 files written into their regions by 1 and by 2 workers
 // (`zarrify run --jobs J` vs xarray's documented `to_zarr(compute=False)` +
 // `to_zarr(region=...)` from a multiprocessing.Pool(J)). Time chunks equal the steps per file,
 // so xarray's region writes are safe. Both: Zarr v2, Blosc zstd 3 + byte shuffle. Timed as child
 // processes (template + writes + process start), outputs verified against the inputs.
 //
-// Then "the race": 40 one-step files into time chunks of 10 by 8 concurrent writers (zarrify
-// `run --jobs 8` vs xarray `safe_chunks=False` from a Pool(8)), counting the steps lost.
+// Then "the race": 40 one-step files into time chunks of 10 by 8 concurrent writers (zarrify:
+// 8 concurrent `write-region` processes, vs xarray `safe_chunks=False` from a Pool(8)), counting
+// the steps lost.
 //
 //   npm run bench:regions -- [--repeat N] [--only xarray|zarrify] [--no-goals] [--no-race] ...
 //
@@ -156,6 +157,34 @@ function zarrifyRun(w, inputs, output, jobs) {
     String(jobs),
     "--no-progress",
   ];
+}
+
+// The race's zarrify side: one template, then `jobs` concurrent write-region processes (xargs -P),
+// each writing one file — as many writers as xarray's Pool, so both really race. (`run` would
+// plan the files together in one process, and no chunk would be shared between writers.)
+function zarrifyWriters(w, inputs, output, jobs) {
+  const cli = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)}`;
+  const template = [
+    "create-template",
+    inputs[0],
+    output,
+    "--global-start",
+    START,
+    "--global-end",
+    w.end,
+    "--freq",
+    w.freq,
+    "--chunking",
+    w.chunking,
+    "--compression",
+    "blosc:zstd:3",
+    "--zarr-format",
+    "2",
+  ]
+    .map((a) => JSON.stringify(a))
+    .join(" ");
+  const script = `${cli} ${template} >/dev/null && printf '%s\\0' "$@" | xargs -0 -P ${jobs} -I{} ${cli} write-region {} ${JSON.stringify(output)} --no-progress >/dev/null`;
+  return ["sh", "-c", script, "sh", ...inputs];
 }
 
 function xarrayRun(w, inputs, output, jobs, unsafe = false) {
@@ -325,7 +354,7 @@ async function runRace(opts, tools) {
       );
       const cmd =
         tool === "zarrify"
-          ? zarrifyRun(w, inputs, output, RACE.jobs)
+          ? zarrifyWriters(w, inputs, output, RACE.jobs)
           : xarrayRun(w, inputs, output, RACE.jobs, true);
       const m = await measure(cmd);
       if (!m.ok) {
@@ -653,7 +682,7 @@ function report(fill, race, breakdown, info, opts) {
     lines.push("## The race: regions that share chunks");
     lines.push("");
     lines.push(
-      `${race.w.files} files of one daily step each (${race.w.nlat}×${race.w.nlon}), archive time chunks of ${RACE.timeChunk}: every chunk is shared by ${RACE.timeChunk} files. ${RACE.jobs} concurrent writers: \`zarrify run --jobs ${RACE.jobs}\` (shared chunks merged under compare-and-swap) vs xarray \`to_zarr(region=..., safe_chunks=False)\` from a \`Pool(${RACE.jobs})\` (zarr-python read-modify-write, no lock). Lost = time steps holding no data afterwards (all NaN, read with xarray); zarrify's own \`validate --json\` must agree.`,
+      `${race.w.files} files of one daily step each (${race.w.nlat}×${race.w.nlon}), archive time chunks of ${RACE.timeChunk}: every chunk is shared by ${RACE.timeChunk} files. ${RACE.jobs} concurrent writers: \`zarrify create-template\` then ${RACE.jobs} concurrent \`zarrify write-region\` processes (shared chunks merged under compare-and-swap) vs xarray \`to_zarr(region=..., safe_chunks=False)\` from a \`Pool(${RACE.jobs})\` (zarr-python read-modify-write, no lock). Lost = time steps holding no data afterwards (all NaN, read with xarray); zarrify's own \`validate --json\` must agree.`,
     );
     lines.push("");
     lines.push(
