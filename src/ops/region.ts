@@ -26,6 +26,7 @@ import { RegionError, RetryLimitExceededError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
+import { type DetachedSource, detachVariables } from "../readers/detached.js";
 import { openDataset } from "../readers/index.js";
 import { regionBlocks } from "../region/blocks.js";
 import { locateRegion, type RegionRun } from "../region/locate.js";
@@ -446,6 +447,8 @@ interface PreparedRegion {
   steps: number;
   first: string;
   last: string;
+  /** The targets' variables as worker threads read them without the file open (closed by then). */
+  detached: Record<string, DetachedSource>;
 }
 
 interface PrepareContext {
@@ -530,7 +533,11 @@ async function prepareRegion(
       );
     }
   }
-  return { input: ds.path, ds, targets, runs, spec, steps, first, last };
+  const detached = await detachVariables(
+    ds,
+    targets.map((t) => t.variable.name),
+  );
+  return { input: ds.path, ds, targets, runs, spec, steps, first, last, detached };
 }
 
 function rangeAction(config: ZarrifyConfig) {
@@ -583,7 +590,7 @@ async function writePrepared(
   for (const t of tasks) for (const i of new Set(t.pieces.map((q) => q.input))) pending[i]++;
   for (const [i, n] of pending.entries()) if (n === 0) o.onFileDone?.(i);
   const done = await execute({
-    inputs: prepared.map((p) => ({ path: p.input, group: o.group })),
+    inputs: prepared.map((p) => ({ path: p.input, group: o.group, variables: p.detached })),
     arrays,
     tasks,
     store,
