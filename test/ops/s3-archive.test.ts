@@ -134,6 +134,21 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
     const cmpA = await compare(files, await download("multi/a.zarr"), 3, true);
     expect(cmpA.differences).toEqual([]);
 
+    const t = await cliProcess([
+      "create-template",
+      files[0],
+      url("multi/tpl.zarr"),
+      "--global-start",
+      "2020-01-01",
+      "--global-end",
+      "2020-01-10",
+      "--compute",
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    const tpl = await validateArchive(url("multi/tpl.zarr"));
+    expect(tpl.missingSteps).toBe(7);
+    expect(tpl.missing).toEqual([expect.objectContaining({ start: 3, stop: 10 })]);
+
     const runArgs = [
       "run",
       ...files,
@@ -243,6 +258,26 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
     const cmp = await compare([big], await download(prefix), 2);
     expect(cmp.differences).toEqual([]);
   }, 240_000);
+
+  it("a convert stopped by SIGTERM (on worker threads) removes what it wrote", async () => {
+    const [big] = makeSeries(join(dir, "term"), [600], { nlat: 90, nlon: 180, format: "NETCDF4" });
+    const prefix = "term/big.zarr";
+    const s = store(prefix);
+    const child = spawn(
+      process.execPath,
+      [cliBin, "convert", big, url(prefix), "--chunking", "time:2", "--jobs", "2"],
+      { stdio: "ignore" },
+    );
+    const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const deadline = Date.now() + 60_000;
+    while (!(await s.list("t2m/")).some((k) => /^t2m\/c\//.test(k))) {
+      if (child.exitCode !== null || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill("SIGTERM");
+    expect(await exit).not.toBe(0);
+    expect(await s.list()).toEqual([]);
+  }, 120_000);
 
   it("staging: a live build is refused, a failed one removed, a bucket root refused", async () => {
     const location = url("stage/a.zarr");

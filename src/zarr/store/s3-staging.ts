@@ -32,7 +32,7 @@
  */
 import { hostname } from "node:os";
 import { onInterrupt } from "../../cleanup.js";
-import { ConfigError } from "../../errors.js";
+import { ConfigError, StoreError } from "../../errors.js";
 import { hint, opt } from "../../hint.js";
 import { processIsGone } from "../../process-alive.js";
 import { FOREIGN_PARTIAL_MAX_AGE_MS, type StagedArchive } from "./fs-staging.js";
@@ -105,8 +105,14 @@ async function deleteAll(store: Store, keep: string, concurrency = 32): Promise<
 class HoldingStore implements Store {
   private readonly held = new Map<string, { value: Uint8Array; version: string }>();
   private counter = 0;
+  /** Set when the build is being removed: writes still under way on this thread must stop. */
+  closed = false;
 
   constructor(readonly inner: Store) {}
+
+  private open(): void {
+    if (this.closed) throw new StoreError("the archive being built is being removed");
+  }
 
   private keep(key: string, value: Uint8Array): void {
     this.held.set(key, { value: value.slice(), version: `held-${++this.counter}` });
@@ -130,11 +136,13 @@ class HoldingStore implements Store {
   }
 
   async set(key: string, value: Uint8Array): Promise<void> {
+    this.open();
     if (isMetadataKey(key)) this.keep(key, value);
     else await this.inner.set(key, value);
   }
 
   async setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
+    this.open();
     if (!isMetadataKey(key)) return this.inner.setIfAbsent(key, value);
     if (this.held.has(key)) return false;
     this.keep(key, value);
@@ -142,6 +150,7 @@ class HoldingStore implements Store {
   }
 
   async setIfMatch(key: string, value: Uint8Array, version: string | null): Promise<boolean> {
+    this.open();
     if (!isMetadataKey(key)) return this.inner.setIfMatch(key, value, version);
     if ((this.held.get(key)?.version ?? null) !== version) return false;
     this.keep(key, value);
@@ -268,9 +277,25 @@ export async function stageS3Archive(
   }
 
   const holding = new HoldingStore(store);
-  const abort = async () => {
-    await deleteAll(holding.inner, PARTIAL_MARKER_KEY);
-    await release();
+  let aborting: Promise<void> | undefined;
+  const removeAll = async () => {
+    holding.closed = true;
+    // Requests sent before (by this thread, or by worker threads just terminated) may still
+    // land after a first pass: look again. What still remains keeps the marker, so the next run
+    // removes it.
+    for (let pass = 0; pass < 4; pass++) {
+      if (pass > 0) await new Promise((r) => setTimeout(r, 250 * pass));
+      if ((await deleteAll(holding.inner, PARTIAL_MARKER_KEY)) === 0 && pass > 0) {
+        await release();
+        return;
+      }
+    }
+  };
+  // One removal however many ask (the verb's error path and the interrupt handler both do), and
+  // the interrupt handler waits for it: the process must not exit halfway through.
+  const abort = () => {
+    aborting ??= removeAll();
+    return aborting;
   };
   const forget = onInterrupt(abort);
   return {
@@ -285,8 +310,11 @@ export async function stageS3Archive(
       }
     },
     async abort() {
-      forget();
-      await abort();
+      try {
+        await abort();
+      } finally {
+        forget();
+      }
     },
   };
 }
