@@ -15,6 +15,7 @@ import { validateArchive } from "../../src/ops/validate.js";
 import { detectFormat } from "../../src/zarr/archive.js";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { holdsFinishedArchive, PARTIAL_MARKER_KEY } from "../../src/zarr/store/s3-staging.js";
+import { randomFaults, startFaultProxy } from "../helpers/fault-proxy.js";
 import { type Moto, motoSkipReason, skipMoto, startMoto } from "../helpers/moto.js";
 import { cliBin, python, real, repoRoot, tempDir } from "../helpers/paths.js";
 import { sidPython } from "../helpers/sid.js";
@@ -216,6 +217,63 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
       expect(cmp.differences).toEqual([]);
     }, 300_000);
   }
+
+  it("the race test through the fault proxy (drops, 503 SlowDown, 500, delays, lost answers, truncated bodies): 0 steps lost, data equal", async () => {
+    const files = makeSeries(join(dir, "racefaults"), new Array(40).fill(1));
+    const proxy = await startFaultProxy(moto.endpoint);
+    proxy.plan = randomFaults({
+      rate: 0.08,
+      seed: 7,
+      faults: [
+        { kind: "drop" },
+        { kind: "slowdown" },
+        { kind: "internal" },
+        { kind: "delay", ms: 300 },
+        { kind: "lose-response" },
+        { kind: "truncate" },
+      ],
+    });
+    process.env.AWS_ENDPOINT_URL = proxy.endpoint; // the CLI processes go through the proxy
+    try {
+      const archive = url("racefaults/v2.zarr");
+      const t = await cliProcess([
+        "create-template",
+        files[0],
+        archive,
+        "--global-start",
+        "2020-01-01",
+        "--global-end",
+        "2020-02-09",
+        "--freq",
+        "1D",
+        "--chunking",
+        "time:10",
+        "--zarr-format",
+        "2",
+      ]);
+      expect(t.code, t.stderr).toBe(0);
+      const queue = [...files];
+      const lane = async () => {
+        for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+          const r = await cliProcess(["write-region", f, archive]);
+          expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, lane));
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.endpoint;
+    }
+    const faults = proxy.log.filter((e) => e.fault !== undefined);
+    await proxy.stop();
+    expect(
+      faults.filter((e) => e.fault === "lose-response" && e.conditional).length,
+    ).toBeGreaterThan(0);
+    const report = await validateArchive(url("racefaults/v2.zarr"));
+    expect(report.missingSteps, JSON.stringify(report.missing)).toBe(0);
+    expect(report.complete).toBe(true);
+    const cmp = await compare(files, await download("racefaults/v2.zarr"), 2, true);
+    expect(cmp.differences).toEqual([]);
+  }, 300_000);
 
   it("a convert killed with SIGKILL mid-write leaves nothing that opens; re-running cleans up and completes", async () => {
     const [big] = makeSeries(join(dir, "kill"), [240], { nlat: 90, nlon: 180, format: "NETCDF4" });
