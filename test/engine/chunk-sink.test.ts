@@ -1,8 +1,8 @@
 import { rmSync } from "node:fs";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type { DataArray } from "../../src/dataset/types.js";
-import { ConversionError } from "../../src/errors.js";
 import { writeBox } from "../../src/engine/chunk-sink.js";
+import { ConversionError } from "../../src/errors.js";
 import type { CompressionSpec } from "../../src/zarr/compression.js";
 import { type ArrayMeta, createArrayMeta } from "../../src/zarr/metadata.js";
 import { readBox } from "../../src/zarr/read.js";
