@@ -581,7 +581,7 @@ function breakdownLines(b, w) {
   const total = (ms) => PHASES.reduce((n, k) => n + (ms[k] ?? 0), 0);
   const steadyMedian = median(steady.map(total));
   lines.push(
-    `The steps of \`writeRegion\` timed one by one in one process (same build, same modules; \`--no-breakdown\` skips this), over the ${w.files} files. Steady state = files 2..${w.files}; the first file pays for WebAssembly compilation and JIT warm-up, once per worker process.`,
+    `The steps of \`writeRegion\` timed one by one in one process (same build, same modules; \`--no-breakdown\` skips this), over the ${w.files} files. Steady state = files 2..${w.files}; the first file pays for WebAssembly compilation and JIT warm-up, once per process.`,
   );
   lines.push("");
   lines.push("| step | first file ms | steady median ms | steady min ms | share of steady |");
@@ -628,7 +628,7 @@ function report(fill, race, breakdown, info, opts) {
     `Task: fill a Zarr v2 template from ${w.files} NetCDF-4 files (\`bench/make_series.py\`), each ${w.steps} step(s) of float32 \`t2m(time, lat=${w.nlat}, lon=${w.nlon})\` every ${w.stepHours} h (deflate 4 + shuffle, chunks 1×${w.nlat}×${w.nlon}; ${fmtMB(w.bytes / w.files)} MB per file uncompressed, ${fmtMB(fill.diskBytes / w.files)} MB on disk), ${w.nt} steps ${START} .. ${w.end}. Archive chunks ${w.chunks.join("×")} (time chunk = steps per file, so every region is whole chunks), Blosc zstd 3 + byte shuffle, consolidated metadata.`,
   );
   lines.push(
-    `zarrify: \`zarrify run FILES OUT --global-start ${START} --global-end ${w.end} --freq ${w.freq} --chunking ${w.chunking} --compression blosc:zstd:3 --zarr-format 2 --jobs J\` (template from the first file, then J worker processes). xarray: \`bench/xarray_regions.py\`: template \`to_zarr(compute=False)\` over the full time axis, then per file \`open_dataset(f).drop_vars(lat, lon).to_zarr(region={"time": slice(a, b)})\` from a \`multiprocessing.Pool(J)\`.`,
+    `zarrify: \`zarrify run FILES OUT --global-start ${START} --global-end ${w.end} --freq ${w.freq} --chunking ${w.chunking} --compression blosc:zstd:3 --zarr-format 2 --jobs J\` (template from the first file, then all files planned together on J worker threads). xarray: \`bench/xarray_regions.py\`: template \`to_zarr(compute=False)\` over the full time axis, then per file \`open_dataset(f).drop_vars(lat, lon).to_zarr(region={"time": slice(a, b)})\` from a \`multiprocessing.Pool(J)\`.`,
   );
   lines.push(
     "Wall time, CPU time (user + sys, workers included) and peak RSS from GNU `time` around each whole command (process start, template and writes; inputs in the page cache); wall and CPU are medians of the runs, RSS the maximum. MB/s = uncompressed MB (10^6 B) of t2m / wall s. *others* = CPU cores busy with other processes during the run (from /proc/stat): this machine is shared, and a busy neighbour takes away what a second job could gain.",

@@ -24,6 +24,9 @@ import type { Store } from "../zarr/store/types.js";
 import { extractBox } from "./box.js";
 import type { SinkResult } from "./job.js";
 
+/** Puts and merges of one block at once. */
+const WRITES_IN_FLIGHT = 4;
+
 /** Conflicts resolve in a few rounds; this many means something else keeps rewriting the chunk. */
 const MAX_MERGE_ATTEMPTS = 1000;
 
@@ -115,10 +118,20 @@ export async function writeChunks(
   covered: readonly Box[],
 ): Promise<SinkResult> {
   const result: SinkResult = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0 };
-  const writes = parts.map(async (part, i) => {
+  // Chunks are cut and encoded one at a time, with a few puts (or merges) in flight: the store's
+  // latency overlaps the encoding, and memory holds the block plus a few encoded chunks, not a
+  // copy of every chunk of the block at once.
+  const inFlight = new Set<Promise<void>>();
+  const launch = async (write: Promise<void>) => {
+    inFlight.add(write);
+    const gone = () => inFlight.delete(write);
+    write.then(gone, gone);
+    if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+  };
+  for (const [i, part] of parts.entries()) {
     const own = chunkBox(meta, part);
     const pieces = covered.map((b) => intersect(b, own)).filter((b): b is Box => b !== undefined);
-    if (pieces.length === 0) return;
+    if (pieces.length === 0) continue;
     result.chunks++;
     const key = arrayChunkKey(meta, part.index);
     const data = dataOf(part, i);
@@ -127,9 +140,9 @@ export async function writeChunks(
       // Covered boxes do not overlap, so covering every cell means this writer owns the chunk;
       // the chunk then lies inside the block too (covered boxes are inside it).
       const encoded = encodeChunk(meta, data, part.count);
-      await store.set(key, encoded);
       result.bytesWritten += encoded.byteLength;
-      return;
+      await launch(store.set(key, encoded));
+      continue;
     }
     const at = part.inBox.map((o, d) => block.start[d] + o);
     const patches = pieces.map((b) => ({
@@ -137,12 +150,15 @@ export async function writeChunks(
       inChunk: b.start.map((s, d) => s - own.start[d]),
       count: [...b.count],
     }));
-    const merged = await mergeChunk(store, meta, key, data, part.count, patches);
-    result.merged++;
-    result.conflicts += merged.conflicts;
-    result.bytesWritten += merged.bytes;
-  });
-  await Promise.all(writes);
+    await launch(
+      mergeChunk(store, meta, key, data, part.count, patches).then((merged) => {
+        result.merged++;
+        result.conflicts += merged.conflicts;
+        result.bytesWritten += merged.bytes;
+      }),
+    );
+  }
+  await Promise.all(inFlight);
   return result;
 }
 

@@ -141,8 +141,13 @@ export async function stageFsArchive(
       }
     },
     async abort() {
-      forget();
-      await rm(staging, { recursive: true, force: true });
+      // The interrupt handler stays until the directory is gone: a signal in the middle of the
+      // removal then finishes it instead of exiting halfway.
+      try {
+        await rm(staging, { recursive: true, force: true });
+      } finally {
+        forget();
+      }
     },
   };
 }

@@ -170,9 +170,13 @@ const NETWORK_CODES = new Set([
 
 function isNetworkError(err: unknown): boolean {
   const { code, message, status } = errInfo(err);
-  if (status !== undefined) return false;
+  // A status of 300 or more is the server's answer; a 2xx whose body broke off (the SDK then
+  // reports "Deserialization error" with the status it had read) is a connection failure.
+  if (status !== undefined && status >= 300) return false;
   if (code !== undefined && NETWORK_CODES.has(code)) return true;
-  return /socket hang up|aborted|premature close|ECONNRESET|EPIPE/i.test(message);
+  return /socket hang up|aborted|premature close|ECONNRESET|EPIPE|Deserialization error/i.test(
+    message,
+  );
 }
 
 function isRetryable(err: unknown): boolean {
