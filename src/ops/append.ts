@@ -29,6 +29,8 @@ import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
+import { fileAxis } from "../region/place.js";
+import type { Layout } from "../region/state.js";
 import {
   readTemplateInfo,
   recordWritten,
@@ -43,7 +45,7 @@ import type { ArrayMeta } from "../zarr/metadata.js";
 import { readBox } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
 import { archiveStore } from "./archive-store.js";
-import { fileAxis, type Layout, type RegionWriteResult, writeRegion } from "./region.js";
+import { type RegionWriteResult, writeRegion } from "./region.js";
 import { sweepArchiveTemps } from "./sweep.js";
 
 export const APPEND_LOCK_KEY = ".zarrify/append.lock";

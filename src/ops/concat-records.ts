@@ -20,13 +20,14 @@ import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { openDataset } from "../readers/index.js";
+import type { Layout } from "../region/state.js";
 import type { Store } from "../zarr/store/types.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { newArchiveStore } from "./new-archive.js";
 import { packPlan } from "./packing.js";
-import { type Layout, writeFiles } from "./region.js";
 import { type InputScan, scanInputs } from "./scan-inputs.js";
 import { sizeStrings } from "./strings.js";
+import { writeFiles } from "./write-files.js";
 
 interface RecordFile {
   path: string;

@@ -23,9 +23,9 @@ import { hasTimeUnits, sameCalendar, type TimeAxis } from "../region/time-axis.j
 import { convertRecords } from "./concat-records.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { newArchiveStore } from "./new-archive.js";
-import { writeFiles } from "./region.js";
 import { scanInputs } from "./scan-inputs.js";
 import { buildArchive, templateTime } from "./template.js";
+import { writeFiles } from "./write-files.js";
 
 interface FileAxis {
   path: string;

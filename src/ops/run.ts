@@ -1,7 +1,7 @@
 /**
  * `run`: the local orchestrator of the parallel workflow. Creates the template (unless the
  * archive exists and --resume continues it), then writes every input into its region, all files
- * planned together on `jobs` worker threads of this one process (ops/region.ts writeFiles), with a
+ * planned together on `jobs` worker threads of this one process (ops/write-files.ts), with a
  * progress bar and a summary. Failed files are reported, not retried: their errors (off-grid
  * times, other grids) would fail again; `--resume` re-runs exactly the files without a completion
  * marker, which each file gets as soon as its last chunk is stored.
@@ -18,9 +18,9 @@ import { archiveExists, archiveLocation, archiveStore } from "./archive-store.js
 import { inferStepFromInputs } from "./infer-step.js";
 import { collectInputs, fileSize, parseShard, type Shard } from "./inputs.js";
 import { splitOptions } from "./options.js";
-import { writeFiles } from "./region.js";
 import { sweepArchiveTemps } from "./sweep.js";
 import { createTemplate } from "./template.js";
+import { writeFiles } from "./write-files.js";
 
 export interface RunParallelOptions {
   /** Paths and glob patterns. */

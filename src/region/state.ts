@@ -201,3 +201,6 @@ export async function readWrittenRuns(
 export async function deleteMarker(store: Store, absoluteInput: string): Promise<void> {
   await store.delete(markerKey(absoluteInput));
 }
+
+/** What a region write needs to know of the archive; the template record has it. */
+export type Layout = Pick<TemplateInfo, "timeDim" | "timeVariable" | "regionArrays">;
