@@ -120,6 +120,16 @@ describe.skipIf(skipMoto)(`S3Store through the fault proxy${skipNote}`, () => {
     expect(await faulty(prefix).get("k")).toEqual(value);
   });
 
+  it("get of a missing key retries a truncated error document and answers undefined", async () => {
+    // The 404's NoSuchKey body cut in half: the SDK reports "aborted ... Deserialization error"
+    // with status 404, which is a broken connection, not an answer (write-region met it probing
+    // for zarr.json).
+    const prefix = freshPrefix();
+    proxy.plan = once(isGet(objectPath(prefix, "absent")), { kind: "truncate" });
+    expect(await faulty(prefix).get("absent")).toBeUndefined();
+    expect(entriesFor(objectPath(prefix, "absent")).length).toBeGreaterThanOrEqual(2);
+  });
+
   for (const fault of [{ kind: "lose-response" }, { kind: "delay", ms: 1500 }] as Fault[]) {
     it(`setIfAbsent whose answer was lost (${fault.kind}) reports success; the object landed once`, async () => {
       const prefix = freshPrefix();

@@ -170,13 +170,15 @@ const NETWORK_CODES = new Set([
 
 function isNetworkError(err: unknown): boolean {
   const { code, message, status } = errInfo(err);
-  // A status of 300 or more is the server's answer; a 2xx whose body broke off (the SDK then
-  // reports "Deserialization error" with the status it had read) is a connection failure.
-  if (status !== undefined && status >= 300) return false;
-  if (code !== undefined && NETWORK_CODES.has(code)) return true;
-  return /socket hang up|aborted|premature close|ECONNRESET|EPIPE|Deserialization error/i.test(
-    message,
-  );
+  // A body that broke off is a connection failure whatever status came before it: the SDK then
+  // reports "aborted ... Deserialization error" with that status (a 404's error document cut in
+  // half is not an answer). Retrying is safe: conditional writes recognise their own on a 412.
+  if (
+    /socket hang up|aborted|premature close|ECONNRESET|EPIPE|Deserialization error/i.test(message)
+  )
+    return true;
+  if (status !== undefined) return false;
+  return code !== undefined && NETWORK_CODES.has(code);
 }
 
 function isRetryable(err: unknown): boolean {
