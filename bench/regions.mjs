@@ -134,13 +134,9 @@ function workload(files, steps, nlat, nlon, timeChunk, spatialChunk) {
 
 // ---------------------------------------------------------------- commands
 
-function zarrifyRun(w, inputs, output, jobs) {
+/** The template's time axis and encoding, the same for `run` and `create-template`. */
+function templateArgs(w) {
   return [
-    process.execPath,
-    CLI,
-    "run",
-    ...inputs,
-    output,
     "--global-start",
     START,
     "--global-end",
@@ -153,6 +149,17 @@ function zarrifyRun(w, inputs, output, jobs) {
     "blosc:zstd:3",
     "--zarr-format",
     "2",
+  ];
+}
+
+function zarrifyRun(w, inputs, output, jobs) {
+  return [
+    process.execPath,
+    CLI,
+    "run",
+    ...inputs,
+    output,
+    ...templateArgs(w),
     "--jobs",
     String(jobs),
     "--no-progress",
@@ -164,23 +171,7 @@ function zarrifyRun(w, inputs, output, jobs) {
 // plan the files together in one process, and no chunk would be shared between writers.)
 function zarrifyWriters(w, inputs, output, jobs) {
   const cli = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)}`;
-  const template = [
-    "create-template",
-    inputs[0],
-    output,
-    "--global-start",
-    START,
-    "--global-end",
-    w.end,
-    "--freq",
-    w.freq,
-    "--chunking",
-    w.chunking,
-    "--compression",
-    "blosc:zstd:3",
-    "--zarr-format",
-    "2",
-  ]
+  const template = ["create-template", inputs[0], output, ...templateArgs(w)]
     .map((a) => JSON.stringify(a))
     .join(" ");
   const script = `${cli} ${template} >/dev/null && printf '%s\\0' "$@" | xargs -0 -P ${jobs} -I{} ${cli} write-region {} ${JSON.stringify(output)} --no-progress >/dev/null`;

@@ -22,6 +22,7 @@ import { hdf5Magic } from "../../src/readers/hdf5.js";
 import { openDataset } from "../../src/readers/index.js";
 import { netcdf3Magic } from "../../src/readers/netcdf3.js";
 import { fixture, fixturesDir, realDir } from "../helpers/paths.js";
+import { seededRandom } from "../helpers/random.js";
 
 function netcdfFilesIn(dir: string): string[] {
   return readdirSync(dir)
@@ -53,18 +54,6 @@ interface Tally {
   cloneMs?: number;
 }
 const tally: Tally[] = [];
-
-/** Deterministic PRNG (mulberry32), so a failing box can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expectSame(expected: DataArray, got: DataArray, what: string): void {
   expect(got.constructor, what).toBe(expected.constructor);
@@ -140,7 +129,7 @@ async function compareVariable(
       const zeros = shape.map(() => 0);
       expectSame(await attached.read(zeros, shape), await variable.read(zeros, shape), what);
     }
-    const rand = rng(seed);
+    const rand = seededRandom(seed);
     for (let i = 0; i < 6; i++) {
       const { start, count } = randomBox(shape, rand);
       const box = `${what} [${start}]+[${count}]`;
