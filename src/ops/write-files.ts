@@ -65,8 +65,6 @@ export async function writeFiles(
      * (run); otherwise the first failure stops everything before anything is written (convert).
      */
     onFailed?: (input: string, err: unknown) => void;
-    /** A file whose data is all stored and recorded, with the number of files so far. */
-    onWritten?: (input: string, written: number) => void;
   },
 ): Promise<FilesWriteResult> {
   const { config, store, logger, internal } = o;
@@ -120,18 +118,17 @@ export async function writeFiles(
     }
   }
   const prepared = placed.filter((p): p is PreparedRegion => p !== undefined);
-  const checking = checkTargets(prepared[0]?.targets ?? [], config).length > 0;
+  const checking = prepared.length > 0 && checkTargets(prepared[0].targets, config).length > 0;
   const markers: Promise<void>[] = [];
   const recorded = new Set<number>();
   const failed = new Set<number>();
   const mark = (i: number) => {
     const p = prepared[i];
     recorded.add(i);
-    const done =
-      internal.marker === false
-        ? Promise.resolve()
-        : recordWritten(store, p.input, info.timeDim, resultOf(p, archive, NONE, 0, 0, 0).runs);
-    markers.push(done.then(() => o.onWritten?.(p.input, recorded.size)));
+    if (internal.marker === false) return;
+    markers.push(
+      recordWritten(store, p.input, info.timeDim, resultOf(p, archive, NONE, 0, 0, 0).runs),
+    );
   };
   const reporter = progressFor(o.progress, verbName, "files");
   const totals: Written = {
