@@ -770,41 +770,16 @@ export class S3Store implements Store {
 
   // -- listing ---------------------------------------------------------------------------------
 
-  async list(prefix = ""): Promise<string[]> {
+  /**
+   * Every page of a ListObjectsV2 under `fullPrefix` (with `delimiter`, one level), as store keys:
+   * objects, and common prefixes without their trailing "/". `what` names the listing in errors.
+   */
+  private async listAll(
+    fullPrefix: string,
+    delimiter: string | undefined,
+    what: string | undefined,
+  ): Promise<DirListing> {
     const base = this.base();
-    const out: string[] = [];
-    let token: string | undefined;
-    do {
-      const track: Attempts = { mayHaveLanded: false, attempts: 0 };
-      try {
-        const page = await this.request(
-          (client, sdk) =>
-            client.send(
-              new sdk.ListObjectsV2Command({
-                Bucket: this.bucket,
-                Prefix: base + prefix,
-                ContinuationToken: token,
-                MaxKeys: this.listPageSize,
-              }),
-            ),
-          track,
-        );
-        for (const o of page.Contents ?? []) {
-          const k = o.Key === undefined ? undefined : storeKey(o.Key.slice(base.length));
-          if (k !== undefined) out.push(k);
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } catch (err) {
-        return this.fail("list", prefix || undefined, err, track.attempts);
-      }
-    } while (token !== undefined);
-    return out;
-  }
-
-  async listDir(prefix: string): Promise<DirListing> {
-    const dir = checkPrefix(prefix);
-    const base = this.base();
-    const start = base + (dir === "" ? "" : `${dir}/`);
     const keys: string[] = [];
     const prefixes: string[] = [];
     let token: string | undefined;
@@ -816,8 +791,8 @@ export class S3Store implements Store {
             client.send(
               new sdk.ListObjectsV2Command({
                 Bucket: this.bucket,
-                Prefix: start,
-                Delimiter: "/",
+                Prefix: fullPrefix,
+                Delimiter: delimiter,
                 ContinuationToken: token,
                 MaxKeys: this.listPageSize,
               }),
@@ -834,10 +809,20 @@ export class S3Store implements Store {
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } catch (err) {
-        return this.fail("list", dir || undefined, err, track.attempts);
+        return this.fail("list", what, err, track.attempts);
       }
     } while (token !== undefined);
     return { keys, prefixes };
+  }
+
+  async list(prefix = ""): Promise<string[]> {
+    return (await this.listAll(this.base() + prefix, undefined, prefix || undefined)).keys;
+  }
+
+  async listDir(prefix: string): Promise<DirListing> {
+    const dir = checkPrefix(prefix);
+    const start = this.base() + (dir === "" ? "" : `${dir}/`);
+    return this.listAll(start, "/", dir || undefined);
   }
 }
 
