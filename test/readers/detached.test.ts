@@ -22,7 +22,7 @@ import { hdf5Magic } from "../../src/readers/hdf5.js";
 import { openDataset } from "../../src/readers/index.js";
 import { netcdf3Magic } from "../../src/readers/netcdf3.js";
 import { fixture, fixturesDir, realDir } from "../helpers/paths.js";
-import { seededRandom } from "../helpers/random.js";
+import { randomBox, seededRandom } from "../helpers/random.js";
 
 function netcdfFilesIn(dir: string): string[] {
   return readdirSync(dir)
@@ -66,23 +66,6 @@ function expectSame(expected: DataArray, got: DataArray, what: string): void {
   const g = Buffer.from(got.buffer, got.byteOffset, got.byteLength);
   // Buffer.equals: fast, and NaN payloads compare as bytes.
   if (!e.equals(g)) expect.fail(`${what}: bytes differ`);
-}
-
-function randomBox(shape: number[], rand: () => number): { start: number[]; count: number[] } {
-  const start: number[] = [];
-  const count: number[] = [];
-  for (const n of shape) {
-    if (n === 0) {
-      start.push(0);
-      count.push(0);
-      continue;
-    }
-    const s = Math.floor(rand() * n);
-    const c = 1 + Math.floor(rand() * Math.min(n - s, Math.max(1, Math.ceil(n / 2))));
-    start.push(s);
-    count.push(c);
-  }
-  return { start, count };
 }
 
 const WHOLE_LIMIT = 4 * 2 ** 20; // elements: read whole below this, only boxes above

@@ -16,7 +16,7 @@ import { h5module } from "../../src/readers/hdf5/runtime.js";
 import type { Hdf5Variable } from "../../src/readers/hdf5/variable.js";
 import { type Hdf5Dataset, hdf5Magic, openHdf5 } from "../../src/readers/hdf5.js";
 import { fixture, fixturesDir, realDir, tempDir } from "../helpers/paths.js";
-import { seededRandom } from "../helpers/random.js";
+import { randomBox, seededRandom } from "../helpers/random.js";
 
 function hdf5FilesIn(dir: string): string[] {
   return readdirSync(dir)
@@ -62,23 +62,6 @@ function expectSame(expected: DataArray, got: DataArray, what: string): void {
   if (typeof e === "string" || typeof g === "string") expect(g, what).toEqual(e);
   // Buffer.equals: fast, and NaN payloads compare as bytes.
   else if (!e.equals(g)) expect.fail(`${what}: bytes differ`);
-}
-
-function randomBox(shape: number[], rand: () => number): { start: number[]; count: number[] } {
-  const start: number[] = [];
-  const count: number[] = [];
-  for (const n of shape) {
-    if (n === 0) {
-      start.push(0);
-      count.push(0);
-      continue;
-    }
-    const s = Math.floor(rand() * n);
-    const c = 1 + Math.floor(rand() * Math.min(n - s, Math.max(1, Math.ceil(n / 2))));
-    start.push(s);
-    count.push(c);
-  }
-  return { start, count };
 }
 
 const WHOLE_LIMIT = 4 * 2 ** 20; // elements: read whole below this, only boxes above
