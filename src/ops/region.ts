@@ -356,6 +356,11 @@ export async function verifyRegion(
   }
 }
 
+/** The file's runs as [start, stop) archive steps, as results and completion markers give them. */
+export function stepRanges(p: PreparedRegion): [number, number][] {
+  return p.runs.map((r) => [r.archiveStart, r.archiveStart + r.count]);
+}
+
 export function resultOf(
   p: PreparedRegion,
   archive: string,
@@ -367,7 +372,7 @@ export function resultOf(
   return {
     input: p.input,
     archive,
-    runs: p.runs.map((r) => [r.archiveStart, r.archiveStart + r.count]),
+    runs: stepRanges(p),
     steps: p.steps,
     first: p.first,
     last: p.last,
@@ -434,7 +439,7 @@ export async function writeRegion(
       );
     }
     if (typeof input === "string" && internal.marker !== false) {
-      await recordWritten(store, input, info.timeDim, resultOf(p, archive, totals, 0, 0, 0).runs);
+      await recordWritten(store, input, info.timeDim, stepRanges(p));
     }
     const seconds = (performance.now() - started) / 1000;
     logger.info(

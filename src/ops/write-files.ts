@@ -23,6 +23,7 @@ import {
   type RegionWriteResult,
   rangeAction,
   resultOf,
+  stepRanges,
   verifyRegion,
   type Written,
   writePrepared,
@@ -126,9 +127,7 @@ export async function writeFiles(
     const p = prepared[i];
     recorded.add(i);
     if (internal.marker === false) return;
-    markers.push(
-      recordWritten(store, p.input, info.timeDim, resultOf(p, archive, NONE, 0, 0, 0).runs),
-    );
+    markers.push(recordWritten(store, p.input, info.timeDim, stepRanges(p)));
   };
   const reporter = progressFor(o.progress, verbName, "files");
   const totals: Written = {
