@@ -15,11 +15,10 @@ import { type Logger, libraryLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import type { Store } from "../zarr/store/types.js";
 import { archiveExists, archiveLocation, archiveStore } from "./archive-store.js";
-import { inferStepFromInputs } from "./infer-step.js";
 import { collectInputs, fileSize, parseShard, type Shard } from "./inputs.js";
+import { createTemplateForInputs } from "./inputs-template.js";
 import { splitOptions } from "./options.js";
 import { sweepArchiveTemps } from "./sweep.js";
-import { createTemplate } from "./template.js";
 import { writeFiles } from "./write-files.js";
 
 export interface RunParallelOptions {
@@ -116,19 +115,18 @@ async function prepareArchive(
       },
     );
   }
-  const template = run.template ?? files[0];
-  const freq =
-    run.freq ?? (await inferStepFromInputs([...new Set([resolve(template), ...files])], resolved));
-  if (run.freq === undefined) logger.info(`run: step ${freq}, from the times of the inputs`);
-  await createTemplate({
-    ...config,
-    templateDataset: template,
-    outputPath: archive,
+  await createTemplateForInputs({
+    archive,
+    files,
+    template: run.template,
     globalStart: run.globalStart,
     globalEnd: run.globalEnd,
-    freq,
+    freq: run.freq,
     overwrite: run.overwrite,
+    config,
+    resolved,
     logger,
+    verb: "run",
   });
   return true;
 }

@@ -11,9 +11,8 @@ import { ConfigError } from "../errors.js";
 import { hint, message, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { archiveStore } from "../ops/archive-store.js";
-import { inferStepFromInputs } from "../ops/infer-step.js";
 import { collectInputs } from "../ops/inputs.js";
-import { createTemplate } from "../ops/template.js";
+import { createTemplateForInputs } from "../ops/inputs-template.js";
 import { readTemplateInfo } from "../region/state.js";
 import { ArchiveQueue, type FileJobData } from "./archive-queue.js";
 import { probe, queueServer } from "./connection.js";
@@ -82,18 +81,17 @@ async function ensureTemplate(o: SubmitOptions, archive: string, files: string[]
       { hint: hint`or create it first with ${verb("create-template")}` },
     );
   }
-  const template = o.template ?? files[0];
-  const freq =
-    o.freq ?? (await inferStepFromInputs([...new Set([resolve(template), ...files])], o.config));
-  if (o.freq === undefined) logger.info(`queue submit: step ${freq}, from the times of the inputs`);
-  await createTemplate({
-    ...(o.configInput ?? o.config),
-    templateDataset: template,
-    outputPath: archive,
+  await createTemplateForInputs({
+    archive,
+    files,
+    template: o.template,
     globalStart: o.globalStart,
     globalEnd: o.globalEnd,
-    freq,
+    freq: o.freq,
+    config: o.configInput ?? o.config,
+    resolved: o.config,
     logger,
+    verb: "queue submit",
   });
   logger.info(`queue submit: created the template ${o.archive}`);
   return true;
