@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { ConfigError, InputError } from "../errors.js";
-import { message, opt } from "../hint.js";
+import { hint, message, opt } from "../hint.js";
 import { localPath } from "../location.js";
 
 const MAGIC = /[*?[]/;
@@ -118,7 +118,7 @@ export interface Shard {
   count: number;
 }
 
-/** "i/n" with 0 <= i < n (SLURM_ARRAY_TASK_ID and Kubernetes' JOB_COMPLETION_INDEX count from 0). */
+/** "i/n" with 0 <= i < n; `auto` from a scheduler's environment is ops/job-array.ts. */
 export function parseShard(text: string): Shard {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   const index = m ? Number(m[1]) : Number.NaN;
@@ -127,7 +127,7 @@ export function parseShard(text: string): Shard {
     throw new ConfigError(
       message`${opt("shard")} '${text}': expected i/n with 0 <= i < n, e.g. 0/4`,
       {
-        hint: "shard i of n takes every n-th file starting at the i-th; use $SLURM_ARRAY_TASK_ID/$N",
+        hint: hint`shard i of n takes every n-th file starting at the i-th; in a SLURM job array or a Kubernetes Indexed Job, ${opt("shard", "auto")} takes i and n from the environment`,
       },
     );
   }

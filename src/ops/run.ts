@@ -15,8 +15,9 @@ import { type Logger, libraryLogger } from "../log.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import type { Store } from "../zarr/store/types.js";
 import { archiveExists, archiveLocation, archiveStore } from "./archive-store.js";
-import { collectInputs, fileSize, parseShard, type Shard } from "./inputs.js";
+import { collectInputs, fileSize, type Shard } from "./inputs.js";
 import { createTemplateForInputs } from "./inputs-template.js";
+import { type ResolvedShard, resolveShard } from "./job-array.js";
 import { splitOptions } from "./options.js";
 import { sweepArchiveTemps } from "./sweep.js";
 import { writeFiles } from "./write-files.js";
@@ -31,6 +32,10 @@ export interface RunParallelOptions {
   globalEnd?: string;
   freq?: string;
   filesFrom?: string;
+  /**
+   * This task's part of the inputs: "i/n", or "auto" / "auto/N" from a SLURM job array's or a
+   * Kubernetes Indexed Job's environment (ops/job-array.ts).
+   */
   shard?: string | Shard;
   /** Continue an existing archive, skipping files already written. */
   resume?: boolean;
@@ -53,6 +58,8 @@ export interface RunResult {
   written: number;
   skipped: number;
   failed: FailedFile[];
+  /** The shard this run took, when sharded. */
+  shard?: Shard;
   steps: number;
   /** Size of the input files written, in bytes. */
   bytesIn: number;
@@ -147,7 +154,8 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   const config = resolveConfig({ cli: configInput });
   const logger = run.logger ?? libraryLogger;
   const started = performance.now();
-  const shard = typeof run.shard === "string" ? parseShard(run.shard) : run.shard;
+  const shard: ResolvedShard | undefined =
+    typeof run.shard === "string" ? resolveShard(run.shard, process.env) : run.shard;
   const files = collectInputs({ patterns: run.inputs, filesFrom: run.filesFrom, shard }).map((f) =>
     resolve(f),
   );
@@ -158,7 +166,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   }
   const archive = archiveLocation(run.output);
   logger.info(
-    `run: ${files.length} file(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""} → ${run.output}`,
+    `run: ${files.length} file(s)${shard ? ` (shard ${shard.index}/${shard.count}${shard.from ? `, from ${shard.from}` : ""})` : ""} → ${run.output}`,
   );
   const templateCreated = await prepareArchive(run, configInput, config, files, logger);
 
@@ -202,6 +210,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
     written: written.results.length,
     skipped,
     failed,
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     steps,
     bytesIn: totalBytes,
     seconds,

@@ -55,10 +55,16 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** The built CLI as a separate OS process, without blocking the test's event loop. */
-export function cliProcess(args: string[]): Promise<ProcessResult> {
+/**
+ * The built CLI as a separate OS process, without blocking the test's event loop; `env` is added
+ * to this process's environment.
+ */
+export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliBin, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

@@ -26,7 +26,10 @@ export function runCommand(ctx: CliContext): Command {
       "time step, e.g. 1D, 6H, MS (default: inferred from the times of all inputs)",
     )
     .option("--files-from <file>", "read more input paths from a file, one per line")
-    .option("--shard <i/n>", "take every n-th input starting at the i-th (0-based), for job arrays")
+    .option(
+      "--shard <i/n|auto>",
+      "take every n-th input starting at the i-th (0-based), for job arrays; auto: i and n from SLURM_ARRAY_TASK_*, auto/N: i from Kubernetes' JOB_COMPLETION_INDEX, n = N",
+    )
     .option("--resume", "continue an existing archive, skipping files already written")
     .option("--overwrite", "replace an existing archive with a new template");
   addArchiveOptions(
@@ -39,13 +42,13 @@ export function runCommand(ctx: CliContext): Command {
   cmd.addHelpText(
     "after",
     `
-Each worker is a separate Node.js process (not a thread): a crash in one fails only the file it
-was writing, and the others go on.
+A file that fails does not stop the others; rerun with --resume to write only what is missing.
 
 Examples:
   zarrify run 'data/*.nc' archive.zarr --global-start 2020-01-01 --global-end 2023-12-31 --jobs 8
   zarrify run 'data/*.nc' archive.zarr --resume                       # after an interruption
-  zarrify run --files-from list.txt archive.zarr --resume --shard $SLURM_ARRAY_TASK_ID/16`,
+  zarrify run --files-from list.txt archive.zarr --resume --shard auto      # in sbatch --array
+  zarrify run --files-from list.txt archive.zarr --resume --shard auto/16   # Indexed Job, completions: 16`,
   );
   cmd.action(async (paths: string[], flags: CommonFlags & Record<string, unknown>) => {
     const logger = ctx.logger(flags.verbose);
@@ -72,8 +75,9 @@ Examples:
       printResult(ctx.out, flags, "run", result, "");
       return;
     }
+    const shard = result.shard ? ` (shard ${result.shard.index} of ${result.shard.count})` : "";
     ctx.out(
-      `run ${output}: ${result.written} of ${result.files} files written (${result.steps} steps), ${result.skipped} skipped, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s, ${result.workers} workers)`,
+      `run ${output}${shard}: ${result.written} of ${result.files} files written (${result.steps} steps), ${result.skipped} skipped, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s, ${result.workers} workers)`,
     );
     for (const f of result.failed) {
       ctx.out(`  failed: ${f.input}: ${f.error}${f.hint ? ` (hint: ${f.hint})` : ""}`);
