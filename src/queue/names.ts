@@ -1,5 +1,5 @@
 /**
- * Names in Redis. One BullMQ queue per archive, named from the archive's absolute path (or URL),
+ * Names in Redis. One BullMQ queue per archive, named from the archive's absolute path or s3:// URL,
  * so several archives share a Redis; one job per (archive, file), its id a hash of both, so a
  * file submitted twice is one job. Everything lives under the `zarrify` key prefix.
  *
@@ -12,7 +12,7 @@
  *   zarrify:<queue>:zarrify:finishes how many finishing steps ran (a counter, for tests and status)
  */
 import { createHash } from "node:crypto";
-import { localPath } from "../location.js";
+import { archiveLocation as tidyLocation } from "../ops/archive-store.js";
 
 export const PREFIX = "zarrify";
 export const REGISTRY_KEY = `${PREFIX}:archives`;
@@ -23,9 +23,12 @@ export const LOG_LEVEL_ENV = "ZARRIFY_QUEUE_LOG_LEVEL";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
-/** The archive as workers will open it: an absolute local path. */
+/**
+ * The archive as workers will open it, and as its queue is named: an absolute local path, or an
+ * s3:// URL tidied (so `s3://b/a.zarr/` and `s3://b/a.zarr` are one queue).
+ */
 export function archiveLocation(archive: string): string {
-  return localPath(archive, "archive");
+  return tidyLocation(archive);
 }
 
 export function queueName(archive: string): string {

@@ -4,13 +4,12 @@
  * again adds nothing (whatever state their jobs are in: waiting, done or failed — retry-failed is
  * what re-runs failures).
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ConfigInput, ZarrifyConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 import { hint, message, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
-import { archiveStore } from "../ops/archive-store.js";
+import { archiveExists, archiveStore } from "../ops/archive-store.js";
 import { collectInputs } from "../ops/inputs.js";
 import { createTemplateForInputs } from "../ops/inputs-template.js";
 import { readTemplateInfo } from "../region/state.js";
@@ -63,8 +62,8 @@ function writeConfig(config: ZarrifyConfig): Record<string, unknown> {
 }
 
 async function ensureTemplate(o: SubmitOptions, archive: string, files: string[], logger: Logger) {
-  if (existsSync(archive)) {
-    const info = await readTemplateInfo(archiveStore(archive), archive);
+  if (await archiveExists(archive)) {
+    const info = await readTemplateInfo(archiveStore(archive, { objectStores: true }), archive);
     if (!info) {
       throw new ConfigError(`${o.archive} exists but is not a zarrify template`, {
         hint: hint`queue workers fill archives made by ${verb("create-template")}; choose a new archive path`,

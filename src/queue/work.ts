@@ -13,6 +13,7 @@ import { type Job, Worker, type WorkerOptions } from "bullmq";
 import { RegionError } from "../errors.js";
 import { hint, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
+import { archiveExists } from "../ops/archive-store.js";
 import { ArchiveQueue, type FileJobData } from "./archive-queue.js";
 import { probe, queueServer, redisClient } from "./connection.js";
 import { QueueError } from "./errors.js";
@@ -76,7 +77,7 @@ export async function runWorkers(o: WorkOptions): Promise<WorkResult> {
   let onlyArchive: string | undefined;
   if (o.archive !== undefined) {
     onlyArchive = archiveLocation(o.archive);
-    if (!existsSync(onlyArchive)) {
+    if (!(await archiveExists(onlyArchive))) {
       throw new RegionError(`${o.archive}: no archive here`, {
         hint: hint`submit its files first with ${verb("queue submit")}, which creates the template`,
       });

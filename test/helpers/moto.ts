@@ -11,9 +11,11 @@
  * environment here, so the SDK's default chain finds them and never asks a real AWS account.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import type { Store } from "../../src/zarr/store/types.js";
 import { repoRoot } from "./paths.js";
 import { sidReady } from "./sid.js";
 
@@ -219,4 +221,18 @@ export async function startMoto(bucket = "zarrify-test", options: MotoOptions = 
     createBucket,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * Every object of `store` copied down into the directory `local`, so the Python reference stacks
+ * read what the bucket holds (they have no S3 client here). Returns `local`.
+ */
+export async function downloadArchive(store: Store, local: string): Promise<string> {
+  for (const key of await store.list()) {
+    const bytes = await store.get(key);
+    if (!bytes) continue;
+    mkdirSync(dirname(join(local, key)), { recursive: true });
+    writeFileSync(join(local, key), bytes);
+  }
+  return local;
 }

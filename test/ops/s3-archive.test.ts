@@ -6,8 +6,7 @@
  * is skipped.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { stageArchive } from "../../src/ops/new-archive.js";
@@ -16,7 +15,13 @@ import { detectFormat } from "../../src/zarr/archive.js";
 import { S3Store } from "../../src/zarr/store/s3.js";
 import { holdsFinishedArchive, PARTIAL_MARKER_KEY } from "../../src/zarr/store/s3-staging.js";
 import { randomFaults, startFaultProxy } from "../helpers/fault-proxy.js";
-import { type Moto, motoSkipReason, skipMoto, startMoto } from "../helpers/moto.js";
+import {
+  downloadArchive,
+  type Moto,
+  motoSkipReason,
+  skipMoto,
+  startMoto,
+} from "../helpers/moto.js";
 import { cliBin, python, real, repoRoot, tempDir } from "../helpers/paths.js";
 import { sidPython } from "../helpers/sid.js";
 import { cliProcess, makeSeries } from "../region/series.js";
@@ -33,7 +38,6 @@ function store(prefix: string): S3Store {
 }
 const url = (prefix: string) => `s3://${moto.bucket}/${prefix}`;
 
-/** The archive at `prefix` copied down to a local directory, object by object. */
 /**
  * The race: a template of 10-step chunks over the 40 days, then 8 write-region processes at a
  * time, each file its own, in time order so neighbours run together (every chunk is shared by
@@ -66,17 +70,8 @@ async function race(files: string[], archive: string, format: 2 | 3): Promise<vo
   await Promise.all(Array.from({ length: 8 }, lane));
 }
 
-async function download(prefix: string): Promise<string> {
-  const s = store(prefix);
-  const local = join(dir, "down", prefix);
-  for (const key of await s.list()) {
-    const bytes = await s.get(key);
-    if (!bytes) continue;
-    mkdirSync(dirname(join(local, key)), { recursive: true });
-    writeFileSync(join(local, key), bytes);
-  }
-  return local;
-}
+/** The archive at `prefix` copied down to a local directory, object by object. */
+const download = (prefix: string) => downloadArchive(store(prefix), join(dir, "down", prefix));
 
 /** compare_xarray.py over the downloaded archive: Debian's xarray for v2, sid's for v3. */
 async function compare(
