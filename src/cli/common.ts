@@ -4,7 +4,7 @@
  * overridden by a default.
  */
 import { type Command, Option } from "commander";
-import { parseChunking } from "../config/chunking.js";
+import { parseChunking, parseShards } from "../config/chunking.js";
 import { configFromEnv, loadConfigFile } from "../config/load.js";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
@@ -52,6 +52,10 @@ export function addEncodingOptions(
 ): Command {
   return cmd
     .option("--chunking <spec>", 'chunk length per dimension name, e.g. "time:100,lat:50,lon:100"')
+    .option(
+      "--shards <spec>",
+      'Zarr v3 shard length per dimension name, multiples of the chunks, e.g. "time:720" (dimensions left out: one shard along them)',
+    )
     .option(
       "--compression <spec>",
       "none | gzip[:level] | zlib[:level] | zstd[:level] | lz4 | blosc[:cname[:clevel[:shuffle]]] (default blosc:zstd:3)",
@@ -188,6 +192,7 @@ function jsonObject(flag: string, value: unknown): Record<string, unknown> | und
 export function encodingFlagsToConfig(o: Record<string, unknown>): ConfigInput {
   const cli: Record<string, unknown> = {
     chunking: typeof o.chunking === "string" ? parseChunking(o.chunking) : undefined,
+    shards: typeof o.shards === "string" ? parseShards(o.shards) : undefined,
     compression: o.compression,
     variables: list(o.variables),
     dropVariables: list(o.dropVariables),

@@ -1,6 +1,8 @@
 /**
  * Where every verb's encoded chunks go. A block of data in archive coordinates is cut along the
- * archive's chunk grid; each chunk then takes one of two paths:
+ * archive's chunk grid; each chunk then takes one of two paths. A "chunk" here is what one store
+ * key holds (storedChunk): a sharded array's shard, with all its inner chunks, is written in one
+ * put or merged as one unit, never inner chunk by inner chunk.
  *
  * - blind put: the boxes this writer was given cover the chunk entirely, so nobody else writes any
  *   of its cells (regions of different files never overlap) and it is encoded and stored as is;
@@ -17,7 +19,7 @@ import type { DataArray } from "../dataset/types.js";
 import { ConversionError } from "../errors.js";
 import { product } from "../util/shape.js";
 import { chunkExtent, decodeChunk, emptyChunk, encodeChunk } from "../zarr/array.js";
-import { type ArrayMeta, arrayChunkKey } from "../zarr/metadata.js";
+import { type ArrayMeta, arrayChunkKey, storedChunk } from "../zarr/metadata.js";
 import { copyBox } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
@@ -74,10 +76,11 @@ async function mergeChunk(
   for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
     const current = await store.getWithVersion(key);
     const chunk = current ? decodeChunk(meta, current.value) : emptyChunk(meta);
+    const cell = storedChunk(meta);
     for (const p of patches) {
-      copyBox(data, partCount, p.inPart, chunk, meta.chunks, p.inChunk, p.count);
+      copyBox(data, partCount, p.inPart, chunk, cell, p.inChunk, p.count);
     }
-    const encoded = encodeChunk(meta, chunk, meta.chunks);
+    const encoded = encodeChunk(meta, chunk, cell);
     if (await store.setIfMatch(key, encoded, current ? current.version : null)) {
       return { bytes: encoded.byteLength, conflicts: attempt };
     }
@@ -91,8 +94,9 @@ async function mergeChunk(
 }
 
 function chunkBox(meta: ArrayMeta, part: ChunkPart): Box {
+  const cell = storedChunk(meta);
   return {
-    start: part.index.map((i, d) => i * meta.chunks[d]),
+    start: part.index.map((i, d) => i * cell[d]),
     count: chunkExtent(meta, part.index),
   };
 }
@@ -100,7 +104,7 @@ function chunkBox(meta: ArrayMeta, part: ChunkPart): Box {
 /** The chunks a block touches, each with where it lies in the block (zarr/read.ts ChunkPart). */
 export function blockParts(meta: ArrayMeta, block: Box): ChunkPart[] {
   const parts: ChunkPart[] = [];
-  forEachChunkIn(meta.chunks, block.start, block.count, (p) => parts.push(p));
+  forEachChunkIn(storedChunk(meta), block.start, block.count, (p) => parts.push(p));
   return parts;
 }
 

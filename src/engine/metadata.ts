@@ -14,6 +14,7 @@ export function arrayMetaFor(array: ArrayPlan, zarrFormat: 2 | 3): ArrayMeta {
     dtype: array.dtype,
     shape: array.shape,
     chunks: array.chunks,
+    shards: array.shards,
     dimensionNames: array.dims,
     attrs: array.attrs,
     fillValue: array.fillValue,

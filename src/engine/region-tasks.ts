@@ -7,7 +7,7 @@
 import { DTYPE_SIZE } from "../dataset/types.js";
 import { blockSpan } from "../plan/blocks.js";
 import { cIndices } from "../util/shape.js";
-import type { ArrayMeta } from "../zarr/metadata.js";
+import { type ArrayMeta, storedChunk } from "../zarr/metadata.js";
 import type { EngineTask, Piece } from "./job.js";
 
 export function regionTasks(
@@ -18,8 +18,10 @@ export function regionTasks(
 ): EngineTask[] {
   const live = pieces.filter((p) => p.count.every((n) => n > 0));
   if (live.length === 0) return [];
-  const nd = meta.chunks.length;
-  const { chunks } = meta;
+  // Blocks tile what store keys hold (shards, when sharded): a shard one writer covers is then
+  // written by one task in one put.
+  const chunks = storedChunk(meta);
+  const nd = chunks.length;
   // The blocks tile the chunks between the pieces' outermost ones, clipped to the pieces' extent.
   const lo: number[] = [];
   const end: number[] = [];

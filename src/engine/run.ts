@@ -146,7 +146,8 @@ export function planTasks(plan: WritePlan, maxBlockBytes: number): EngineTask[] 
   plan.arrays.forEach((array, index) => {
     const blocks = planBlocks({
       shape: array.shape,
-      chunks: array.chunks,
+      // Blocks hold whole shards, so each is encoded and put once (storedChunk).
+      chunks: array.shards ?? array.chunks,
       itemSize: DTYPE_SIZE[array.dtype],
       sourceChunks: array.sourceChunks,
       maxBlockBytes,

@@ -18,6 +18,7 @@ import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
+import { withShards } from "../plan/shards.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { openDataset } from "../readers/index.js";
 import type { Layout } from "../region/state.js";
@@ -81,10 +82,13 @@ async function buildRecordArchive(
     accessPattern: config.intelligentChunking ? config.accessPattern : undefined,
   });
   for (const w of planned.warnings) logger.warn(w);
-  const plan = await sizeStrings(
-    ds,
-    await packPlan(ds, planned.plan, config, logger, false, scan.ranges),
-    scan.strings,
+  const plan = withShards(
+    await sizeStrings(
+      ds,
+      await packPlan(ds, planned.plan, config, logger, false, scan.ranges),
+      scan.strings,
+    ),
+    config.shards,
   );
   await writePlanMetadata(store, plan);
   await executePlan({

@@ -10,13 +10,13 @@ import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { progressFor, sequenceProgress } from "../engine/progress.js";
 import { executePlan } from "../engine/run.js";
-import { ConfigError } from "../errors.js";
 import { libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
 import { planConvert } from "../plan/convert-plan.js";
 import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
 import { keepStringsWhole } from "../plan/output-chunks.js";
+import { withShards } from "../plan/shards.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { openDataset } from "../readers/index.js";
 import { recordWritten } from "../region/state.js";
@@ -34,28 +34,15 @@ export type ConvertOptions = ConfigInput & RunOptions;
 
 const RUN_KEYS = ["overwrite", "logger", "progress", "store"] as const;
 
-/**
- * Options the schema already validates for features still to come. Accepting them silently would
- * write an archive the user did not ask for, so convert refuses them by name.
- */
-function refuseNotYetSupported(config: ZarrifyConfig): void {
-  if (config.shards && Object.keys(config.shards).length > 0) {
-    throw new ConfigError("convert does not support shards yet", {
-      hint: "remove shards from the config file or environment",
-    });
-  }
-}
-
 export function planForDataset(
   ds: Dataset,
   config: ZarrifyConfig,
   warn: (message: string) => void = () => {},
 ): WritePlan {
-  refuseNotYetSupported(config);
   const variables = selectForWrite(ds, config);
   const timeDim = findTimeDim(ds, config.timeDim);
   const plan = planConvert(ds, variables, encodingOptions(config, timeDim));
-  if (!config.intelligentChunking) return plan;
+  if (!config.intelligentChunking) return withShards(plan, config.shards);
   const arrays = plan.arrays.map((a) => {
     if (a.dims.length === 0) return a;
     const rec = chunksWithOverrides(
@@ -72,7 +59,8 @@ export function planForDataset(
     for (const w of rec.warnings) warn(`${a.name}: ${w}`);
     return { ...a, chunks: keepStringsWhole(a.foldChars, a.shape, rec.chunks) };
   });
-  return { ...plan, arrays };
+  // Shards hold whole chunks, so they are laid over the chunks finally chosen.
+  return withShards({ ...plan, arrays }, config.shards);
 }
 
 /** A group's plan with its arrays under the group's Zarr path ("grp/sub/var"). */
@@ -125,7 +113,7 @@ export async function convertToZarr(
     );
     for (const a of arrays) {
       logger.debug(
-        `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`,
+        `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]${a.shards ? ` shards=[${a.shards}]` : ""}`,
       );
     }
 

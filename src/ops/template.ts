@@ -22,6 +22,7 @@ import { hint, message, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
+import { withShards } from "../plan/shards.js";
 import { planTemplate } from "../plan/template-plan.js";
 import { chooseTimeEncoding } from "../plan/time-encoding.js";
 import { openDataset } from "../readers/index.js";
@@ -172,17 +173,20 @@ export async function buildArchive(
   });
   const { regionArrays, warnings } = planned;
   for (const w of warnings) logger.warn(w);
-  const plan = await sizeStrings(
-    ds,
-    await packPlan(ds, planned.plan, config, logger, verb === "create-template", o.knownRanges),
-    o.knownStringLengths,
+  const plan = withShards(
+    await sizeStrings(
+      ds,
+      await packPlan(ds, planned.plan, config, logger, verb === "create-template", o.knownRanges),
+      o.knownStringLengths,
+    ),
+    config.shards,
   );
   logger.info(
     `${verb}: ${o.output}: ${dates.length} steps${freq ? ` of ${o.freq}` : ""} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,
   );
   for (const a of plan.arrays) {
     logger.debug(
-      `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]`,
+      `  ${a.name}(${a.dims.join(", ")}) ${a.dtype} shape=[${a.shape}] chunks=[${a.chunks}]${a.shards ? ` shards=[${a.shards}]` : ""}`,
     );
   }
   // Only the time axis and the arrays without a time dimension carry data in the template.

@@ -23,7 +23,7 @@ import { timeAxisOf } from "../region/time-axis.js";
 import { archiveForm, isMissingValue } from "../region/values.js";
 import { type ArchiveMetadata, detectFormat, readArchiveMetadata } from "../zarr/archive.js";
 import { decodeChunk } from "../zarr/array.js";
-import { type ArrayMeta, arrayChunkKey } from "../zarr/metadata.js";
+import { type ArrayMeta, arrayChunkKey, storedChunk } from "../zarr/metadata.js";
 import { strides } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn, readBox } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
@@ -109,7 +109,8 @@ async function scanArray(
   absent: Uint8Array,
 ): Promise<Omit<VariableReport, "name" | "dims" | "dtype" | "shape" | "stepsWithoutData">> {
   const form = archiveForm(meta);
-  const inner = strides(meta.chunks);
+  const cell = storedChunk(meta);
+  const inner = strides(cell);
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let present = 0;
@@ -124,7 +125,7 @@ async function scanArray(
   // Every chunk of the array, with the part of it inside the array (edge chunks are padded).
   const parts: ChunkPart[] = [];
   forEachChunkIn(
-    meta.chunks,
+    cell,
     meta.shape.map(() => 0),
     meta.shape,
     (p) => parts.push(p),
@@ -136,7 +137,7 @@ async function scanArray(
     const raws = await Promise.all(batch.map((p) => store.get(arrayChunkKey(meta, p.index))));
     batch.forEach(({ index, count: extent }, j) => {
       const raw = raws[j];
-      const t0 = timeAxis < 0 ? 0 : index[timeAxis] * meta.chunks[timeAxis];
+      const t0 = timeAxis < 0 ? 0 : index[timeAxis] * cell[timeAxis];
       if (raw === undefined) {
         if (timeAxis >= 0) absent.fill(1, t0, t0 + extent[timeAxis]);
         return;

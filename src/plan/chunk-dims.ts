@@ -1,5 +1,5 @@
 /**
- * Chunk lengths must name dimensions the input has. A misspelt or guessed name (`tiem:10`, or
+ * Chunk and shard lengths must name dimensions the input has. A misspelt or guessed name (`tiem:10`, or
  * `lat:` on data whose dimension is `latitude`) would otherwise be dropped without a word and the
  * archive written with chunks nobody asked for.
  */
@@ -15,6 +15,7 @@ export function refuseUnknownChunkDims(
   chunking: Readonly<Record<string, number>> | undefined,
   dims: readonly string[],
   source: string,
+  key: "chunking" | "shards" = "chunking",
 ): void {
   const unknown = Object.keys(chunking ?? {}).filter((d) => !dims.includes(d));
   if (unknown.length === 0) return;
@@ -26,9 +27,9 @@ export function refuseUnknownChunkDims(
   const dim = guess ?? dims[0] ?? first;
   const length = chunking?.[first];
   throw new ConfigError(
-    `chunking: ${source} has no dimension ${named}; its dimensions are ${dims.join(", ") || "none"}`,
+    `${key}: ${source} has no dimension ${named}; its dimensions are ${dims.join(", ") || "none"}`,
     {
-      hint: hint`name the input's dimensions, e.g. ${opt("chunking", { [dim]: length })}`,
+      hint: hint`name the input's dimensions, e.g. ${opt(key, { [dim]: length })}`,
     },
   );
 }

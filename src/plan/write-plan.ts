@@ -14,6 +14,8 @@ export interface ArrayPlan {
   dims: string[];
   shape: number[];
   chunks: number[];
+  /** Zarr v3 shards (a multiple of `chunks`), from plan/shards.ts; absent: unsharded. */
+  shards?: number[];
   dtype: DType;
   /** Output attributes, `_FillValue` included when the source has one. */
   attrs: Attrs;

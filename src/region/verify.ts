@@ -7,6 +7,7 @@ import type { ZarrifyConfig } from "../config/schema.js";
 import { DTYPE_SIZE } from "../dataset/types.js";
 import { RegionError } from "../errors.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
+import { storedChunk } from "../zarr/metadata.js";
 import { readBox } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
 import { regionBlocks } from "./blocks.js";
@@ -33,7 +34,7 @@ export async function forEachBlock(
     for (const run of runs) {
       const box = boxFor(t, info, spec, run);
       const blocks = regionBlocks(
-        t.meta.chunks,
+        storedChunk(t.meta),
         box.start,
         box.count,
         DTYPE_SIZE[t.meta.dtype],

@@ -2,26 +2,31 @@
  * Chunk encoding and decoding for one array.
  *
  *   encodeChunk(meta, data, dataShape): Uint8Array
- *       `data` (C order, shape `dataShape` <= meta.chunks per dimension) is padded to the full
- *       chunk shape with the fill value (zarr stores whole chunks, also at the array's edges),
+ *       `data` (C order, shape `dataShape` <= storedChunk(meta) per dimension: the chunk, or the
+ *       shard of a sharded array) is padded to that whole shape with the fill value (zarr stores
+ *       whole chunks, also at the array's edges),
  *       then run through the array's codec pipeline (pipeline/pipeline.ts: serialised by its
  *       array→bytes codec, compressed by its bytes→bytes codecs). The result
  *       always owns its whole ArrayBuffer (offset 0, exact length, not shared with `data`), so it
  *       can be listed in a postMessage transfer list without copying or detaching anything else
  *       (Node's zlib, for one, returns slices of a shared pool).
- *   decodeChunk(meta, bytes): DataArray           always the full chunk shape
- *   emptyChunk(meta): DataArray                   a chunk of fill values (what a missing chunk reads as)
- *   chunkGrid(meta): number[]                     chunks per dimension
- *   chunkExtent(meta, index): number[]            the part of chunk `index` inside the array
+ *   decodeChunk(meta, bytes): DataArray           always the full storedChunk(meta) shape
+ *   emptyChunk(meta): DataArray                   one of fill values (what a missing key reads as)
+ *   chunkGrid(meta): number[]                     grid cells (shards when sharded) per dimension
+ *   chunkExtent(meta, index): number[]            the part of grid cell `index` inside the array
+ *
+ * "Chunk" in these names is the chunk grid's cell, the unit behind one store key; a sharded
+ * array's shard is one (its inner chunks are the sharding codec's business).
  *
  * Element types must match the dtype exactly (Float32Array for float32, BigInt64Array for int64,
  * Uint8Array for char, string[] for string): silently converting would hide a packing bug.
  */
 import { ARRAY_TYPES, type DataArray, type DType } from "../dataset/types.js";
 import { ConversionError, ZarrifyError } from "../errors.js";
-import { type FixedDType, typedArrayFor } from "./codecs/bytes.js";
-import type { ArrayMeta } from "./metadata.js";
+import { filledArray } from "./codecs/bytes.js";
+import { type ArrayMeta, storedChunk } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
+import { padValue } from "./pipeline/codec.js";
 import {
   decodeArray,
   decodeCompressed,
@@ -43,30 +48,19 @@ function checkType(meta: ArrayMeta, data: DataArray): void {
 }
 
 export function chunkGrid(meta: ArrayMeta): number[] {
-  return meta.shape.map((s, i) => Math.ceil(s / meta.chunks[i]));
+  const cell = storedChunk(meta);
+  return meta.shape.map((s, i) => Math.ceil(s / cell[i]));
 }
 
 export function chunkExtent(meta: ArrayMeta, index: readonly number[]): number[] {
-  return meta.chunks.map((c, i) => Math.max(0, Math.min(c, meta.shape[i] - index[i] * c)));
-}
-
-/** The value used for padding and for missing chunks: v2 "no fill" pads with zeros. */
-function padValue(meta: ArrayMeta): number | bigint | string {
-  const v = meta.fillValue;
-  if (meta.dtype === "string") return typeof v === "string" ? v : "";
-  if (meta.dtype === "int64" || meta.dtype === "uint64") {
-    return typeof v === "bigint" ? v : BigInt(typeof v === "number" ? v : 0);
-  }
-  return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0;
+  return storedChunk(meta).map((c, i) => Math.max(0, Math.min(c, meta.shape[i] - index[i] * c)));
 }
 
 export function emptyChunk(meta: ArrayMeta): DataArray {
-  const n = product(meta.chunks);
-  const fill = padValue(meta);
+  const n = product(storedChunk(meta));
+  const fill = padValue(meta.dtype, meta.fillValue);
   if (meta.dtype === "string") return new Array<string>(n).fill(fill as string);
-  const arr = typedArrayFor(meta.dtype as FixedDType, n);
-  if (fill !== 0 && fill !== 0n) (arr as { fill(v: number | bigint): unknown }).fill(fill as never);
-  return arr;
+  return filledArray(meta.dtype, n, fill as number | bigint);
 }
 
 export function encodeChunk(
@@ -75,7 +69,7 @@ export function encodeChunk(
   dataShape: readonly number[],
 ): Uint8Array {
   checkType(meta, data);
-  const chunks = meta.chunks;
+  const chunks = storedChunk(meta);
   if (dataShape.length !== chunks.length) {
     throw new ConversionError(
       `Array ${meta.path}: chunk data has ${dataShape.length} dimensions, the array ${chunks.length}.`,
@@ -128,7 +122,7 @@ export function decodeChunk(meta: ArrayMeta, bytes: Uint8Array): DataArray {
   try {
     // Decompressors return fresh buffers; only a pipeline without one hands back `bytes` itself,
     // which the caller still holds, so the array→bytes codec must copy it then.
-    return decodeArray(pipeline, raw, meta.chunks, raw !== bytes);
+    return decodeArray(pipeline, raw, storedChunk(meta), raw !== bytes);
   } catch (err) {
     throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
   }

@@ -11,7 +11,7 @@
  *   parseGroupAttrs(format, docs): Attrs
  *
  * Anything this code could not write back faithfully (big-endian dtypes, F order, other chunk
- * key encodings, sharding, filters, unknown codecs) is an InputError naming the array. The codecs
+ * key encodings, nested sharding, filters, unknown codecs) is an InputError naming the array. The codecs
  * are read into a codec pipeline (pipeline/pipeline.ts), which knows each codec's JSON forms.
  */
 import type { Attrs, AttrValue, DType } from "../dataset/types.js";
@@ -34,6 +34,7 @@ import {
   compressionOf,
   pipelineFromV2,
   pipelineFromV3,
+  shardingOf,
 } from "./pipeline/pipeline.js";
 
 function invalid(path: string, why: string): never {
@@ -135,7 +136,7 @@ export function parseArrayDocuments(
       invalid(path, `dimension_separator ${JSON.stringify(z.dimension_separator)}`);
     }
     const compression = compressionFrom(path, () =>
-      pipelineFromV2(z.compressor, z.filters, chunkSpecOf({ dtype })),
+      pipelineFromV2(z.compressor, z.filters, chunkSpecOf({ dtype, fillValue: null })),
     );
     const shape = intList(z.shape, path, "shape");
     const attrs = decodeAttrs(attrsJson);
@@ -196,9 +197,24 @@ export function parseArrayDocuments(
     invalid(path, "only the default chunk key encoding is supported");
   if (!Array.isArray(z.codecs) || z.codecs.length === 0) invalid(path, "codecs missing");
   const codecs = z.codecs.map((c) => asObject(c, path, "codec"));
-  const compression = compressionFrom(path, () =>
-    pipelineFromV3(codecs, chunkSpecOf({ dtype, stringLength })),
-  );
+  const fillValue = parseFillJson(path, dtype, z.fill_value, 3);
+  let shards: number[] | undefined;
+  let shardIndexLocation: "start" | "end" | undefined;
+  const compression = compressionFrom(path, () => {
+    const pipeline = pipelineFromV3(codecs, chunkSpecOf({ dtype, stringLength, fillValue }));
+    const sharding = shardingOf(pipeline);
+    if (sharding) {
+      // The grid's cells are shards; the codec's chunk_shape is the chunk inside them.
+      shards = chunks.splice(0, chunks.length, ...sharding.jsonInnerShape);
+      shardIndexLocation = sharding.indexLocation;
+      if (shards.length !== chunks.length || shards.some((n, d) => n % chunks[d] !== 0)) {
+        throw new CodecMetadataError(
+          `sharding_indexed chunk_shape [${chunks}] does not divide the shard shape [${shards}]`,
+        );
+      }
+    }
+    return pipeline;
+  });
   if ("_FillValue" in attrs) attrs._FillValue = decodeV3FillAttr(path, dtype, attrs._FillValue);
   const shape = [...intList(z.shape, path, "shape")];
   const names = Array.isArray(z.dimension_names) ? z.dimension_names : shape.map(() => null);
@@ -209,6 +225,7 @@ export function parseArrayDocuments(
   if (foldChars) {
     shape.push(charLength as number);
     chunks.push(charLength as number);
+    shards?.push(charLength as number);
     dimensionNames.push(charDimName(charLength as number));
   }
   return {
@@ -217,9 +234,11 @@ export function parseArrayDocuments(
     dtype,
     shape,
     chunks,
+    ...(shards ? { shards } : {}),
+    ...(shardIndexLocation === "start" ? { shardIndexLocation } : {}),
     dimensionNames,
     attrs,
-    fillValue: parseFillJson(path, dtype, z.fill_value, 3),
+    fillValue,
     compression,
     ...(foldChars ? { foldChars: true } : {}),
     ...(stringLength !== undefined ? { stringLength } : {}),

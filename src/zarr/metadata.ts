@@ -45,11 +45,13 @@
 import type { Attrs, DType } from "../dataset/types.js";
 import { INTEGER_RANGE, NETCDF_DEFAULT_FILL } from "../dataset/types.js";
 import { ConfigError, InputError } from "../errors.js";
+import { v3CharFold } from "./char-fold.js";
 import type { CompressionSpec } from "./compression.js";
 import { encodeAttrs, type Json, type JsonObject } from "./json.js";
 import { chunkKey, type ZarrFormat } from "./keys.js";
 import { pipelineFor, v2Codecs, v3Codecs } from "./pipeline/pipeline.js";
 
+export { v3CharFold } from "./char-fold.js";
 export type { ZarrFormat } from "./keys.js";
 export { chunkTypesize } from "./pipeline/codec.js";
 export type FillValue = number | bigint | string | null;
@@ -60,7 +62,15 @@ export interface ArrayMeta {
   path: string;
   dtype: DType;
   shape: number[];
+  /** The chunk shape: what one compressed chunk holds (inside a shard, when sharded). */
   chunks: number[];
+  /**
+   * Zarr v3 sharding: the chunk grid's cells are shards of this shape (a multiple of `chunks`),
+   * each one store object holding its inner chunks (pipeline/sharding.ts). See storedChunk.
+   */
+  shards?: number[];
+  /** Where each shard keeps its index: "end" (what zarrify and zarr-python write) when absent. */
+  shardIndexLocation?: "start" | "end";
   dimensionNames: string[];
   /** The variable's attributes in the dataset model's form, `_FillValue` included. */
   attrs: Attrs;
@@ -193,18 +203,12 @@ function defaultFill(dtype: DType): FillValue {
 }
 
 /**
- * Whether a v3 array is a NetCDF char array stored as fixed-length byte strings, its last
- * dimension (the string length) folded into the data type. A 0-d char is a 1-byte string.
+ * The cells one store key holds: the shard when the array is sharded, else the chunk. It is the
+ * unit of every store read and write, of blind puts and of compare-and-swap merges; the chunk
+ * grid (`chunkGrid`, `arrayChunkKey`'s index) is a grid of these.
  */
-export function v3CharFold(
-  meta: Pick<ArrayMeta, "zarrFormat" | "dtype" | "shape" | "foldChars">,
-): boolean {
-  return (
-    meta.zarrFormat === 3 &&
-    meta.dtype === "char" &&
-    meta.foldChars === true &&
-    meta.shape.length > 0
-  );
+export function storedChunk(meta: Pick<ArrayMeta, "chunks" | "shards">): number[] {
+  return meta.shards ?? meta.chunks;
 }
 
 /** The store key of a chunk, given its index in the model's (unfolded) chunk grid. */
@@ -235,6 +239,7 @@ export function createArrayMeta(input: ArrayMetaInput): ArrayMeta {
   if (!chunks.every((c) => Number.isSafeInteger(c) && c >= 1)) {
     throw new ConfigError(`${where}: chunk sizes [${chunks}] must be positive integers.`);
   }
+  if (input.shards !== undefined) checkShards(input);
   if (v3CharFold(input) && chunks[chunks.length - 1] < shape[shape.length - 1]) {
     throw new ConfigError(
       `${where}: a char array's last dimension (the string length, ${shape[shape.length - 1]}) must be one chunk in Zarr v3, not ${chunks[chunks.length - 1]}.`,
@@ -254,6 +259,10 @@ export function createArrayMeta(input: ArrayMetaInput): ArrayMeta {
     dtype,
     shape: [...shape],
     chunks: [...chunks],
+    ...(input.shards !== undefined ? { shards: [...input.shards] } : {}),
+    ...(input.shards !== undefined && input.shardIndexLocation === "start"
+      ? { shardIndexLocation: "start" as const }
+      : {}),
     dimensionNames: [...dimensionNames],
     attrs: { ...input.attrs },
     fillValue,
@@ -266,6 +275,29 @@ export function createArrayMeta(input: ArrayMetaInput): ArrayMeta {
       ? { stringLength: Math.max(1, input.stringLength) }
       : {}),
   };
+}
+
+function checkShards(input: ArrayMetaInput): void {
+  const { path, chunks, shards } = input;
+  const where = `Array ${path}`;
+  if (!shards) return;
+  if (input.zarrFormat !== 3) {
+    throw new ConfigError(`${where}: shards need Zarr v3 (Zarr v2 has no sharding).`, {
+      hint: "set zarr_format 3, or leave shards out",
+    });
+  }
+  if (shards.length !== chunks.length) {
+    throw new ConfigError(`${where}: shards [${shards}] and chunks [${chunks}] differ in length.`);
+  }
+  const bad = shards.findIndex((n, d) => !Number.isSafeInteger(n) || n < 1 || n % chunks[d] !== 0);
+  if (bad >= 0) {
+    throw new ConfigError(
+      `${where}: shard length ${shards[bad]} along ${input.dimensionNames[bad]} is not a multiple of its chunk length ${chunks[bad]}.`,
+      {
+        hint: "choose shards that hold whole chunks (a multiple of the chunk length per dimension)",
+      },
+    );
+  }
 }
 
 function floatJson(v: number): Json {
@@ -357,7 +389,7 @@ export function arrayDocuments(meta: ArrayMeta): Record<string, JsonObject> {
       node_type: "array",
       shape: outer(meta.shape),
       data_type: v3DataType(meta),
-      chunk_grid: { name: "regular", configuration: { chunk_shape: outer(meta.chunks) } },
+      chunk_grid: { name: "regular", configuration: { chunk_shape: outer(storedChunk(meta)) } },
       chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
       fill_value: fillValueJson(meta),
       codecs: v3Codecs(pipeline),

@@ -3,12 +3,14 @@
  * write-region and the grid comparison need. Absent chunks read as the fill value, as in zarr.
  *
  *   readBox(store, meta, start, count): Promise<DataArray>     C order, shape `count`
- *   forEachChunkIn(meta, start, count, fn)                     the chunks a box touches
+ *   forEachChunkIn(cell, start, count, fn)                     the grid cells a box touches
+ *
+ * The unit read is what one store key holds (storedChunk: the shard of a sharded array).
  */
 import type { DataArray } from "../dataset/types.js";
 import { cIndices } from "../util/shape.js";
 import { decodeChunk, emptyChunk } from "./array.js";
-import { type ArrayMeta, arrayChunkKey } from "./metadata.js";
+import { type ArrayMeta, arrayChunkKey, storedChunk } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
 import type { Store } from "./store/types.js";
 
@@ -63,8 +65,9 @@ export async function readBox(
 ): Promise<DataArray> {
   const empty = emptyChunk(meta);
   const out = allocLike(empty, product(count));
+  const cell = storedChunk(meta);
   const parts: ChunkPart[] = [];
-  forEachChunkIn(meta.chunks, start, count, (p) => parts.push(p));
+  forEachChunkIn(cell, start, count, (p) => parts.push(p));
   // A few reads in flight keep a network store busy without holding many chunks at once.
   const CONCURRENCY = 8;
   for (let i = 0; i < parts.length; i += CONCURRENCY) {
@@ -73,7 +76,7 @@ export async function readBox(
     batch.forEach((p, k) => {
       const raw = bytes[k];
       const chunk = raw === undefined ? empty : decodeChunk(meta, raw);
-      copyBox(chunk, meta.chunks, p.inChunk, out, count, p.inBox, p.count);
+      copyBox(chunk, cell, p.inChunk, out, count, p.inBox, p.count);
     });
   }
   return out;

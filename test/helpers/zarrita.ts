@@ -14,7 +14,7 @@ function nanTokensAsStrings(text: string): string {
  * `strictJson` quotes bare NaN/Infinity in metadata documents (see nanTokensAsStrings).
  */
 export function fsReader(root: string, options: { strictJson?: boolean } = {}) {
-  return {
+  const reader = {
     async get(key: string): Promise<Uint8Array | undefined> {
       try {
         const bytes = new Uint8Array(await readFile(join(root, key)));
@@ -27,5 +27,16 @@ export function fsReader(root: string, options: { strictJson?: boolean } = {}) {
         throw err;
       }
     },
+    /** zarrita reads shards by range: their index (a suffix), then each inner chunk. */
+    async getRange(
+      key: string,
+      range: { offset: number; length: number } | { suffixLength: number },
+    ): Promise<Uint8Array | undefined> {
+      const whole = await reader.get(key);
+      if (whole === undefined) return undefined;
+      if ("suffixLength" in range) return whole.subarray(whole.length - range.suffixLength);
+      return whole.subarray(range.offset, range.offset + range.length);
+    },
   };
+  return reader;
 }

@@ -2,13 +2,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ZarrConverter } from "../../src/converter.js";
-import type { DataArray } from "../../src/dataset/types.js";
 import { ConfigError } from "../../src/errors.js";
 import { convertToZarr } from "../../src/ops/convert.js";
 import { openDataset } from "../../src/readers/index.js";
 import { readArchiveMetadata } from "../../src/zarr/archive.js";
-import { chunkGrid, decodeChunk } from "../../src/zarr/array.js";
-import { chunkKey } from "../../src/zarr/keys.js";
+import { readBox } from "../../src/zarr/read.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
 import { MemoryStore } from "../../src/zarr/store/memory.js";
 import type { Store } from "../../src/zarr/store/types.js";
@@ -18,32 +16,13 @@ import { fixture, real, tempDir } from "../helpers/paths.js";
 async function readBack(store: Store, name: string): Promise<number[]> {
   const meta = (await readArchiveMetadata(store)).arrays.get(name);
   if (!meta) throw new Error(`no array ${name}`);
-  const out = new Array(meta.shape.reduce((a, b) => a * b, 1)).fill(Number.NaN);
-  const grid = chunkGrid(meta);
-  const index = grid.map(() => 0);
-  const total = grid.reduce((a, b) => a * b, 1);
-  for (let k = 0; k < total; k++) {
-    const bytes = await store.get(chunkKey(meta.zarrFormat, name, index));
-    if (!bytes) throw new Error(`missing chunk ${index}`);
-    const chunk = decodeChunk(meta, bytes) as Exclude<DataArray, string[]>;
-    const pos = meta.chunks.map(() => 0);
-    for (let i = 0; i < chunk.length; i++) {
-      const at = pos.map((p, d) => index[d] * meta.chunks[d] + p);
-      if (at.every((a, d) => a < meta.shape[d])) {
-        const flat = at.reduce((f, a, d) => f * meta.shape[d] + a, 0);
-        out[flat] = Number(chunk[i]);
-      }
-      for (let d = pos.length - 1; d >= 0; d--) {
-        if (++pos[d] < meta.chunks[d]) break;
-        pos[d] = 0;
-      }
-    }
-    for (let d = index.length - 1; d >= 0; d--) {
-      if (++index[d] < grid[d]) break;
-      index[d] = 0;
-    }
-  }
-  return out;
+  const values = await readBox(
+    store,
+    meta,
+    meta.shape.map(() => 0),
+    meta.shape,
+  );
+  return Array.from(values as ArrayLike<number>, Number);
 }
 
 async function sourceValues(path: string, name: string): Promise<number[]> {
@@ -123,13 +102,50 @@ describe("convertToZarr", () => {
     );
   });
 
-  it("refuses options of features that are not built yet instead of ignoring them", async () => {
+  it("writes shards of whole chunks in v3 and reads them back", async () => {
+    const store = new MemoryStore();
+    await convertToZarr(fixture("nc4_chunked.nc"), "mem", {
+      store,
+      zarrFormat: 3,
+      chunking: { time: 4, lat: 5 },
+      shards: { time: 12 },
+    });
+    const md = await readArchiveMetadata(store);
+    const field = md.arrays.get("field");
+    expect(field?.chunks).toEqual([4, 5, 19]);
+    // lat is left out of shards: one shard along it, in whole chunks.
+    expect(field?.shards).toEqual([12, 25, 19]);
+    // checked(lat) has no time dimension: not sharded.
+    expect(md.arrays.get("checked")?.shards).toBeUndefined();
+    expect(await readBack(store, "field")).toEqual(
+      await sourceValues(fixture("nc4_chunked.nc"), "field"),
+    );
+  });
+
+  it("refuses shards in Zarr v2 and shards that cut chunks, naming what to choose", async () => {
+    const store = new MemoryStore();
     await expect(
       convertToZarr(fixture("nc4_chunked.nc"), "mem", {
-        store: new MemoryStore(),
-        shards: { x: 2 },
+        store,
+        zarrFormat: 2,
+        shards: { time: 8 },
       }),
-    ).rejects.toThrow(/does not support shards/);
+    ).rejects.toThrow(/'shards' needs zarrFormat 3/);
+    await expect(
+      convertToZarr(fixture("nc4_chunked.nc"), "mem", {
+        store,
+        zarrFormat: 3,
+        chunking: { time: 4 },
+        shards: { time: 10 },
+      }),
+    ).rejects.toThrow(/shards: time:10 does not hold whole chunks of field/);
+    await expect(
+      convertToZarr(fixture("nc4_chunked.nc"), "mem", {
+        store,
+        zarrFormat: 3,
+        shards: { tiem: 8 },
+      }),
+    ).rejects.toThrow(/shards: .* has no dimension 'tiem' \(did you mean 'time'\?\)/);
   });
 });
 

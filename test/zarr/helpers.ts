@@ -1,7 +1,7 @@
 /** Shared test helpers for the Zarr side: deterministic sample data and whole-array writers. */
 import type { DataArray, DType } from "../../src/dataset/types.js";
 import { chunkExtent, chunkGrid, encodeChunk } from "../../src/zarr/array.js";
-import { type ArrayMeta, arrayChunkKey } from "../../src/zarr/metadata.js";
+import { type ArrayMeta, arrayChunkKey, storedChunk } from "../../src/zarr/metadata.js";
 import { copyBox, product } from "../../src/zarr/nd.js";
 import type { Store } from "../../src/zarr/store/types.js";
 
@@ -94,7 +94,7 @@ export async function writeAllChunks(
     }
     if (skip(index)) continue;
     const extent = chunkExtent(meta, index);
-    const start = index.map((c, d) => c * meta.chunks[d]);
+    const start = index.map((c, d) => c * storedChunk(meta)[d]);
     const box = sliceOf(data, extent);
     copyBox(
       data,

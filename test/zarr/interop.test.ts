@@ -36,7 +36,12 @@ import {
 } from "../../src/zarr/compression.js";
 import { type Json, JsonText, stringifyJson } from "../../src/zarr/json.js";
 import type { ZarrFormat } from "../../src/zarr/keys.js";
-import { type ArrayMeta, chunkTypesize, createArrayMeta } from "../../src/zarr/metadata.js";
+import {
+  type ArrayMeta,
+  chunkTypesize,
+  createArrayMeta,
+  storedChunk,
+} from "../../src/zarr/metadata.js";
 import { copyBox, product } from "../../src/zarr/nd.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
 import { sidPython, skipSid } from "../helpers/sid.js";
@@ -120,6 +125,10 @@ interface Case {
   foldChars?: boolean;
   /** v3 string: fixed-length UTF-32 of this many code points. */
   stringLength?: number;
+  /** v3 only: sharded, shards of this shape (v2 archives leave these cases out). */
+  shards?: number[];
+  /** A box set to the fill value before writing: sharded, its inner chunks are left out. */
+  hole?: { start: number[]; count: number[] };
 }
 
 function cases(): Case[] {
@@ -180,6 +189,33 @@ function cases(): Case[] {
       });
     }
   }
+  // Sharded: edge shards (7 x 13 in shards of 6 x 10 of 3 x 5 chunks), inner chunks wholly past
+  // the array's edge, every dtype and text type, a missing shard and a hole of fill values.
+  ALL_DTYPES.forEach((dtype, i) => {
+    const foldChars = dtype === "char" && i % 2 === 0;
+    out.push({
+      path: `sharded_${dtype}`,
+      dtype,
+      shape: [7, 13],
+      chunks: [3, foldChars ? 13 : 5],
+      shards: [6, foldChars ? 13 : 10],
+      compression: parseCompression(i % 2 === 0 ? "zstd:3" : "blosc:lz4:5"),
+      withFill: i % 2 === 1,
+      foldChars: foldChars || undefined,
+      stringLength: dtype === "string" ? 310 : undefined,
+    });
+  });
+  out.push({
+    path: "sharded_holes",
+    dtype: "float32",
+    shape: [12, 20],
+    chunks: [3, 5],
+    shards: [6, 10],
+    compression: parseCompression("blosc"),
+    withFill: false,
+    skip: (idx) => idx[0] === 1 && idx[1] === 1,
+    hole: { start: [0, 5], count: [3, 5] },
+  });
   out.push({
     path: "missing_chunk",
     dtype: "float32",
@@ -219,17 +255,18 @@ function expectedArray(
   const out = Array.isArray(data) ? [...data] : (data.slice() as DataArray);
   const grid = chunkGrid(meta);
   const fill = emptyChunk(meta);
+  const cell = storedChunk(meta);
   for (let flat = 0; flat < product(grid); flat++) {
     const index = grid.map((_, d) => Math.floor(flat / product(grid.slice(d + 1))) % grid[d]);
     if (!skip(index)) continue;
     const extent = chunkExtent(meta, index);
     copyBox(
       fill,
-      meta.chunks,
+      cell,
       extent.map(() => 0),
       out,
       meta.shape,
-      index.map((c, d) => c * meta.chunks[d]),
+      index.map((c, d) => c * cell[d]),
       extent,
     );
   }
@@ -250,6 +287,7 @@ async function writeArchive(dir: string, format: ZarrFormat, forZarrita = false)
   let seed = 1;
   for (const c of cases()) {
     if (forZarrita && (c.dtype === "char" || c.stringLength !== undefined)) continue;
+    if (format === 2 && c.shards) continue;
     const meta = createArrayMeta({
       zarrFormat: format,
       path: c.path,
@@ -261,8 +299,21 @@ async function writeArchive(dir: string, format: ZarrFormat, forZarrita = false)
       compression: c.compression,
       foldChars: c.foldChars,
       stringLength: c.stringLength,
+      shards: c.shards,
     });
     const data = sampleData(c.dtype, product(c.shape), seed++);
+    if (c.hole) {
+      const { start, count } = c.hole;
+      copyBox(
+        emptyChunk(meta),
+        storedChunk(meta),
+        start.map(() => 0),
+        data,
+        c.shape,
+        start,
+        count,
+      );
+    }
     await writeArrayMetadata(store, meta);
     await writeAllChunks(store, meta, data, c.skip);
     written.push({ c, meta, expected: expectedArray(meta, data, c.skip) });
@@ -471,6 +522,7 @@ describe.skipIf(skipSid)("zarr v3 read by today's zarr-python 3 and xarray (Debi
         numpy_dtype: v3NumpyDtype(c),
         shape: outer(c.shape),
         chunks: outer(c.chunks),
+        ...(c.shards ? { shards: outer(c.shards) } : {}),
         dims: outer(dimsOf(c)),
         fill_value: v3FillJson(c),
         // What xarray decodes as _FillValue: none on fixed-length bytes or UTF-32 (its

@@ -77,6 +77,9 @@ def check(archive, manifest_path):
             errors.append(f"{name}: shape {z.shape} != {entry['shape']}")
         if list(z.chunks) != entry["chunks"]:
             errors.append(f"{name}: chunks {z.chunks} != {entry['chunks']}")
+        shards = list(z.shards) if z.shards is not None else None
+        if shards != entry.get("shards"):
+            errors.append(f"{name}: shards {shards} != {entry.get('shards')}")
         if list(z.metadata.dimension_names or []) != entry["dims"]:
             errors.append(f"{name}: dimension_names {z.metadata.dimension_names} != {entry['dims']}")
         if not same_fill(z.fill_value, entry["fill_value"], dtype):

@@ -8,6 +8,7 @@
  *       copies unless `owned` (the caller hands over a buffer nobody else uses) and the bytes are
  *       suitably aligned, so the result never aliases memory the caller still uses
  *   typedArrayFor(dtype, length): NumericArray       zeroed array of the dtype's element type
+ *   filledArray(dtype, length, value): NumericArray  the same, every element `value`
  */
 import { ARRAY_TYPES, type DType, type NumericArray } from "../../dataset/types.js";
 
@@ -19,6 +20,16 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function typedArrayFor(dtype: FixedDType, length: number): NumericArray {
   return new CTORS[dtype](length);
+}
+
+export function filledArray(
+  dtype: FixedDType,
+  length: number,
+  value: number | bigint,
+): NumericArray {
+  const arr = typedArrayFor(dtype, length);
+  if (value !== 0 && value !== 0n) (arr as { fill(v: number | bigint): unknown }).fill(value);
+  return arr;
 }
 
 function swapped(bytes: Uint8Array, size: number): Uint8Array {

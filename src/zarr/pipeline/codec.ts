@@ -1,7 +1,7 @@
 /**
  * The Zarr v3 codec model: a chunk goes through array→array codecs (none yet; transpose would be
- * one), exactly one array→bytes codec (bytes, vlen-utf8; sharding_indexed will be one too, holding
- * an inner pipeline of its own), then bytes→bytes codecs (compressors, checksums).
+ * one), exactly one array→bytes codec (bytes, vlen-utf8, or sharding_indexed, which holds an inner
+ * pipeline of its own), then bytes→bytes codecs (compressors, checksums).
  *
  * A codec is a plain object built for one array's chunks (`ChunkSpec`): it knows its JSON forms
  * and encodes/decodes synchronously (every codec here is; worker threads give the parallelism).
@@ -19,6 +19,24 @@ export interface ChunkSpec {
   stringLength?: number;
   /** Bytes per element as blosc's shuffle sees it (chunkTypesize: 1 for strings). */
   typesize: number;
+  /**
+   * What a cell nobody wrote reads as (padValue): the sharding codec fills absent inner chunks
+   * with it and leaves inner chunks holding only it out.
+   */
+  fill: number | bigint | string;
+}
+
+/**
+ * An array's fill value in its element type, as padding and never-written cells hold it: v2's
+ * "no fill" (null) pads with zeros, as zarr does.
+ */
+export function padValue(dtype: DType, fillValue: unknown): number | bigint | string {
+  const v = fillValue;
+  if (dtype === "string") return typeof v === "string" ? v : "";
+  if (dtype === "int64" || dtype === "uint64") {
+    return typeof v === "bigint" ? v : BigInt(typeof v === "number" ? v : 0);
+  }
+  return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0;
 }
 
 /** Blosc's typesize for a dtype: strings (vlen-utf8 or UTF-32) shuffle as single bytes. */

@@ -1,22 +1,26 @@
 /**
  * A chunk's codec pipeline in the Zarr v3 model, and its two metadata forms.
  *
- *   pipelineFor({dtype, stringLength?, compression}): CodecPipeline   cached per ArrayMeta
- *   encodeChunkBytes(pipeline, chunk, shape): Uint8Array
- *   decodeCompressed(pipeline, bytes): Uint8Array    undoes the bytes→bytes codecs only
+ *   pipelineFor(meta): CodecPipeline                 cached per ArrayMeta
  *   v3Codecs(pipeline): JsonObject[]                 zarr.json "codecs"
  *   v2Codecs(pipeline): { compressor, filters }      .zarray (vlen-utf8 is a v2 filter)
  *   pipelineFromV3(codecs, chunk) / pipelineFromV2(compressor, filters, chunk): CodecPipeline
  *   compressionOf(pipeline): CompressionSpec          what ArrayMeta.compression records
+ *   shardingOf(pipeline): ShardingConfig | undefined  the sharding codec's, when it has one
+ *   (running a pipeline is chain.ts's: encodeChunkBytes, decodeCompressed, decodeArray)
+ *
+ * A sharded array's pipeline is one sharding_indexed codec whose inner pipeline is what the same
+ * array unsharded would have: the compression setting describes the inner chunks either way.
  *
  * ArrayMeta stays plain data (it crosses worker-thread boundaries by structured clone, which
  * drops functions), so the pipeline is derived from it rather than stored in it. Metadata
  * errors are CodecMetadataErrors; metadata-parse.ts turns them into InputErrors naming the array.
  */
-import type { DataArray } from "../../dataset/types.js";
+import { v3CharFold } from "../char-fold.js";
 import type { CompressionSpec } from "../compression.js";
 import { type Json, type JsonObject, JsonText } from "../json.js";
 import { bytesCodec } from "./bytes.js";
+import type { CodecPipeline } from "./chain.js";
 import {
   type ArrayToArrayCodec,
   type ArrayToBytesCodec,
@@ -24,19 +28,19 @@ import {
   type ChunkSpec,
   type Codec,
   chunkTypesize,
+  padValue,
 } from "./codec.js";
 import { CODEC_NAMES, compressionCodec, v2Entry, v3Entry } from "./registry.js";
+import { isSharding, parseShardingConfig, type ShardingConfig, shardingCodec } from "./sharding.js";
 import { vlenUtf8Codec } from "./vlen-utf8.js";
 
-export interface CodecPipeline {
-  readonly arrayToArray: readonly ArrayToArrayCodec[];
-  readonly arrayToBytes: ArrayToBytesCodec;
-  readonly bytesToBytes: readonly BytesToBytesCodec[];
-}
+export type { CodecPipeline } from "./chain.js";
+export { decodeArray, decodeCompressed, encodeChunkBytes } from "./chain.js";
 
 /** Metadata naming a codec zarrify cannot read, or in an order v3 does not allow. */
 export class CodecMetadataError extends Error {
-  readonly hint = `zarrify reads the codecs ${CODEC_NAMES.join(", ")} (one compressor at most).`;
+  readonly hint =
+    `zarrify reads the codecs ${[...CODEC_NAMES, "sharding_indexed"].join(", ")} (one compressor at most).`;
 }
 
 /** What pipelineFor needs of an ArrayMeta (structural, so this module need not import it). */
@@ -44,12 +48,23 @@ export interface PipelineSource {
   dtype: ChunkSpec["dtype"];
   stringLength?: number;
   compression: CompressionSpec;
+  /** ArrayMeta's; absent is no fill (zeros). */
+  fillValue?: unknown;
+  /** Needed with `shards`: the inner chunk shape. */
+  chunks?: readonly number[];
+  /** Set: the chunk grid's cells are shards of this shape, holding `chunks`-shaped inner chunks. */
+  shards?: readonly number[];
+  shardIndexLocation?: "start" | "end";
+  foldChars?: boolean;
 }
 
-export function chunkSpecOf(source: Omit<PipelineSource, "compression">): ChunkSpec {
+export function chunkSpecOf(
+  source: Pick<PipelineSource, "dtype" | "stringLength" | "fillValue">,
+): ChunkSpec {
   return {
     dtype: source.dtype,
     typesize: chunkTypesize(source.dtype),
+    fill: padValue(source.dtype, source.fillValue),
     ...(source.stringLength !== undefined ? { stringLength: source.stringLength } : {}),
   };
 }
@@ -70,78 +85,74 @@ export function buildPipeline(chunk: ChunkSpec, compression: CompressionSpec): C
   };
 }
 
+/** The fields of a PipelineSource its pipeline depends on, compared by identity. */
+const KEYED = [
+  "dtype",
+  "stringLength",
+  "compression",
+  "fillValue",
+  "chunks",
+  "shards",
+  "shardIndexLocation",
+  "foldChars",
+] as const;
+
 interface Cached {
-  dtype: PipelineSource["dtype"];
-  stringLength?: number;
-  compression: CompressionSpec;
+  fields: unknown[];
   pipeline: CodecPipeline;
 }
 const cache = new WeakMap<PipelineSource, Cached>();
+
+function sharded(
+  chunk: ChunkSpec,
+  inner: CodecPipeline,
+  innerShape: readonly number[],
+  jsonInnerShape: readonly number[],
+  indexLocation: "start" | "end",
+): CodecPipeline {
+  const codec = shardingCodec({
+    chunk,
+    innerShape,
+    jsonInnerShape,
+    inner,
+    innerJson: v3Codecs(inner),
+    indexLocation,
+  });
+  return { arrayToArray: [], arrayToBytes: codec, bytesToBytes: [] };
+}
 
 /**
  * The pipeline of an array. encodeChunk calls this per chunk, so it is built once per meta
  * object and reused while the fields it depends on are the same ones.
  */
 export function pipelineFor(source: PipelineSource): CodecPipeline {
+  const fields = KEYED.map((k) => source[k]);
   const hit = cache.get(source);
-  if (
-    hit &&
-    hit.compression === source.compression &&
-    hit.dtype === source.dtype &&
-    hit.stringLength === source.stringLength
-  ) {
-    return hit.pipeline;
+  if (hit?.fields.every((v, i) => Object.is(v, fields[i]))) return hit.pipeline;
+  const chunk = chunkSpecOf(source);
+  let pipeline = buildPipeline(chunk, source.compression);
+  if (source.shards) {
+    const inner = source.chunks ?? source.shards;
+    // Sharding is v3 only; a folded char array's inner chunks drop the string dimension in JSON.
+    const fold = v3CharFold({
+      zarrFormat: 3,
+      dtype: source.dtype,
+      shape: inner,
+      foldChars: source.foldChars,
+    });
+    const jsonInner = fold ? inner.slice(0, -1) : inner;
+    // New shards keep their index at the end, zarr-python's default: readers fetch it with one
+    // suffix request. Archives written otherwise keep their own layout.
+    pipeline = sharded(chunk, pipeline, inner, jsonInner, source.shardIndexLocation ?? "end");
   }
-  const pipeline = buildPipeline(chunkSpecOf(source), source.compression);
-  const { dtype, stringLength, compression } = source;
-  cache.set(source, { dtype, stringLength, compression, pipeline });
+  cache.set(source, { fields, pipeline });
   return pipeline;
 }
 
-/**
- * Array→array codecs, the serializer, then bytes→bytes codecs. The serializer may return a view
- * of `chunk` (bytes on a little-endian host); no codec writes into its input, so that is safe.
- */
-export function encodeChunkBytes(
-  pipeline: CodecPipeline,
-  chunk: DataArray,
-  shape: readonly number[],
-): Uint8Array {
-  let data = chunk;
-  let dataShape = shape;
-  for (const c of pipeline.arrayToArray) {
-    data = c.encode(data, dataShape);
-    dataShape = c.encodedShape(dataShape);
-  }
-  let bytes = pipeline.arrayToBytes.encode(data, dataShape);
-  for (const c of pipeline.bytesToBytes) bytes = c.encode(bytes);
-  return bytes;
-}
-
-/** The bytes→bytes codecs undone, last first: what the array→bytes codec decodes. */
-export function decodeCompressed(pipeline: CodecPipeline, bytes: Uint8Array): Uint8Array {
-  let out = bytes;
-  for (let i = pipeline.bytesToBytes.length - 1; i >= 0; i--) {
-    out = pipeline.bytesToBytes[i].decode(out);
-  }
-  return out;
-}
-
-/** Undoes the array→bytes and array→array codecs (`shape`: the chunk's shape, decoded). */
-export function decodeArray(
-  pipeline: CodecPipeline,
-  raw: Uint8Array,
-  shape: readonly number[],
-  owned: boolean,
-): DataArray {
-  const a2a = pipeline.arrayToArray;
-  if (a2a.length === 0) return pipeline.arrayToBytes.decode(raw, shape, owned);
-  // shapes[i]: what array→array codec i is given when encoding.
-  const shapes: (readonly number[])[] = [shape];
-  for (const c of a2a) shapes.push(c.encodedShape(shapes[shapes.length - 1]));
-  let data = pipeline.arrayToBytes.decode(raw, shapes[a2a.length], owned);
-  for (let i = a2a.length - 1; i >= 0; i--) data = a2a[i].decode(data, shapes[i]);
-  return data;
+/** The sharding codec's configuration, when the pipeline is a sharded one. */
+export function shardingOf(pipeline: CodecPipeline): ShardingConfig | undefined {
+  const a2b = pipeline.arrayToBytes;
+  return isSharding(a2b) ? a2b.sharding : undefined;
 }
 
 function codecs(pipeline: CodecPipeline): Codec[] {
@@ -156,8 +167,13 @@ export function v2Codecs(pipeline: CodecPipeline): {
   compressor: JsonObject | null;
   filters: JsonObject[] | null;
 } {
-  if (pipeline.arrayToArray.length > 0 || pipeline.bytesToBytes.length > 1) {
-    // Zarr v2 has one compressor slot and no array→array codecs we could put in filters.
+  if (
+    pipeline.arrayToArray.length > 0 ||
+    pipeline.bytesToBytes.length > 1 ||
+    shardingOf(pipeline)
+  ) {
+    // Zarr v2 has one compressor slot, no array→array codecs we could put in filters, and no
+    // sharding.
     throw new CodecMetadataError("this codec pipeline has no Zarr v2 form");
   }
   return {
@@ -168,6 +184,13 @@ export function v2Codecs(pipeline: CodecPipeline): {
 
 /** ArrayMeta records compression as one spec: a chain of compressors is not representable. */
 export function compressionOf(pipeline: CodecPipeline): CompressionSpec {
+  const shard = shardingOf(pipeline);
+  if (shard) {
+    if (pipeline.bytesToBytes.length > 0 || pipeline.arrayToArray.length > 0) {
+      throw new CodecMetadataError("codecs around sharding_indexed are not supported");
+    }
+    return compressionOf(shard.inner);
+  }
   const b2b = pipeline.bytesToBytes;
   if (pipeline.arrayToArray.length > 0 || b2b.length > 1) {
     const names = codecs(pipeline).map((c) => String(c.v3().name));
@@ -196,6 +219,12 @@ export function pipelineFromV3(json: readonly JsonObject[], chunk: ChunkSpec): C
   const bytesToBytes: BytesToBytesCodec[] = [];
   for (const c of json) {
     const name = String(c.name);
+    if (name === "sharding_indexed") {
+      if (arrayToBytes)
+        throw new CodecMetadataError("sharding_indexed after an array-to-bytes codec");
+      arrayToBytes = shardingFromV3(isObject(c.configuration) ? c.configuration : {}, chunk);
+      continue;
+    }
     const entry = v3Entry(name);
     if (!entry) throw new CodecMetadataError(`codec ${JSON.stringify(name)} is not supported`);
     const cfg = isObject(c.configuration) ? c.configuration : {};
@@ -221,6 +250,23 @@ export function pipelineFromV3(json: readonly JsonObject[], chunk: ChunkSpec): C
   }
   if (!arrayToBytes) throw new CodecMetadataError("codecs have no array-to-bytes codec");
   return { arrayToArray, arrayToBytes, bytesToBytes };
+}
+
+/** A sharding_indexed codec from its configuration; its inner codecs are read like any chain. */
+function shardingFromV3(cfg: JsonObject, chunk: ChunkSpec): ArrayToBytesCodec {
+  let parsed: ReturnType<typeof parseShardingConfig>;
+  try {
+    parsed = parseShardingConfig(cfg);
+  } catch (err) {
+    throw new CodecMetadataError(`codec sharding_indexed: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const inner = pipelineFromV3(parsed.codecs, chunk);
+  if (shardingOf(inner)) throw new CodecMetadataError("nested sharding is not supported");
+  // The folded char dimension is added back by the caller, which knows the data type.
+  return sharded(chunk, inner, parsed.chunkShape, parsed.chunkShape, parsed.indexLocation)
+    .arrayToBytes;
 }
 
 /**
