@@ -24,7 +24,7 @@ import {
 } from "../helpers/moto.js";
 import { cliBin, python, real, repoRoot, tempDir } from "../helpers/paths.js";
 import { sidPython } from "../helpers/sid.js";
-import { cliProcess, makeSeries } from "../region/series.js";
+import { cliProcess, makeSeries, raceWriteRegion } from "../region/series.js";
 
 let moto: Moto;
 let dir: string;
@@ -37,38 +37,6 @@ function store(prefix: string): S3Store {
   return s;
 }
 const url = (prefix: string) => `s3://${moto.bucket}/${prefix}`;
-
-/**
- * The race: a template of 10-step chunks over the 40 days, then 8 write-region processes at a
- * time, each file its own, in time order so neighbours run together (every chunk is shared by
- * the files running at once).
- */
-async function race(files: string[], archive: string, format: 2 | 3): Promise<void> {
-  const t = await cliProcess([
-    "create-template",
-    files[0],
-    archive,
-    "--global-start",
-    "2020-01-01",
-    "--global-end",
-    "2020-02-09",
-    "--freq",
-    "1D",
-    "--chunking",
-    "time:10",
-    "--zarr-format",
-    String(format),
-  ]);
-  expect(t.code, t.stderr).toBe(0);
-  const queue = [...files];
-  const lane = async () => {
-    for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-      const r = await cliProcess(["write-region", f, archive]);
-      expect(r.code, `${f}: ${r.stderr}`).toBe(0);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, lane));
-}
 
 /** The archive at `prefix` copied down to a local directory, object by object. */
 const download = (prefix: string) => downloadArchive(store(prefix), join(dir, "down", prefix));
@@ -210,7 +178,12 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
     it(`the race test on S3, v${format}: 40 one-step files by 8 write-region processes into 10-step chunks lose no step`, async () => {
       const files = makeSeries(join(dir, `race${format}`), new Array(40).fill(1));
       const archive = url(`race/v${format}.zarr`);
-      await race(files, archive, format);
+      await raceWriteRegion(files, archive, [
+        "--chunking",
+        "time:10",
+        "--zarr-format",
+        String(format),
+      ]);
       const report = await validateArchive(archive);
       expect(report.missingSteps, JSON.stringify(report.missing)).toBe(0);
       expect(report.complete).toBe(true);
@@ -219,6 +192,26 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
       expect(cmp.differences).toEqual([]);
     }, 300_000);
   }
+
+  it("the race test on S3 with shards: 2-step chunks in 10-step shards, every shard shared by 10 writers, lose no step", async () => {
+    const files = makeSeries(join(dir, "raceshards"), new Array(40).fill(1));
+    const archive = url("race/sharded.zarr");
+    await raceWriteRegion(files, archive, [
+      "--chunking",
+      "time:2",
+      "--shards",
+      "time:10",
+      "--zarr-format",
+      "3",
+    ]);
+    const report = await validateArchive(archive);
+    expect(report.missingSteps, JSON.stringify(report.missing)).toBe(0);
+    expect(report.complete).toBe(true);
+    // One object per shard: 4 along time.
+    expect((await store("race/sharded.zarr").list("t2m/c/")).length).toBe(4);
+    const cmp = await compare(files, await download("race/sharded.zarr"), 3, true);
+    expect(cmp.differences).toEqual([]);
+  }, 300_000);
 
   it("the race test through the fault proxy (drops, 503 SlowDown, 500, delays, lost answers): 0 steps lost, data equal", async () => {
     const files = makeSeries(join(dir, "racefaults"), new Array(40).fill(1));
@@ -240,7 +233,7 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
     process.env.AWS_ENDPOINT_URL = proxy.endpoint; // the CLI processes go through the proxy
     try {
       const archive = url("racefaults/v2.zarr");
-      await race(files, archive, 2);
+      await raceWriteRegion(files, archive, ["--chunking", "time:10", "--zarr-format", "2"]);
     } finally {
       process.env.AWS_ENDPOINT_URL = moto.endpoint;
     }

@@ -77,6 +77,46 @@ export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise
   });
 }
 
+/**
+ * The race: a template over the 40 days of a 40-file one-step series (2020-01-01 on), laid out by
+ * `templateArgs` (chunking, shards, format), then 8 write-region processes at a time, each file
+ * its own, in time order so neighbours run together (every chunk or shard is shared by the files
+ * running at once). `env` reaches every process (an object store's endpoint).
+ */
+export async function raceWriteRegion(
+  files: string[],
+  archive: string,
+  templateArgs: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
+  const t = await cliProcess(
+    [
+      "create-template",
+      files[0],
+      archive,
+      "--global-start",
+      "2020-01-01",
+      "--global-end",
+      "2020-02-09",
+      "--freq",
+      "1D",
+      ...templateArgs,
+    ],
+    env,
+  );
+  if (t.code !== 0) throw new Error(`create-template failed: ${t.stderr}`);
+  const queue = [...files];
+  const failures: string[] = [];
+  const lane = async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+      const r = await cliProcess(["write-region", f, archive], env);
+      if (r.code !== 0) failures.push(`${f}: exit ${r.code}: ${r.stderr}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, lane));
+  if (failures.length > 0) throw new Error(`write-region failed:\n${failures.join("\n")}`);
+}
+
 /** compare_xarray.py: xarray opening the archive equals xarray concatenating the files. */
 export function compareConcat(
   files: string[],
