@@ -46,6 +46,9 @@ export interface WorkResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** How often a worker looks for new archives and for a drained queue. */
+const POLL_MS = 2000;
+const FINISHING_POLL_MS = 200;
 
 /** The built processor next to this module (dist/queue/processor.js). */
 export function processorFile(): string {
@@ -124,6 +127,7 @@ export async function runWorkers(o: WorkOptions): Promise<WorkResult> {
     finish.on("completed", () => {
       result.finished++;
       logger.info(`queue work: finished ${archive} (validated)`);
+      wake();
     });
     finish.on("failed", (_job, err: Error) =>
       logger.error(`queue work: finishing ${archive}: ${err.message}`),
@@ -143,20 +147,31 @@ export async function runWorkers(o: WorkOptions): Promise<WorkResult> {
     }
   };
 
-  const drained = async (): Promise<boolean> => {
-    if (served.size === 0) return false;
+  /** "finishing": no file job left anywhere, a finishing step still to run or running. */
+  const progress = async (): Promise<"working" | "finishing" | "done"> => {
+    if (served.size === 0) return "working";
+    let finishing = false;
     for (const { q } of served.values()) {
-      if (!(await q.finishIfDrained())) return false;
+      if (!(await q.finishIfDrained())) return "working";
       const counts = await q.finish.getJobCounts("waiting", "active", "delayed");
-      if (counts.waiting + counts.active + counts.delayed > 0) return false;
+      if (counts.waiting + counts.active + counts.delayed > 0) finishing = true;
     }
-    return true;
+    return finishing ? "finishing" : "done";
   };
 
   let stopping = false;
   const stop = o.stop?.then(() => {
     stopping = true;
   });
+  let wake = () => {};
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   try {
     await registry.connect();
     await discover();
@@ -165,12 +180,17 @@ export async function runWorkers(o: WorkOptions): Promise<WorkResult> {
     }
     // Discovery of new archives, the drain check (a stalled job that ran out of attempts fails
     // in another worker's stalled check, with no event here), and --exit-when-drained.
+    let interval = POLL_MS;
     while (!stopping) {
-      await Promise.race([new Promise((r) => setTimeout(r, 2000)), stop]);
+      await Promise.race([pause(interval), stop]);
       if (stopping) break;
       try {
         await discover();
-        if ((await drained()) && o.exitWhenDrained) break;
+        const state = await progress();
+        if (state === "done" && o.exitWhenDrained) break;
+        // Only a finishing step left, here or on another worker: a batch of workers should end
+        // moments after it, not a whole poll later (the next one starts on their exit).
+        interval = state === "finishing" && o.exitWhenDrained ? FINISHING_POLL_MS : POLL_MS;
       } catch (err) {
         logger.warn(`queue work: ${err instanceof Error ? err.message : String(err)}`);
       }
