@@ -198,6 +198,51 @@ export function ensureSeries(w, start = SERIES_START) {
   return { paths, diskBytes: paths.reduce((n, p) => n + statSync(p).size, 0) };
 }
 
+/**
+ * A series of `files` files of `steps` steps each (a file per day) on an nlat×nlon grid, with the
+ * time axis and chunking a template over them gets: what regions.mjs and queue.mjs fill.
+ */
+export function workload(files, steps, nlat, nlon, timeChunk, spatialChunk) {
+  const stepHours = 24 / steps;
+  const nt = files * steps;
+  const end = new Date(Date.parse(`${SERIES_START}T00:00:00Z`) + (nt - 1) * stepHours * 3600e3);
+  const clat = Math.min(nlat, spatialChunk[0]);
+  const clon = Math.min(nlon, spatialChunk[1]);
+  return {
+    files,
+    steps,
+    nlat,
+    nlon,
+    nt,
+    stepHours,
+    freq: stepHours === 24 ? "1D" : `${stepHours}H`,
+    end: end.toISOString().slice(0, 16),
+    chunks: [timeChunk, clat, clon],
+    chunking: `time:${timeChunk},lat:${clat},lon:${clon}`,
+    expectedChunkFiles: Math.ceil(nt / timeChunk) * Math.ceil(nlat / clat) * Math.ceil(nlon / clon),
+    bytes: nt * nlat * nlon * 4,
+    dir: seriesDir(files, steps, nlat, nlon),
+  };
+}
+
+/** The template's time axis and encoding of a workload, the same for every verb that makes it. */
+export function templateArgs(w) {
+  return [
+    "--global-start",
+    SERIES_START,
+    "--global-end",
+    w.end,
+    "--freq",
+    w.freq,
+    "--chunking",
+    w.chunking,
+    "--compression",
+    "blosc:zstd:3",
+    "--zarr-format",
+    "2",
+  ];
+}
+
 // Every run starts with its inputs in the page cache, whatever ran before. A file larger than
 // half the RAM would evict itself: all runs on it are equally cold instead.
 export function warmCache(files) {

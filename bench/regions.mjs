@@ -44,13 +44,14 @@ import {
   rssFootnote,
   runJson,
   SERIES_START,
-  seriesDir,
   summarize,
+  templateArgs,
   timedRun,
   verifyEncoding,
   versionLine,
   versions,
   warmCache,
+  workload,
 } from "./lib.mjs";
 
 const START = SERIES_START;
@@ -106,51 +107,7 @@ function parseArgs(argv) {
   return o;
 }
 
-// ---------------------------------------------------------------- workloads
-
-/** A series of files plus the time axis and chunking both tools get. */
-function workload(files, steps, nlat, nlon, timeChunk, spatialChunk) {
-  const stepHours = 24 / steps;
-  const nt = files * steps;
-  const end = new Date(Date.parse(`${START}T00:00:00Z`) + (nt - 1) * stepHours * 3600e3);
-  const clat = Math.min(nlat, spatialChunk[0]);
-  const clon = Math.min(nlon, spatialChunk[1]);
-  return {
-    files,
-    steps,
-    nlat,
-    nlon,
-    nt,
-    stepHours,
-    freq: stepHours === 24 ? "1D" : `${stepHours}H`,
-    end: end.toISOString().slice(0, 16),
-    chunks: [timeChunk, clat, clon],
-    chunking: `time:${timeChunk},lat:${clat},lon:${clon}`,
-    expectedChunkFiles: Math.ceil(nt / timeChunk) * Math.ceil(nlat / clat) * Math.ceil(nlon / clon),
-    bytes: nt * nlat * nlon * 4,
-    dir: seriesDir(files, steps, nlat, nlon),
-  };
-}
-
 // ---------------------------------------------------------------- commands
-
-/** The template's time axis and encoding, the same for `run` and `create-template`. */
-function templateArgs(w) {
-  return [
-    "--global-start",
-    START,
-    "--global-end",
-    w.end,
-    "--freq",
-    w.freq,
-    "--chunking",
-    w.chunking,
-    "--compression",
-    "blosc:zstd:3",
-    "--zarr-format",
-    "2",
-  ];
-}
 
 function zarrifyRun(w, inputs, output, jobs) {
   return [
