@@ -21,9 +21,13 @@ COPY package.json package-lock.json ./
 # CA comes in as the secret npm_ca, mounted for this step only, so it is in no layer. Without the
 # secret, the file is absent and npm uses the image's own CAs. Scripts run below, once src/ is
 # not needed for them (the root package's `prepare` would build src/, which is not copied yet).
+# `npm ls`, because npm 10 can give up on an unreachable registry and still exit 0 ("Exit handler
+# never called!").
 RUN --mount=type=secret,id=npm_ca \
   if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
-  npm ci --ignore-scripts --no-audit --no-fund
+  { npm ci --ignore-scripts --no-audit --no-fund && npm ls >/dev/null 2>&1; } || { \
+    echo "npm ci could not install the dependencies: is the npm registry reachable? Behind a TLS-inspecting proxy, pass its CA: --secret id=npm_ca,src=\$NODE_EXTRA_CA_CERTS (docs/docker.md)" >&2; \
+    exit 1; }
 # Node's own headers (node:20 images have them under /usr/local/include/node), so node-gyp
 # downloads none.
 RUN npm_config_nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")" \
