@@ -22,6 +22,7 @@ import { chunkExtent, decodeChunk, emptyChunk, encodeChunk } from "../zarr/array
 import { type ArrayMeta, arrayChunkKey, storedChunk } from "../zarr/metadata.js";
 import { copyBox } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn } from "../zarr/read.js";
+import { patchShard } from "../zarr/shard.js";
 import type { Store } from "../zarr/store/types.js";
 import { extractBox } from "./box.js";
 import type { SinkResult } from "./job.js";
@@ -73,14 +74,27 @@ async function mergeChunk(
   partCount: readonly number[],
   patches: readonly Patch[],
 ): Promise<{ bytes: number; conflicts: number }> {
+  const cell = storedChunk(meta);
   for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
     const current = await store.getWithVersion(key);
-    const chunk = current ? decodeChunk(meta, current.value) : emptyChunk(meta);
-    const cell = storedChunk(meta);
-    for (const p of patches) {
-      copyBox(data, partCount, p.inPart, chunk, cell, p.inChunk, p.count);
+    let encoded: Uint8Array;
+    if (meta.shards) {
+      // A shard: only the inner chunks these cells fall in are re-encoded.
+      const copies = patches.map((p) => ({
+        src: data,
+        srcShape: partCount,
+        srcStart: p.inPart,
+        dstStart: p.inChunk,
+        count: p.count,
+      }));
+      encoded = patchShard(meta, current?.value, copies);
+    } else {
+      const chunk = current ? decodeChunk(meta, current.value) : emptyChunk(meta);
+      for (const p of patches) {
+        copyBox(data, partCount, p.inPart, chunk, cell, p.inChunk, p.count);
+      }
+      encoded = encodeChunk(meta, chunk, cell);
     }
-    const encoded = encodeChunk(meta, chunk, cell);
     if (await store.setIfMatch(key, encoded, current ? current.version : null)) {
       return { bytes: encoded.byteLength, conflicts: attempt };
     }

@@ -21,7 +21,10 @@ import {
   storedChunk,
 } from "../../src/zarr/metadata.js";
 import { parseArrayDocuments } from "../../src/zarr/metadata-parse.js";
+import { pipelineFor, shardingOf } from "../../src/zarr/pipeline/pipeline.js";
+import { splitShard } from "../../src/zarr/pipeline/sharding.js";
 import { readBox } from "../../src/zarr/read.js";
+import { patchShard } from "../../src/zarr/shard.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
 import { sidPython, skipSid } from "../helpers/sid.js";
 
@@ -89,6 +92,37 @@ describe("sharding_indexed", () => {
     expect(back.subarray(6).every(Number.isNaN)).toBe(true);
   });
 
+  it("patches only the inner chunks a merge touches and keeps the others' bytes", () => {
+    const meta = createArrayMeta(input());
+    const data = Float32Array.from({ length: 24 }, (_, i) => i);
+    const before = encodeChunk(meta, data, [4, 6]);
+    // Two cells in inner chunk (1, 0): rows 2..3, column 1.
+    const cells = Float32Array.from([100, 101]);
+    const after = patchShard(meta, before, [
+      { src: cells, srcShape: [2, 1], srcStart: [0, 0], dstStart: [2, 1], count: [2, 1] },
+    ]);
+    const want = data.slice();
+    want[2 * 6 + 1] = 100;
+    want[3 * 6 + 1] = 101;
+    expect(Array.from(decodeChunk(meta, after) as Float32Array)).toEqual(Array.from(want));
+    const config = shardingOf(pipelineFor(meta));
+    if (!config) throw new Error("not sharded");
+    const old = splitShard(config, before, 4);
+    const now = splitShard(config, after, 4);
+    for (const k of [0, 1, 3])
+      expect(Buffer.from(now[k] ?? []).equals(Buffer.from(old[k] ?? []))).toBe(true);
+    expect(Buffer.from(now[2] ?? []).equals(Buffer.from(old[2] ?? []))).toBe(false);
+    // Onto nothing yet: the untouched inner chunks are absent.
+    const fresh = splitShard(
+      config,
+      patchShard(meta, undefined, [
+        { src: cells, srcShape: [2, 1], srcStart: [0, 0], dstStart: [2, 1], count: [2, 1] },
+      ]),
+      4,
+    );
+    expect(fresh.map((p) => p !== undefined)).toEqual([false, false, true, false]);
+  });
+
   it("refuses a shard whose index checksum does not match", () => {
     const meta = createArrayMeta(input({ dtype: "int16", attrs: { _FillValue: -1 } }));
     const bytes = encodeChunk(meta, new Int16Array(24).fill(7), [4, 6]);
@@ -107,7 +141,13 @@ describe("sharding_indexed", () => {
         input({ ...over, ...(fold ? { foldChars: true, dimensionNames: ["t", "x", "s"] } : {}) }),
       );
       const doc = parseJson(stringifyJson(arrayDocuments(meta)["zarr.json"]));
-      const z = doc as { chunk_grid: { configuration: { chunk_shape: number[] } }; codecs: any[] };
+      const z = doc as unknown as {
+        chunk_grid: { configuration: { chunk_shape: number[] } };
+        codecs: {
+          name: string;
+          configuration: { chunk_shape: number[]; index_location: string };
+        }[];
+      };
       expect(z.chunk_grid.configuration.chunk_shape).toEqual([4, 6]);
       expect(z.codecs).toHaveLength(1);
       expect(z.codecs[0].name).toBe("sharding_indexed");

@@ -7,6 +7,8 @@
  *   shardingCodec(config): ShardingCodec
  *   isSharding(codec): codec is ShardingCodec
  *   parseShardingConfig(configuration): the JSON fields, checked (index codecs, location)
+ *   splitShard / joinShard / encodeInner / decodeInner / innerGrid: a shard's parts, so a merge
+ *       can rewrite the inner chunks it touches and keep every other one's bytes (zarr/shard.ts)
  *
  * An inner chunk that holds nothing but the fill value is left out (both index words 2⁶⁴−1), as
  * zarr-python writes with write_empty_chunks off: a shard that only part of its writers have
@@ -71,7 +73,9 @@ function emptyOf(chunk: ChunkSpec, n: number): DataArray {
     : filledArray(chunk.dtype, n, chunk.fill as number | bigint);
 }
 
-function innerGrid(shardShape: readonly number[], innerShape: readonly number[]): number[] {
+/** Inner chunks per dimension of a shard of `shardShape`. */
+export function innerGrid(config: ShardingConfig, shardShape: readonly number[]): number[] {
+  const { innerShape } = config;
   return shardShape.map((s, d) => {
     if (s % innerShape[d] !== 0) {
       throw new Error(
@@ -82,9 +86,89 @@ function innerGrid(shardShape: readonly number[], innerShape: readonly number[])
   });
 }
 
+/** One inner chunk (the inner shape, C order) encoded, or undefined when it holds only fill. */
+export function encodeInner(config: ShardingConfig, cells: DataArray): Uint8Array | undefined {
+  if (onlyFill(cells, config.chunk.fill)) return undefined;
+  return encodeChunkBytes(config.inner, cells, config.innerShape);
+}
+
+/** One stored inner chunk decoded; undefined (absent) reads as fill. */
+export function decodeInner(config: ShardingConfig, stored: Uint8Array | undefined): DataArray {
+  if (stored === undefined) return emptyOf(config.chunk, product(config.innerShape));
+  const decompressed = decodeCompressed(config.inner, stored);
+  return decodeArray(config.inner, decompressed, config.innerShape, decompressed !== stored);
+}
+
+/**
+ * A shard's stored inner chunks in C order of the inner grid (`count` of them), undefined where
+ * absent: views of `bytes`, not copies.
+ */
+export function splitShard(
+  config: ShardingConfig,
+  bytes: Uint8Array,
+  count: number,
+): (Uint8Array | undefined)[] {
+  const indexBytes = count * ENTRY_BYTES + CRC_BYTES;
+  if (bytes.byteLength < indexBytes) {
+    throw new Error(`shard of ${bytes.byteLength} bytes is shorter than its index`);
+  }
+  const at = config.indexLocation === "start" ? 0 : bytes.byteLength - indexBytes;
+  const raw = bytes.slice(at, at + indexBytes);
+  const view = new DataView(raw.buffer);
+  if (view.getUint32(count * ENTRY_BYTES, true) !== crc32c(raw.subarray(0, count * ENTRY_BYTES))) {
+    throw new Error("shard index checksum (crc32c) does not match");
+  }
+  const out: (Uint8Array | undefined)[] = [];
+  for (let k = 0; k < count; k++) {
+    const offset = view.getBigUint64(k * ENTRY_BYTES, true);
+    const size = view.getBigUint64(k * ENTRY_BYTES + 8, true);
+    if (offset === ABSENT && size === ABSENT) {
+      out.push(undefined);
+      continue;
+    }
+    const o = Number(offset);
+    const n = Number(size);
+    if (o + n > bytes.byteLength) throw new Error(`inner chunk ${k} lies outside the shard`);
+    out.push(bytes.subarray(o, o + n));
+  }
+  return out;
+}
+
+/** A shard from its inner chunks in C order (undefined: absent), with its index. */
+export function joinShard(
+  config: ShardingConfig,
+  parts: readonly (Uint8Array | undefined)[],
+): Uint8Array {
+  const n = parts.length;
+  const indexBytes = n * ENTRY_BYTES + CRC_BYTES;
+  const index = new BigUint64Array(2 * n).fill(ABSENT);
+  const start = config.indexLocation === "start" ? indexBytes : 0;
+  let offset = start;
+  parts.forEach((p, k) => {
+    if (p === undefined) return;
+    index[2 * k] = BigInt(offset);
+    index[2 * k + 1] = BigInt(p.byteLength);
+    offset += p.byteLength;
+  });
+  const total = offset - start + indexBytes;
+  const out = new Uint8Array(total);
+  let at = start;
+  for (const p of parts) {
+    if (p === undefined) continue;
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  const indexAt = config.indexLocation === "start" ? 0 : total - indexBytes;
+  out.set(new Uint8Array(index.buffer), indexAt);
+  const entries = out.subarray(indexAt, indexAt + n * ENTRY_BYTES);
+  new DataView(out.buffer).setUint32(indexAt + n * ENTRY_BYTES, crc32c(entries), true);
+  return out;
+}
+
 export function shardingCodec(config: ShardingConfig): ShardingCodec {
-  const { chunk, innerShape, inner, indexLocation } = config;
+  const { chunk, innerShape } = config;
   const innerCells = product(innerShape);
+  const zeros = innerShape.map(() => 0);
   return {
     kind: "array_to_bytes",
     sharding: config,
@@ -94,86 +178,37 @@ export function shardingCodec(config: ShardingConfig): ShardingCodec {
         chunk_shape: [...config.jsonInnerShape],
         codecs: [...config.innerJson],
         index_codecs: INDEX_CODECS,
-        index_location: indexLocation,
+        index_location: config.indexLocation,
       },
     }),
     v2Filters: () => {
       throw new Error("Zarr v2 has no sharding");
     },
     encode(data, shape) {
-      const grid = innerGrid(shape, innerShape);
-      const n = product(grid);
-      const whole = n === 1;
-      const zeros = innerShape.map(() => 0);
-      const parts: Uint8Array[] = [];
-      const index = new BigUint64Array(2 * n).fill(ABSENT);
-      const indexBytes = n * ENTRY_BYTES + CRC_BYTES;
-      let offset = indexLocation === "start" ? indexBytes : 0;
-      let k = 0;
+      const grid = innerGrid(config, shape);
+      const whole = product(grid) === 1;
+      const parts: (Uint8Array | undefined)[] = [];
       for (const at of cIndices(grid)) {
-        let sub = data;
+        let cells = data;
         if (!whole) {
-          sub = emptyOf(chunk, innerCells);
+          cells = emptyOf(chunk, innerCells);
           const from = at.map((i, d) => i * innerShape[d]);
-          copyBox(data, shape, from, sub, innerShape, zeros, innerShape);
+          copyBox(data, shape, from, cells, innerShape, zeros, innerShape);
         }
-        if (!onlyFill(sub, chunk.fill)) {
-          const bytes = encodeChunkBytes(inner, sub, innerShape);
-          index[2 * k] = BigInt(offset);
-          index[2 * k + 1] = BigInt(bytes.byteLength);
-          offset += bytes.byteLength;
-          parts.push(bytes);
-        }
-        k++;
+        parts.push(encodeInner(config, cells));
       }
-      const indexView = new Uint8Array(indexBytes);
-      indexView.set(new Uint8Array(index.buffer), 0);
-      new DataView(indexView.buffer).setUint32(
-        n * ENTRY_BYTES,
-        crc32c(indexView.subarray(0, n * ENTRY_BYTES)),
-        true,
-      );
-      const total = parts.reduce((s, p) => s + p.byteLength, 0) + indexBytes;
-      const out = new Uint8Array(total);
-      let at = indexLocation === "start" ? indexBytes : 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.byteLength;
-      }
-      out.set(indexView, indexLocation === "start" ? 0 : total - indexBytes);
-      return out;
+      return joinShard(config, parts);
     },
     decode(bytes, shape) {
-      const grid = innerGrid(shape, innerShape);
-      const n = product(grid);
-      const indexBytes = n * ENTRY_BYTES + CRC_BYTES;
-      if (bytes.byteLength < indexBytes) {
-        throw new Error(`shard of ${bytes.byteLength} bytes is shorter than its index`);
-      }
-      const at = indexLocation === "start" ? 0 : bytes.byteLength - indexBytes;
-      const raw = bytes.slice(at, at + indexBytes);
-      const view = new DataView(raw.buffer);
-      if (view.getUint32(n * ENTRY_BYTES, true) !== crc32c(raw.subarray(0, n * ENTRY_BYTES))) {
-        throw new Error("shard index checksum (crc32c) does not match");
-      }
+      const grid = innerGrid(config, shape);
+      const stored = splitShard(config, bytes, product(grid));
       const out = emptyOf(chunk, product(shape));
-      const zeros = innerShape.map(() => 0);
       let k = 0;
       for (const pos of cIndices(grid)) {
-        const offset = view.getBigUint64(k * ENTRY_BYTES, true);
-        const size = view.getBigUint64(k * ENTRY_BYTES + 8, true);
-        k++;
-        if (offset === ABSENT && size === ABSENT) continue;
-        const o = Number(offset);
-        const s = Number(size);
-        if (o + s > bytes.byteLength) {
-          throw new Error(`inner chunk [${pos}] lies outside the shard`);
-        }
-        const stored = bytes.subarray(o, o + s);
-        const decompressed = decodeCompressed(inner, stored);
-        const cells = decodeArray(inner, decompressed, innerShape, decompressed !== stored);
+        const part = stored[k++];
+        if (part === undefined) continue;
         const to = pos.map((i, d) => i * innerShape[d]);
-        copyBox(cells, innerShape, zeros, out, shape, to, innerShape);
+        copyBox(decodeInner(config, part), innerShape, zeros, out, shape, to, innerShape);
       }
       return out;
     },
