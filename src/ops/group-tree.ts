@@ -151,6 +151,7 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
 
   const allDims = new Set(nodes.flatMap((n) => n.ds.dims.map((d) => d.name)));
   refuseUnknownChunkDims(config.chunking, [...allDims], root.path);
+  refuseUnknownChunkDims(config.shards, [...allDims], root.path, "shards");
   if (config.timeDim !== undefined && !allDims.has(config.timeDim)) {
     throw new ConfigError(
       `time dimension '${config.timeDim}' is not a dimension of any group of ${root.path} (dimensions: ${[...allDims].join(", ") || "none"})`,
@@ -174,9 +175,9 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
       }
     }
     const dims = new Set(node.ds.dims.map((d) => d.name));
-    const chunking = Object.fromEntries(
-      Object.entries(config.chunking ?? {}).filter(([d]) => dims.has(d)),
-    );
+    const here = (lengths: Readonly<Record<string, number>> | undefined) =>
+      Object.fromEntries(Object.entries(lengths ?? {}).filter(([d]) => dims.has(d)));
+    const chunking = here(config.chunking);
     return {
       path: node.path,
       ds: node.ds,
@@ -185,6 +186,7 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
         variables: empty ? undefined : wanted.length > 0 ? wanted : undefined,
         dropVariables: empty ? [...names[i]] : dropped,
         chunking,
+        shards: config.shards === undefined ? undefined : here(config.shards),
         timeDim:
           config.timeDim !== undefined && dims.has(config.timeDim) ? config.timeDim : undefined,
         attrs: node.path === "" ? config.attrs : undefined,

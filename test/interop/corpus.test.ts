@@ -6,7 +6,7 @@
  * themselves checked against netCDF4-python in test/readers), as far as zarrita can read them.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,18 +16,14 @@ import { InputError } from "../../src/errors.js";
 import { convertToZarr } from "../../src/ops/convert.js";
 import { openDataset } from "../../src/readers/index.js";
 import { parseJson } from "../../src/zarr/json.js";
-import { fixturesDir, python, real, realDir, repoRoot, tempDir } from "../helpers/paths.js";
+import { python, repoRoot, tempDir } from "../helpers/paths.js";
 import { sidPython, skipSid } from "../helpers/sid.js";
 import { fsReader } from "../helpers/zarrita.js";
+import { files, REFERENCE_CANNOT_READ, sources, UNDEFINED_IN_SOURCE } from "./corpus-sources.js";
 import { OUT_OF_SCOPE } from "./out-of-scope.js";
 
 const run = promisify(execFile);
 const COMPARE = join(repoRoot, "test/interop/compare_xarray.py");
-const files = existsSync(realDir)
-  ? readdirSync(realDir)
-      .filter((f) => !f.endsWith(".md"))
-      .sort()
-  : [];
 const tmp = tempDir("zarrify-corpus-");
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -46,35 +42,6 @@ interface Report {
   differences: string[];
   mode: string;
 }
-
-// The real corpus, then our own fixtures (test/fixtures, made by scripts/fixtures/*.py).
-const sources: [string, string][] = [
-  ...files.map((f): [string, string] => [f, real(f)]),
-  ...readdirSync(fixturesDir)
-    .filter((f) => f.endsWith(".nc"))
-    .sort()
-    .map((f): [string, string] => [`fixture ${f}`, join(fixturesDir, f)]),
-];
-
-/**
- * Fixtures netCDF-C itself cannot read (both Debian 12's and sid's): numrecs = STREAMING, which
- * the NetCDF-3 format allows, comes back as 4294967295 records. Our reader is checked against
- * the files it was built from instead (test/readers/netcdf3.test.ts); here xarray is not asked.
- */
-const REFERENCE_CANNOT_READ = new Set([
-  "fixture nc3_cdf2_record_streaming.nc",
-  "fixture nc3_cdf5_types_streaming.nc",
-]);
-
-/**
- * Variables whose never-written chunks are NOFILL: they read as whatever memory held (netCDF-C
- * says so), different in every process, so there is no source value to compare with. They are
- * converted like the others; the readers' own tests (test/readers/hdf5-raw.test.ts) check them
- * against h5wasm within one process.
- */
-const UNDEFINED_IN_SOURCE: Record<string, string[]> = {
-  "fixture nc4_raw_unallocated.nc": ["no_fill_sparse"],
-};
 
 describe.each(sources)("%s", (file, source) => {
   const options = OUT_OF_SCOPE[file]?.options ?? {};
