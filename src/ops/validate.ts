@@ -47,8 +47,12 @@ export interface VariableReport {
   max: number | null;
   /** Steps at which this variable has no value at all. */
   stepsWithoutData: number;
+  /** Stored objects: chunks, or shards when the array is sharded. */
   chunksPresent: number;
   chunksTotal: number;
+  /** Chunk shape, and the shard shape when the array is sharded (chunksPresent counts shards). */
+  chunks: number[];
+  shards?: number[];
 }
 
 export interface ValidateReport {
@@ -107,7 +111,7 @@ async function scanArray(
   timeAxis: number,
   hasData: Uint8Array,
   absent: Uint8Array,
-): Promise<Omit<VariableReport, "name" | "dims" | "dtype" | "shape" | "stepsWithoutData">> {
+): Promise<Pick<VariableReport, "min" | "max" | "chunksPresent" | "chunksTotal">> {
   const form = archiveForm(meta);
   const cell = storedChunk(meta);
   const inner = strides(cell);
@@ -241,6 +245,8 @@ export async function validateArchive(
       shape: meta.shape,
       ...scan,
       stepsWithoutData: without,
+      chunks: meta.chunks,
+      ...(meta.shards ? { shards: meta.shards } : {}),
     });
   }
   const timeDependent = variables.some((v) => time && v.dims.includes(time.dim));
@@ -316,7 +322,7 @@ export function formatValidateReport(r: ValidateReport, maxRanges = 20): string 
   for (const v of r.variables) {
     const missing = v.stepsWithoutData > 0 ? `, ${v.stepsWithoutData} steps without data` : "";
     lines.push(
-      `  ${v.name.padEnd(width)}  (${v.dims.join(", ")}) ${v.dtype}  min=${fmt(v.min)} max=${fmt(v.max)}  chunks ${v.chunksPresent}/${v.chunksTotal}${missing}`,
+      `  ${v.name.padEnd(width)}  (${v.dims.join(", ")}) ${v.dtype}  min=${fmt(v.min)} max=${fmt(v.max)}  ${v.shards ? "shards" : "chunks"} ${v.chunksPresent}/${v.chunksTotal}${missing}`,
     );
   }
   const listRanges = (rs: StepRange[]) => {
