@@ -15,7 +15,7 @@ import { createTemplate } from "../../src/ops/template.js";
 import { validateArchive } from "../../src/ops/validate.js";
 import { cliBin, python, repoRoot, tempDir } from "../helpers/paths.js";
 import { sidPython, skipSid } from "../helpers/sid.js";
-import { cliProcess, compareConcat, makeSeries, treeHashes } from "../region/series.js";
+import { cliProcess, compareConcat, makeSeries, RACE_RANGE, treeHashes } from "../region/series.js";
 
 const dir = tempDir("zarrify-region-");
 const COMPARE = join(repoRoot, "test/interop/compare_xarray.py");
@@ -81,12 +81,7 @@ describe("the race test", () => {
         "run",
         join(dir, "race", "*.nc"),
         archive,
-        "--global-start",
-        "2020-01-01",
-        "--global-end",
-        "2020-02-09",
-        "--freq",
-        "1D",
+        ...RACE_RANGE,
         "--chunking",
         "time:10",
         "--zarr-format",

@@ -77,6 +77,16 @@ export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise
   });
 }
 
+/** The time range of the race tests' 40 one-step files, as create-template and run take it. */
+export const RACE_RANGE = [
+  "--global-start",
+  "2020-01-01",
+  "--global-end",
+  "2020-02-09",
+  "--freq",
+  "1D",
+];
+
 /**
  * The race: a template over the 40 days of a 40-file one-step series (2020-01-01 on), laid out by
  * `templateArgs` (chunking, shards, format), then 8 write-region processes at a time, each file
@@ -90,18 +100,7 @@ export async function raceWriteRegion(
   env: NodeJS.ProcessEnv = {},
 ): Promise<void> {
   const t = await cliProcess(
-    [
-      "create-template",
-      files[0],
-      archive,
-      "--global-start",
-      "2020-01-01",
-      "--global-end",
-      "2020-02-09",
-      "--freq",
-      "1D",
-      ...templateArgs,
-    ],
+    ["create-template", files[0], archive, ...RACE_RANGE, ...templateArgs],
     env,
   );
   if (t.code !== 0) throw new Error(`create-template failed: ${t.stderr}`);
