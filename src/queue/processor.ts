@@ -16,13 +16,31 @@ import type { SandboxedJob } from "bullmq";
 import { Redis } from "ioredis";
 import { ConfigError, RegionError, ZarrifyError } from "../errors.js";
 import { createLogger, type LogLevel } from "../log.js";
+import { archiveStore } from "../ops/archive-store.js";
 import { writeRegion } from "../ops/region.js";
 import { validateArchive } from "../ops/validate.js";
+import type { Store } from "../zarr/store/types.js";
 import type { FileJobData, FinishJobData, FinishSummary, JobError } from "./archive-queue.js";
 import { parseQueueUrl } from "./connection.js";
 import { FINISH_JOB, LOG_LEVEL_ENV, stateKey } from "./names.js";
 
 const logger = createLogger((process.env[LOG_LEVEL_ENV] as LogLevel | undefined) ?? "warn");
+
+/**
+ * One store per archive for the life of this thread, reused by its jobs: on S3 its connections
+ * and its one check that the server enforces conditional writes are paid once, not per file (a
+ * store per job also left its idle connections open until the server dropped them).
+ */
+const stores = new Map<string, Store>();
+
+function storeFor(archive: string): Store {
+  let store = stores.get(archive);
+  if (!store) {
+    store = archiveStore(archive, { objectStores: true });
+    stores.set(archive, store);
+  }
+  return store;
+}
 
 function jobError(err: unknown): JobError {
   if (err instanceof ZarrifyError) {
@@ -35,7 +53,13 @@ function jobError(err: unknown): JobError {
 async function writeFile(job: SandboxedJob<FileJobData>) {
   const { archive, file, config } = job.data;
   try {
-    const r = await writeRegion(file, archive, { ...config, jobs: 1, logger, progress: false });
+    const r = await writeRegion(file, archive, {
+      ...config,
+      jobs: 1,
+      logger,
+      progress: false,
+      store: storeFor(archive),
+    });
     return {
       steps: r.steps,
       first: r.first,
@@ -61,7 +85,7 @@ async function finish(job: SandboxedJob<FinishJobData>): Promise<FinishSummary> 
   const started = performance.now();
   // write-region never changes array or group metadata (the template laid out every array over
   // the whole time range), so the consolidated metadata is already right: nothing to refresh.
-  const report = await validateArchive(archive, { logger });
+  const report = await validateArchive(archive, { logger, store: storeFor(archive) });
   const summary: FinishSummary = {
     generation,
     finishedAt: new Date().toISOString(),
