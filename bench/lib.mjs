@@ -350,6 +350,24 @@ function treeRss(pid) {
   return { rss, procs };
 }
 
+// What two processes can get out of this machine right now: the same CPU-bound loop run once,
+// then twice at the same time. 2.0 on two idle cores; less when something else is running.
+// (regions.mjs has its own copy.)
+const SPIN = "let x=0;for(let i=0;i<2e8;i++)x=(x*1664525+1013904223)|0;if(x===42)console.log(x)";
+
+/** 2 × the wall of one spin loop / the wall of two at once; undefined when one failed. */
+export async function parallelCeiling() {
+  const one = await measure([process.execPath, "-e", SPIN]);
+  const two = await measure([
+    "/bin/sh",
+    "-c",
+    `"$0" -e '${SPIN}' & "$0" -e '${SPIN}' & wait`,
+    process.execPath,
+  ]);
+  if (!one.ok || !two.ok) return undefined;
+  return (2 * one.wall) / two.wall;
+}
+
 /** Why a measured command failed: its exit code and the last lines it wrote. */
 export const failure = (m, lines = 5) =>
   `exit ${m.code}: ${(m.stderr || m.stdout).trim().split("\n").slice(-lines).join(" | ")}`;
@@ -420,7 +438,19 @@ export function codecLimit(input, { chunks = EXPECTED_CHUNKS, procs } = {}) {
 
 /** A Python checker's JSON verdict; a crash becomes a failed one. */
 export function runJson(args) {
-  const r = spawnSync(PY, args, { encoding: "utf8", maxBuffer: 1 << 26 });
+  return runJsonWith([PY], args);
+}
+
+/**
+ * runJson with another Python, given as a command prefix (SID_PY: today's stack in the sid
+ * chroot, which runs from the work tree).
+ */
+export function runJsonWith(python, args) {
+  const r = spawnSync(python[0], [...python.slice(1), ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    ...(python === SID_PY ? { cwd: ROOT } : {}),
+  });
   if (r.status !== 0) {
     const last = r.stderr.trim().split("\n").pop();
     return { ok: false, differences: [`${path.basename(args[0])} crashed: ${last}`] };
@@ -432,6 +462,22 @@ export function runJson(args) {
 export function compareXarray(inputs, output, ...extra) {
   const script = path.join(ROOT, "test", "interop", "compare_xarray.py");
   return runJson([script, ...[inputs].flat(), output, ...extra]);
+}
+
+// Today's reference stack (xarray 2026 + zarr-python 3): the Debian sid chroot that
+// scripts/sid-chroot.sh builds and caches; paths under /tmp and the work tree are the same inside.
+// Zarr v3 archives must be read with it (Debian 12's zarr 2.13 cannot).
+export const SID_SCRIPT = path.join(ROOT, "scripts", "sid-chroot.sh");
+export const SID_PY = ["bash", SID_SCRIPT, "run", "python3"];
+
+/** Whether the sid chroot is built (scripts/sid-chroot.sh build makes it). */
+export const sidReady = () =>
+  spawnSync("bash", [SID_SCRIPT, "path"], { stdio: "ignore" }).status === 0;
+
+/** compareXarray with today's stack: what a Zarr v3 archive must be checked with. */
+export function compareXarraySid(inputs, output, ...extra) {
+  const script = path.join(ROOT, "test", "interop", "compare_xarray.py");
+  return runJsonWith(SID_PY, [script, ...[inputs].flat(), output, ...extra]);
 }
 
 /** What differs from float32 t2m in the given chunks, Blosc zstd 3 + byte shuffle. */
