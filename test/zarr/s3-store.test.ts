@@ -48,6 +48,22 @@ describe.skipIf(skipMoto)(`S3Store on moto${skipNote}`, () => {
     expect(root.url()).toBe(`s3://${moto.bucket}/`);
   });
 
+  it("refuses an object larger than one PUT takes before sending it, saying what to change", async () => {
+    const s = store({ prefix: "big", maxPutBytes: 1000 });
+    for (const write of [
+      () => s.set("k", new Uint8Array(1001)),
+      () => s.setIfAbsent("k", new Uint8Array(1001)),
+    ]) {
+      const err = await write().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as StoreError).message).toMatch(/big\/k: .* GiB is more than one PUT takes/);
+      expect((err as StoreError).hint).toMatch(/smaller shards or chunks/);
+    }
+    expect(s.stats().requests).toBe(0);
+    await s.set("k", new Uint8Array(1000));
+    expect((await s.get("k"))?.length).toBe(1000);
+  });
+
   it("lists past one page of results", async () => {
     const s = store({ listPageSize: 7 });
     const keys = Array.from({ length: 40 }, (_, i) => `c/${i}`);
