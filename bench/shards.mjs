@@ -677,7 +677,7 @@ function report(fill, tenYear, race, info, opts) {
   if (ru && rs && !ru.differences && !rs.differences) {
     lines.push("");
     const how = rs.series.ranges
-      ? `an index read per shard, then the ${rs.series.ranges} inner chunks asked for in ${rs.series.reads - rs.series.objects} ranged reads${rs.series.reads - rs.series.objects < rs.series.ranges ? " (zarr merged ranges less than 1 MiB apart)" : ": inner chunks are stored in C order, so the next step's chunk at the same point is a whole time slab of the shard further on, beyond zarr's 1 MiB merging gap"}`
+      ? `an index read per shard, then the ${rs.series.ranges} inner chunks asked for in ${rs.series.reads - rs.series.objects} ranged reads${rs.series.reads - rs.series.objects < rs.series.ranges ? " (zarr merged ranges less than 1 MiB apart)" : ": inner chunks are stored in C order (time, lat, lon), so between a point's consecutive chunks lie all the other spatial chunks of that time slab, more than zarr's 1 MiB merging gap"}`
       : "whole shards: the series touches every inner chunk of a shard, so zarr reads each shard in one piece";
     lines.push(
       `- time series: sharded ${fmtX(rs.series_s / ru.series_s)} the unsharded time; ${rs.series.reads} reads of ${rs.series.objects} shard objects (${how}) vs ${ru.series.reads} whole-chunk reads; ${(rs.series.bytes / 1e6).toFixed(1)} vs ${(ru.series.bytes / 1e6).toFixed(1)} MB read${rs.series.bytes > 1.2 * ru.series.bytes ? " (the coalescing reads the gaps between the inner chunks along with them)" : ""}.`,
