@@ -32,7 +32,9 @@ RUN --mount=type=secret,id=npm_ca \
 # downloads none.
 RUN npm_config_nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")" \
   && export npm_config_nodedir \
-  && test -f "$npm_config_nodedir/include/node/node_api.h" \
+  && { test -f "$npm_config_nodedir/include/node/node_api.h" || { \
+    echo "NODE_IMAGE has no Node headers under $npm_config_nodedir/include/node, which zstd-napi compiles against: use a node:20 image (docs/docker.md)" >&2; \
+    exit 1; }; } \
   && npm rebuild --no-audit --no-fund \
   && node -e 'require("zstd-napi")'
 
