@@ -55,22 +55,32 @@ import { randomBytes } from "node:crypto";
 
 const MAX_PUT_BYTES = 5 * 2 ** 30;
 
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { StoreError } from "../../errors.js";
+import {
+  loadSdk,
+  makeS3Client,
+  NoRegionError,
+  type Sdk,
+  s3Endpoint,
+  s3PathStyle,
+} from "../../s3/client.js";
+import {
+  describeS3Failure,
+  errInfo,
+  isNoSuchKey,
+  isPreconditionFailed,
+  isRetryable,
+} from "../../s3/errors.js";
+import {
+  backoffDelay,
+  DEFAULT_RETRY,
+  type RetryPolicy,
+  Semaphore,
+  sleep,
+} from "../../util/retry.js";
 import { checkKey, checkPrefix } from "./key.js";
 import type { DirListing, Store, StoreDescription, VersionedValue } from "./types.js";
-
-type Sdk = typeof import("@aws-sdk/client-s3");
-let sdkPromise: Promise<Sdk> | undefined;
-function loadSdk(): Promise<Sdk> {
-  // The SDK warns on every Node < 22 at its first client; zarrify supports Node 20, and the
-  // warning would land in the middle of the CLI's output.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  sdkPromise ??= import("@aws-sdk/client-s3");
-  return sdkPromise;
-}
 
 /** User metadata (x-amz-meta-...) of a conditional write: its id, and the ids it replaced. */
 const WRITE_META = "zarrify-write";
@@ -121,95 +131,6 @@ export interface S3StoreStats {
   bytesReceived: number;
 }
 
-interface S3Err {
-  name?: string;
-  code?: string;
-  Code?: string;
-  message?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
-
-function errInfo(err: unknown): { name: string; status?: number; code?: string; message: string } {
-  const e = (err ?? {}) as S3Err;
-  return {
-    name: e.Code ?? e.name ?? "Error",
-    status: e.$metadata?.httpStatusCode,
-    code: e.code,
-    message: e.message ?? String(err),
-  };
-}
-
-const THROTTLING = new Set([
-  "SlowDown",
-  "Throttling",
-  "ThrottlingException",
-  "ThrottledException",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "ProvisionedThroughputExceededException",
-  "BandwidthLimitExceeded",
-  "EC2ThrottledException",
-]);
-const TRANSIENT_NAMES = new Set([
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-  "InternalError",
-  "ServiceUnavailable",
-  "ConditionalRequestConflict",
-  "OperationAborted",
-  "TruncatedBody",
-]);
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "UND_ERR_SOCKET",
-  "ERR_STREAM_PREMATURE_CLOSE",
-]);
-
-function isNetworkError(err: unknown): boolean {
-  const { code, message, status } = errInfo(err);
-  // A body that broke off is a connection failure whatever status came before it: the SDK then
-  // reports "aborted ... Deserialization error" with that status (a 404's error document cut in
-  // half is not an answer). Retrying is safe: conditional writes recognise their own on a 412.
-  if (
-    /socket hang up|aborted|premature close|ECONNRESET|EPIPE|Deserialization error/i.test(message)
-  )
-    return true;
-  if (status !== undefined) return false;
-  return code !== undefined && NETWORK_CODES.has(code);
-}
-
-function isRetryable(err: unknown): boolean {
-  const { name, status } = errInfo(err);
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  if (THROTTLING.has(name) || TRANSIENT_NAMES.has(name)) return true;
-  if (status === 409 && name === "ConditionalRequestConflict") return true;
-  if (isNetworkError(err)) return true;
-  // The SDK's own verdict (it marks throttling and transient errors), when it has one.
-  return (err as S3Err | undefined)?.$retryable !== undefined && status === undefined;
-}
-
-const isPreconditionFailed = (err: unknown) => {
-  const { name, status } = errInfo(err);
-  return status === 412 || name === "PreconditionFailed";
-};
-const isNoSuchKey = (err: unknown) => {
-  const { name, status } = errInfo(err);
-  return name === "NoSuchKey" || (status === 404 && name === "NotFound");
-};
-const isNoSuchBucket = (err: unknown) => errInfo(err).name === "NoSuchBucket";
-
 /** A key as the store gives it out, or undefined for objects no store key can name. */
 function storeKey(key: string): string | undefined {
   try {
@@ -217,34 +138,6 @@ function storeKey(key: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-class Semaphore {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.free = n;
-  }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function envFlag(name: string): boolean | undefined {
-  const v = process.env[name]?.trim().toLowerCase();
-  if (v === "true" || v === "1") return true;
-  if (v === "false" || v === "0") return false;
-  return undefined;
 }
 
 /** Per call: did an attempt fail after it may have reached the server? */
@@ -260,8 +153,7 @@ export class S3Store implements Store {
   readonly region?: string;
   readonly forcePathStyle: boolean;
   private readonly maxAttempts: number;
-  private readonly retryBaseMs: number;
-  private readonly retryMaxMs: number;
+  private readonly retry: RetryPolicy;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly maxConcurrency: number;
@@ -281,19 +173,19 @@ export class S3Store implements Store {
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
     this.prefix = checkPrefix((options.prefix ?? "").replace(/^\/+/, ""));
-    const endpoint =
-      options.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
-    this.endpoint = endpoint || undefined;
+    this.endpoint = s3Endpoint(options.endpoint);
     this.region = options.region;
-    this.forcePathStyle =
-      options.forcePathStyle ?? envFlag("AWS_S3_FORCE_PATH_STYLE") ?? this.endpoint !== undefined;
+    this.forcePathStyle = s3PathStyle(options.forcePathStyle, this.endpoint);
     this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 16);
     this.maxPutBytes = options.maxPutBytes ?? MAX_PUT_BYTES;
     this.limit = new Semaphore(this.maxConcurrency);
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_RETRY.maxAttempts);
     this.listPageSize = options.listPageSize;
-    this.retryBaseMs = options.retryBaseMs ?? 50;
-    this.retryMaxMs = options.retryMaxMs ?? 5000;
+    this.retry = {
+      maxAttempts: this.maxAttempts,
+      retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY.retryBaseMs,
+      retryMaxMs: options.retryMaxMs ?? DEFAULT_RETRY.retryMaxMs,
+    };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.verifyConditionalWrites = options.verifyConditionalWrites ?? true;
@@ -341,31 +233,19 @@ export class S3Store implements Store {
   }
 
   private async makeClient(): Promise<S3Client> {
-    const sdk = await loadSdk();
-    const agentOptions = { keepAlive: true, maxSockets: this.maxConcurrency };
-    const make = (region: string | undefined) =>
-      new sdk.S3Client({
-        region,
-        endpoint: this.endpoint,
-        forcePathStyle: this.forcePathStyle,
-        maxAttempts: 1,
-        requestHandler: {
-          requestTimeout: this.requestTimeoutMs,
-          connectionTimeout: this.connectTimeoutMs,
-          throwOnRequestTimeout: true,
-          httpAgent: new HttpAgent(agentOptions),
-          httpsAgent: new HttpsAgent(agentOptions),
-        },
-      });
-    const client = make(this.region);
     try {
-      await client.config.region();
-      return client;
+      return await makeS3Client({
+        endpoint: this.endpoint,
+        region: this.region,
+        forcePathStyle: this.forcePathStyle,
+        maxSockets: this.maxConcurrency,
+        requestTimeoutMs: this.requestTimeoutMs,
+        connectTimeoutMs: this.connectTimeoutMs,
+      });
     } catch (err) {
-      client.destroy();
-      if (this.endpoint !== undefined) return make("us-east-1");
+      if (!(err instanceof NoRegionError)) throw err;
       throw new StoreError(`${this.url()}: no AWS region is configured`, {
-        cause: err,
+        cause: err.cause,
         url: this.url(),
         hint: "set AWS_REGION to the bucket's region (or region in the profile of ~/.aws/config)",
       });
@@ -395,8 +275,7 @@ export class S3Store implements Store {
         if (errInfo(err).code !== "ECONNREFUSED") track.mayHaveLanded = true;
         if (track.attempts >= this.maxAttempts) throw err;
         this.counters.retries++;
-        const cap = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (track.attempts - 1));
-        await sleep(Math.random() * cap);
+        await sleep(backoffDelay(track.attempts, this.retry));
       }
     }
   }
@@ -404,78 +283,16 @@ export class S3Store implements Store {
   /** Throws the StoreError (or the original error, for a bug) for a failed request. */
   private fail(op: string, key: string | undefined, err: unknown, attempts?: number): never {
     if (err instanceof StoreError) throw err;
-    const info = errInfo(err);
     const where = this.url();
     const what = key === undefined ? `cannot ${op}` : `cannot ${op} ${key}`;
-    const at = this.endpoint ? ` at ${this.endpoint}` : "";
-    const tried = attempts !== undefined && attempts > 1 ? ` after ${attempts} attempts` : "";
-    const out = (reason: string, hint?: string) =>
-      new StoreError(`${where}: ${what}: ${reason}`, { cause: err, url: where, hint });
-    if (isNoSuchBucket(err)) {
-      throw out(
-        `the bucket "${this.bucket}" does not exist${at}`,
-        `create it (aws s3 mb s3://${this.bucket}), or check the bucket name${
-          this.endpoint ? " and AWS_ENDPOINT_URL" : " and AWS_REGION"
-        }`,
-      );
-    }
-    if (
-      info.name === "CredentialsProviderError" ||
-      /Could not load credentials/i.test(info.message)
-    ) {
-      throw out(
-        "no AWS credentials were found",
-        "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure`",
-      );
-    }
-    if (
-      [
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "ExpiredToken",
-        "InvalidToken",
-        "TokenRefreshRequired",
-        "AccessDenied",
-        "AllAccessDisabled",
-        "Forbidden",
-      ].includes(info.name) ||
-      info.status === 403
-    ) {
-      throw out(
-        `access denied (${info.name}${info.name === info.message ? "" : `: ${info.message}`})`,
-        "check the credentials the AWS SDK finds (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws/credentials; `aws sts get-caller-identity` shows whose they are): they need s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on the bucket",
-      );
-    }
-    if (
-      [
-        "PermanentRedirect",
-        "AuthorizationHeaderMalformed",
-        "IllegalLocationConstraintException",
-      ].includes(info.name) ||
-      info.status === 301
-    ) {
-      throw out(
-        "the bucket is in another region",
-        "set AWS_REGION to the bucket's region (aws s3api get-bucket-location --bucket NAME)",
-      );
-    }
-    if (info.code === "ENOTFOUND" || isNetworkError(err) || info.name === "TimeoutError") {
-      throw out(
-        `cannot reach ${this.endpoint ?? "S3"} (${info.code ?? info.name})${tried}`,
-        this.endpoint
-          ? "check AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3) and that the server is running and reachable"
-          : "check the network connection and AWS_REGION",
-      );
-    }
-    if (isRetryable(err)) {
-      throw out(
-        `the server kept failing (${info.status ?? ""} ${info.name})${tried}`.replace("( ", "("),
-        "try again later, or run fewer writers at once",
-      );
-    }
-    throw out(
-      `${info.name}${info.message && info.message !== info.name ? `: ${info.message}` : ""}`,
-    );
+    const { reason, hint } = describeS3Failure(err, {
+      bucket: this.bucket,
+      endpoint: this.endpoint,
+      attempts,
+      permissions: "s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on the bucket",
+      busyHint: "try again later, or run fewer writers at once",
+    });
+    throw new StoreError(`${where}: ${what}: ${reason}`, { cause: err, url: where, hint });
   }
 
   // -- reading ---------------------------------------------------------------------------------
