@@ -41,6 +41,7 @@ import {
   measure,
   median,
   OUT,
+  parallelCeiling,
   parseOptions,
   positiveInt,
   preflight,
@@ -321,8 +322,12 @@ async function runAll(opts, redis) {
     output: path.join(OUT, `queue-${c.key === "validate" ? "run" : c.key}.zarr`),
   }));
   const [run, validate, ...queues] = configs;
+  const ceilings = [];
   for (let i = 0; i < opts.repeat; i++) {
     const round = `${i + 1}/${opts.repeat}`;
+    const ceiling = await parallelCeiling();
+    if (ceiling !== undefined) ceilings.push(ceiling);
+    console.error(`bench: round ${round}: 2-process ceiling ${fmtX(ceiling)}`);
     if (!run.failed) {
       const m = await timedRun(
         run,
@@ -382,7 +387,7 @@ async function runAll(opts, redis) {
       Object.keys(q.runs[0].phases).map((k) => [k, median(q.runs.map((m) => m.phases[k]))]),
     );
   }
-  return { w, inputs, diskBytes, configs };
+  return { w, inputs, diskBytes, configs, ceilings };
 }
 
 function chunkProblem(output, w) {
@@ -475,6 +480,9 @@ function report(res, info, redis) {
     lines.push(`- queue (2 × 1) until its last file was written ÷ run: ${fmtX(writes)}`);
   if (run && q2) lines.push(`- queue (2 × 1), all of it, ÷ run alone: ${fmtX(q2.wall / run.wall)}`);
   if (q1 && q2) lines.push(`- queue 1 × 2 ÷ queue 2 × 1: ${fmtX(q1.wall / q2.wall)}`);
+  lines.push(
+    `- what 2 processes could get from this machine (a CPU-bound loop, 2 copies vs 1, before each round): ${res.ceilings.map(fmtX).join(", ") || "?"} (2.00× on two idle cores)`,
+  );
   const all = configs.flatMap((c) => c.runs);
   const busy = all.filter((m) => m.others > NOISY_CORES);
   if (busy.length) {
