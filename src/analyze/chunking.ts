@@ -1,13 +1,21 @@
 /**
  * The chunking analyze proposes: one recommendation per access pattern for each group of data
- * variables sharing dimensions, shape and dtype (they would be chunked alike), and, on request,
- * how many chunks a time series and a map read then cost. The shapes come from plan/chunking.ts,
- * the rules a conversion with intelligent chunking applies.
+ * variables sharing dimensions, shape and dtype (they would be chunked alike), the shards
+ * `shards: auto` would lay over those chunks (Zarr v3), and, on request, how many chunks (and
+ * shards) a time series and a map read then cost. The shapes come from plan/chunking.ts and
+ * plan/shard-advice.ts, the rules a conversion with intelligent chunking applies.
  */
 import { DTYPE_SIZE } from "../dataset/types.js";
 import { ACCESS_PATTERNS, type AccessPattern, recommendAll } from "../plan/chunking.js";
+import { proposeShards } from "../plan/shard-advice.js";
 import { product } from "../util/shape.js";
-import type { AccessEstimate, AnalyzeVariable, ChunkAdvice, PatternAdvice } from "./report.js";
+import type {
+  AccessEstimate,
+  AnalyzeVariable,
+  ChunkAdvice,
+  PatternAdvice,
+  ShardAdvice,
+} from "./report.js";
 import { byDim, isNumeric, MIB } from "./sizes.js";
 
 /** Chunk reads for one series at one point along `timeIndex`, and for one map at one time. */
@@ -26,11 +34,38 @@ export function estimateAccess(
   };
 }
 
+/** The shards `shards: auto` would lay over these chunks, and what reads then touch. */
+export function adviseShards(
+  dims: readonly string[],
+  shape: readonly number[],
+  itemSize: number,
+  chunks: readonly number[],
+  timeDim: string | undefined,
+  pattern: AccessPattern,
+  withEstimates: boolean,
+): ShardAdvice {
+  const p = proposeShards({ dims, shape, itemSize, chunks, timeDim, pattern });
+  const advice: ShardAdvice = {
+    shards: p.shards ? byDim(dims, p.shards) : null,
+    shardBytes: p.shardBytes,
+    shardMb: p.shardMb,
+    chunksPerShard: p.chunksPerShard,
+    totalShards: p.objects,
+  };
+  if (withEstimates) {
+    const timeIndex = timeDim === undefined ? -1 : dims.indexOf(timeDim);
+    const e = estimateAccess(shape, p.shards ?? chunks, timeIndex, 0);
+    advice.estimate = { timeSeries: e.timeSeries?.chunks ?? null, map: e.map.chunks };
+  }
+  return advice;
+}
+
 export function recommend(
   variables: AnalyzeVariable[],
   timeDim: string | undefined,
   targetChunkSizeMb: number,
   withEstimates: boolean,
+  zarrFormat: 2 | 3 = 3,
 ): ChunkAdvice[] {
   const groups = new Map<string, AnalyzeVariable[]>();
   for (const v of variables) {
@@ -62,6 +97,19 @@ export function recommend(
         warnings: r.warnings,
         ...(withEstimates
           ? { estimate: estimateAccess(shape, r.chunks, timeIndex, r.chunkBytes) }
+          : {}),
+        ...(zarrFormat === 3
+          ? {
+              sharding: adviseShards(
+                dims,
+                shape,
+                DTYPE_SIZE[dtype],
+                r.chunks,
+                timeIndex < 0 ? undefined : timeDim,
+                p,
+                withEstimates,
+              ),
+            }
           : {}),
       };
     }

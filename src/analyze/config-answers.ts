@@ -17,6 +17,8 @@ export interface ConfigAnswers {
   /** false: no packing. */
   packing: false | { bits: PackBits; fixRanges: boolean };
   zarrFormat: 2 | 3;
+  /** `shards: auto` (plan/shard-advice.ts) in the config; only written for Zarr v3. */
+  shards: boolean;
 }
 
 /** What --interactive offers before the user changes anything. */
@@ -27,6 +29,7 @@ export function defaultAnswers(r: AnalyzeReport): ConfigAnswers {
     compression: r.compression.suggested,
     packing: false,
     zarrFormat: 3,
+    shards: true,
   };
 }
 
@@ -49,6 +52,8 @@ export function configFromAnswers(r: AnalyzeReport, a: ConfigAnswers): Record<st
     compression: a.compression,
     zarr_format: a.zarrFormat,
   };
+  // Zarr v2 has no sharding: the config would not load with shards in it.
+  if (a.shards && a.zarrFormat === 3) config.shards = "auto";
   if (r.time) config.time_dim = r.time.dim;
   if (r.group !== "/") config.group = r.group;
   if (a.packing) {

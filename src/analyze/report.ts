@@ -51,6 +51,23 @@ export interface AccessEstimate {
   mb: number;
 }
 
+/** The shards `shards: auto` gives a pattern's chunks (plan/shard-advice.ts); Zarr v3 only. */
+export interface ShardAdvice {
+  /** Shard length by dimension, whole chunks; null: the proposal leaves the array unsharded. */
+  shards: Record<string, number> | null;
+  /** Uncompressed bytes of one shard (of one chunk when unsharded): what a writer holds. */
+  shardBytes: number;
+  shardMb: number;
+  chunksPerShard: number;
+  /** Objects in the store with these shards (totalChunks when unsharded). */
+  totalShards: number;
+  /**
+   * With testPerformance: the shards a time series and a map touch. A reader fetches each one's
+   * index once, then the same inner chunks as unsharded.
+   */
+  estimate?: { timeSeries: number | null; map: number };
+}
+
 export interface PatternAdvice {
   chunks: Record<string, number>;
   chunkBytes: number;
@@ -60,6 +77,8 @@ export interface PatternAdvice {
   warnings: string[];
   /** With testPerformance: one time series at one grid point, and one map at one time. */
   estimate?: { timeSeries: AccessEstimate | null; map: AccessEstimate };
+  /** Absent when the analysis is for Zarr v2, which has no sharding. */
+  sharding?: ShardAdvice;
 }
 
 /** Variables sharing dimensions, shape and dtype share one recommendation. */
@@ -163,6 +182,8 @@ export interface AnalyzeReport {
   time: AnalyzeTime | null;
   variables: AnalyzeVariable[];
   targetChunkSizeMb: number;
+  /** The Zarr format the advice is for (the configuration's); shards only with 3. */
+  zarrFormat: 2 | 3;
   /** Largest first. */
   recommendations: ChunkAdvice[];
   packing: PackingAdvice[];

@@ -3,6 +3,7 @@
  * text. `--json` prints the report itself instead; nothing here adds information to it.
  */
 import { ACCESS_PATTERNS } from "../plan/chunking.js";
+import { SHARD_TARGET_MB } from "../plan/shard-advice.js";
 import { formatBytes, formatNumber } from "./format.js";
 import type { AnalyzeReport } from "./report.js";
 
@@ -21,6 +22,21 @@ function chunkText(chunks: Record<string, number>): string {
 
 function ms(x: number): string {
   return x >= 100 ? x.toFixed(0) : x.toFixed(2);
+}
+
+/** What the shard columns mean, or why there are none. */
+function shardNote(r: AnalyzeReport): string[] {
+  if (r.zarrFormat !== 3) {
+    return [
+      "  shards: none proposed: sharding needs Zarr v3, and this analysis is for Zarr v2",
+      "  (zarr_format: 3 in the config, or ZARRIFY_ZARR_FORMAT=3, shows the shards shards: auto would give)",
+    ];
+  }
+  return [
+    `  shards (auto): what shards: auto (Zarr v3) lays over these chunks: whole chunks, across space first, then`,
+    `  along time, to about ${SHARD_TARGET_MB} MB uncompressed; one object per shard instead of one per chunk, and each`,
+    "  writer holds a whole shard in memory (docs/analyze.md#shards)",
+  ];
 }
 
 export function formatAnalyzeReport(r: AnalyzeReport): string {
@@ -67,17 +83,33 @@ export function formatAnalyzeReport(r: AnalyzeReport): string {
       `  ${a.variables.join(", ")}  (${a.dims.join(", ")}) [${a.shape.join(", ")}] ${a.dtype}`,
     );
     const withEstimate = ACCESS_PATTERNS.some((p) => a.patterns[p].estimate);
+    const sharded = ACCESS_PATTERNS.some((p) => a.patterns[p].sharding);
     const head = ["pattern", "chunks", "chunk MB", "chunks total"];
+    if (sharded) head.push("shards (auto)", "shard MB", "shards total");
     if (withEstimate) head.push("time series: chunks (MB)", "map: chunks (MB)");
+    if (withEstimate && sharded) head.push("shards read: series, map");
     const prow = [head];
     for (const p of ACCESS_PATTERNS) {
       const pa = a.patterns[p];
       const row = [p, chunkText(pa.chunks), formatNumber(pa.chunkMb), String(pa.totalChunks)];
+      const sh = pa.sharding;
+      if (sh) {
+        row.push(
+          sh.shards ? chunkText(sh.shards) : "none",
+          sh.shards ? formatNumber(sh.shardMb) : "-",
+          sh.shards ? String(sh.totalShards) : "-",
+        );
+      }
       if (pa.estimate) {
         const ts = pa.estimate.timeSeries;
         row.push(
           ts ? `${ts.chunks} (${formatNumber(ts.mb)})` : "-",
           `${pa.estimate.map.chunks} (${formatNumber(pa.estimate.map.mb)})`,
+        );
+      }
+      if (sh?.estimate) {
+        row.push(
+          sh.shards ? `${sh.estimate.timeSeries ?? "-"}, ${sh.estimate.map}` : "- (unsharded)",
         );
       }
       prow.push(row);
@@ -87,6 +119,7 @@ export function formatAnalyzeReport(r: AnalyzeReport): string {
       for (const w of a.patterns[p].warnings) lines.push(`    warning: ${w}`);
     }
   }
+  if (r.recommendations.length > 0) lines.push(...shardNote(r));
 
   lines.push("", "packing (float data variables as scaled integers; lossy):");
   if (r.packing.length === 0) lines.push("  none: no float data variable to pack");

@@ -54,7 +54,7 @@ export function addEncodingOptions(
     .option("--chunking <spec>", 'chunk length per dimension name, e.g. "time:100,lat:50,lon:100"')
     .option(
       "--shards <spec>",
-      'Zarr v3 shard length per dimension name, multiples of the chunks, e.g. "time:720" (dimensions left out: one shard along them)',
+      'Zarr v3 shard length per dimension name, multiples of the chunks, e.g. "time:720" (dimensions left out: one shard along them), or "auto": the proposal for the chunks chosen (docs/analyze.md)',
     )
     .option(
       "--compression <spec>",

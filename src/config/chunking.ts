@@ -50,8 +50,9 @@ export function parseChunking(spec: string): Record<string, number> {
   return parseKeyValueInts(spec, "chunking");
 }
 
-/** --shards "time:720" → {time: 720}. */
-export function parseShards(spec: string): Record<string, number> {
+/** --shards "time:720" → {time: 720}; "auto" stays "auto" (plan/shard-advice.ts proposes them). */
+export function parseShards(spec: string): Record<string, number> | "auto" {
+  if (spec.trim().toLowerCase() === "auto") return "auto";
   return parseKeyValueInts(spec, "shards");
 }
 

@@ -18,6 +18,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { hint, opt } from "../hint.js";
 import { lengthsFromString } from "./chunking.js";
 import { COMPRESSION_KEYS, checkCompression, compressionObject } from "./compression.js";
 import { dimensionLengths, names, positiveInt } from "./fields.js";
@@ -108,10 +109,15 @@ export const configSchema = z
     jobs: positiveInt("a positive integer")
       .default(() => availableParallelism())
       .describe("Parallel workers. Unset: the number of CPUs."),
-    shards: dimensionLengths
+    shards: z
+      .union([z.literal("auto"), dimensionLengths], {
+        errorMap: () => ({
+          message: 'must be "auto" or shard lengths by dimension, e.g. {time: 720}',
+        }),
+      })
       .optional()
       .describe(
-        "Zarr v3 shard length per dimension, e.g. {time: 720}; each shard holds whole chunks.",
+        'Zarr v3 shard length per dimension, e.g. {time: 720}; each shard holds whole chunks. "auto": the shards proposed for the chunks chosen, about 256 MB uncompressed each (docs/analyze.md#shards).',
       ),
     appendDim: z.string().min(1).default("time").describe("The dimension append extends."),
     onOverlap: z
@@ -125,7 +131,8 @@ export const configSchema = z
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ["shards"],
-        message: "needs zarrFormat 3 (Zarr v2 has no sharding)",
+        message: `${c.shards === "auto" ? 'is "auto", which ' : ""}needs zarrFormat 3 (Zarr v2 has no sharding)`,
+        params: { hint: hint`set ${opt("zarrFormat", 3)}, or leave out ${opt("shards")}` },
       });
     }
   });
@@ -184,8 +191,9 @@ function normalize(raw: unknown, source: ConfigSource): Record<string, unknown> 
       "compression key",
     );
   }
+  if (typeof c.shards === "string" && c.shards.trim().toLowerCase() === "auto") c.shards = "auto";
   for (const key of ["chunking", "shards"] as const) {
-    if (key in c) c[key] = lengthsFromString(c[key], source, [key]);
+    if (key in c && c[key] !== "auto") c[key] = lengthsFromString(c[key], source, [key]);
   }
   for (const key of ["variables", "dropVariables"] as const) {
     if (key in c) c[key] = splitList(c[key]);

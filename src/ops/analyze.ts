@@ -77,6 +77,7 @@ export async function analyzeFile(
       timeDim,
       config.targetChunkSizeMb,
       testPerformance === true || runTests === true,
+      config.zarrFormat,
     );
     const packing = await adviseOnPacking(
       ds,
@@ -96,6 +97,7 @@ export async function analyzeFile(
       time: await describeTime(ds, timeDim),
       variables,
       targetChunkSizeMb: config.targetChunkSizeMb,
+      zarrFormat: config.zarrFormat,
       recommendations,
       packing,
       compression: await adviseOnCompression(ds, partial, config),

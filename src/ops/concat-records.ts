@@ -89,6 +89,7 @@ async function buildRecordArchive(
       scan.strings,
     ),
     config.shards,
+    { pattern: config.accessPattern, timeDim: dim },
   );
   await writePlanMetadata(store, plan);
   await executePlan({

@@ -42,7 +42,8 @@ export function planForDataset(
   const variables = selectForWrite(ds, config);
   const timeDim = findTimeDim(ds, config.timeDim);
   const plan = planConvert(ds, variables, encodingOptions(config, timeDim));
-  if (!config.intelligentChunking) return withShards(plan, config.shards);
+  const auto = { pattern: config.accessPattern, timeDim };
+  if (!config.intelligentChunking) return withShards(plan, config.shards, auto);
   const arrays = plan.arrays.map((a) => {
     if (a.dims.length === 0) return a;
     const rec = chunksWithOverrides(
@@ -60,7 +61,7 @@ export function planForDataset(
     return { ...a, chunks: keepStringsWhole(a.foldChars, a.shape, rec.chunks) };
   });
   // Shards hold whole chunks, so they are laid over the chunks finally chosen.
-  return withShards({ ...plan, arrays }, config.shards);
+  return withShards({ ...plan, arrays }, config.shards, auto);
 }
 
 /** A group's plan with its arrays under the group's Zarr path ("grp/sub/var"). */

@@ -151,7 +151,9 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
 
   const allDims = new Set(nodes.flatMap((n) => n.ds.dims.map((d) => d.name)));
   refuseUnknownChunkDims(config.chunking, [...allDims], root.path);
-  refuseUnknownChunkDims(config.shards, [...allDims], root.path, "shards");
+  if (config.shards !== "auto") {
+    refuseUnknownChunkDims(config.shards, [...allDims], root.path, "shards");
+  }
   if (config.timeDim !== undefined && !allDims.has(config.timeDim)) {
     throw new ConfigError(
       `time dimension '${config.timeDim}' is not a dimension of any group of ${root.path} (dimensions: ${[...allDims].join(", ") || "none"})`,
@@ -186,7 +188,10 @@ export function treeParts(root: Dataset, config: ZarrifyConfig): GroupPart[] {
         variables: empty ? undefined : wanted.length > 0 ? wanted : undefined,
         dropVariables: empty ? [...names[i]] : dropped,
         chunking,
-        shards: config.shards === undefined ? undefined : here(config.shards),
+        shards:
+          config.shards === undefined || config.shards === "auto"
+            ? config.shards
+            : here(config.shards),
         timeDim:
           config.timeDim !== undefined && dims.has(config.timeDim) ? config.timeDim : undefined,
         attrs: node.path === "" ? config.attrs : undefined,

@@ -180,6 +180,7 @@ export async function buildArchive(
       o.knownStringLengths,
     ),
     config.shards,
+    { pattern: config.accessPattern, timeDim },
   );
   logger.info(
     `${verb}: ${o.output}: ${dates.length} steps${freq ? ` of ${o.freq}` : ""} from ${formatDate(dates[0])} to ${formatDate(dates[dates.length - 1])} (${calendar}), time as '${encoding.units}'`,

@@ -25,7 +25,7 @@ export function selectForWrite(ds: Dataset, config: ZarrifyConfig): Variable[] {
   // A group's variables may use dimensions declared in a parent group: both count.
   const dims = new Set([...ds.dims.map((d) => d.name), ...ds.variables.flatMap((v) => v.dims)]);
   refuseUnknownChunkDims(config.chunking, [...dims], ds.path);
-  refuseUnknownChunkDims(config.shards, [...dims], ds.path, "shards");
+  if (config.shards !== "auto") refuseUnknownChunkDims(config.shards, [...dims], ds.path, "shards");
   const variables = selectVariables(
     ds,
     config.variables,

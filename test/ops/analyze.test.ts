@@ -455,6 +455,7 @@ describe("zarrify analyze (built CLI)", () => {
       accessPattern: "balanced",
       targetChunkSizeMb: 50,
       zarrFormat: 3,
+      shards: "auto",
       packing: { enabled: false },
     });
   });
