@@ -18,7 +18,7 @@
 // Writes bench/results-shards.md (overwritten) and prints it. Exit 1 when something fails or is
 // wrong (zarrify losing a step in the race included), or (unless --no-goals) a goal is missed.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import {
@@ -150,21 +150,26 @@ function v3TemplateArgs(w, shards) {
   return shards ? [...args, "--shards", shards] : args;
 }
 
-/** Files under dir, recursively: objects in a store. */
-function countFiles(dir) {
+/** Files under dir, recursively (objects in a store), those that `keep` accepts by name. */
+function countFiles(dir, keep = () => true) {
   if (!existsSync(dir)) return 0;
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    n += e.isDirectory() ? countFiles(path.join(dir, e.name)) : 1;
+    if (e.isDirectory()) n += countFiles(path.join(dir, e.name), keep);
+    else if (keep(e.name)) n++;
   }
   return n;
 }
 
-/** The data objects of array `name` (every file under it but its zarr.json) and their bytes. */
+// zarrify's FsStore writes a value to ".<key>.<…>.zarrify-tmp" and renames it; one left behind
+// after the command ended is litter (zarr ignores it: the name starts with a dot).
+const isTemp = (name) => name.endsWith(".zarrify-tmp");
+
+/** The data objects of array `name` (files under <name>/c, temp files apart) and their bytes. */
 function arrayObjects(archive, name) {
   const dir = path.join(archive, name, "c");
   if (!existsSync(dir)) return { objects: 0, bytes: 0 };
-  return { objects: countFiles(dir), bytes: duBytes(dir) };
+  return { objects: countFiles(dir, (f) => !isTemp(f)), bytes: duBytes(dir) };
 }
 
 /** An array's zarr.json: shape, the chunk grid (shards when sharded) and the inner chunks. */
@@ -183,6 +188,17 @@ function arrayLayout(archive, name) {
     innerChunks: product(meta.shape.map((n, d) => ceilDiv(n, inner[d]))),
     perShard: product(grid.map((g, d) => g / inner[d])),
   };
+}
+
+/** Bytes of the temp files left under dir. */
+function tempBytes(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) n += tempBytes(p);
+    else if (isTemp(e.name)) n += statSync(p).size;
+  }
+  return n;
 }
 
 function sidJson(args) {
@@ -282,18 +298,36 @@ async function runFill(opts, res) {
     console.error(`bench: round ${round}: 2-process ceiling ${fmtX(ceiling)}`);
     for (const c of res.configs) {
       if (c.failed) continue;
-      const cmd = node(
-        "run",
-        ...inputs,
-        c.output,
-        ...v3TemplateArgs(w, c.layout === "sharded" ? shards : undefined),
-        "--jobs",
-        String(c.jobs),
-        "--no-progress",
-        "-v",
-      );
-      const m = await timedRun(c, `${c.layout} --jobs ${c.jobs}`, round, cmd, c.output, inputs);
-      if (!m) continue;
+      // -v's stderr (a line per file) goes whole to a log: its warnings and the summary line.
+      const log = path.join(OUT, `.shards-run-${process.pid}.log`);
+      const cmd = [
+        "sh",
+        "-c",
+        'log="$1"; shift; exec "$@" 2>"$log"',
+        "sh",
+        log,
+        ...node(
+          "run",
+          ...inputs,
+          c.output,
+          ...v3TemplateArgs(w, c.layout === "sharded" ? shards : undefined),
+          "--jobs",
+          String(c.jobs),
+          "--no-progress",
+          "-v",
+        ),
+      ];
+      rmSync(c.output, { recursive: true, force: true });
+      warmCache(inputs);
+      console.error(`bench: ${c.layout} --jobs ${c.jobs} run ${round}...`);
+      const m = await measure(cmd);
+      m.stderr = existsSync(log) ? readFileSync(log, "utf8") : "";
+      rmSync(log, { force: true });
+      if (!m.ok) {
+        c.failed = `run ${round}: ${failure(m)}`;
+        console.error(`bench: ${c.layout} failed: ${c.failed}`);
+        continue;
+      }
       const said = claimed(m, inputs.length);
       const t2m = arrayObjects(c.output, "t2m");
       if (said.problem || said.steps !== w.nt || t2m.objects !== expected[c.layout]) {
@@ -304,9 +338,12 @@ async function runFill(opts, res) {
       m.said = said;
       m.t2m = t2m;
       m.objects = countFiles(c.output);
+      m.temps = countFiles(c.output, isTemp);
+      m.tempBytes = m.temps ? tempBytes(c.output) : 0;
+      m.warnings = m.stderr.split("\n").filter((l) => /^(warning|error): /.test(l));
       m.bytes = duBytes(c.output);
       console.error(
-        `bench:   ${m.wall.toFixed(2)} s, CPU ${m.cpu.toFixed(1)} s, ${(m.rss / MiB).toFixed(0)} MiB, others ${m.others.toFixed(2)} cores; ${m.objects} objects (t2m ${t2m.objects}), stored ${said.stored} objects, ${said.writtenMiB} MiB`,
+        `bench:   ${m.wall.toFixed(2)} s, CPU ${m.cpu.toFixed(1)} s, ${(m.rss / MiB).toFixed(0)} MiB, others ${m.others.toFixed(2)} cores; ${m.objects} objects (t2m ${t2m.objects}), stored ${said.stored} objects, ${said.writtenMiB} MiB${m.temps ? `; ${m.temps} temp file(s) left (${fmtMB(m.tempBytes)} MB)` : ""}${m.warnings.length ? `; ${m.warnings.join(" | ")}` : ""}`,
       );
       c.runs.push(m);
     }
@@ -794,7 +831,7 @@ function report(fill, tenYear, race, info, opts) {
     const runs = c.runs
       .map(
         (m) =>
-          `${m.wall.toFixed(2)} s/CPU ${m.cpu.toFixed(1)} s/${(m.rss / MiB).toFixed(0)} MiB/others ${m.others.toFixed(2)}/stored ${m.said.stored ?? "?"} (${m.said.shared ?? "?"} shared, ${m.said.conflicts ?? "?"} conflicts)`,
+          `${m.wall.toFixed(2)} s/CPU ${m.cpu.toFixed(1)} s/${(m.rss / MiB).toFixed(0)} MiB/others ${m.others.toFixed(2)}/stored ${m.said.stored ?? "?"} (${m.said.shared ?? "?"} shared, ${m.said.conflicts ?? "?"} conflicts)${m.temps ? `/**${m.temps} temp file(s) left, ${fmtMB(m.tempBytes)} MB**` : ""}${m.warnings.length ? `/**${m.warnings.join(" | ")}**` : ""}`,
       )
       .join(", ");
     lines.push(`- ${c.layout} --jobs ${c.jobs}: ${runs}`);
@@ -810,6 +847,12 @@ function report(fill, tenYear, race, info, opts) {
     check(
       true,
       `${name}: every run wrote all ${w.files} files, ${w.nt} steps, ${fill.expected[c.layout]} t2m objects on disk`,
+    );
+    const littered = c.runs.filter((m) => m.temps > 0);
+    const warned = c.runs.filter((m) => m.warnings.length > 0);
+    check(
+      !littered.length && !warned.length,
+      `${name}: no run printed a warning or left a temp file (${warned.length} of ${c.runs.length} runs warned, ${littered.length} left temp files${littered.length ? `: ${littered.map((m) => `${m.temps} file(s), ${fmtMB(m.tempBytes)} MB`).join("; ")}` : ""}; see *Runs*)`,
     );
     if (c.verify) {
       const v = c.verify;
