@@ -16,7 +16,7 @@
  */
 import type { DataArray } from "../../dataset/types.js";
 import { cIndices } from "../../util/shape.js";
-import { filledArray } from "../codecs/bytes.js";
+import { filledArray, typedArrayFor } from "../codecs/bytes.js";
 import { crc32c } from "../codecs/crc32c.js";
 import type { JsonObject } from "../json.js";
 import { copyBox, product } from "../nd.js";
@@ -191,7 +191,11 @@ export function shardingCodec(config: ShardingConfig): ShardingCodec {
       for (const at of cIndices(grid)) {
         let cells = data;
         if (!whole) {
-          cells = emptyOf(chunk, innerCells);
+          // Every cell is copied in, so a zeroed array will do: no fill pass.
+          cells =
+            chunk.dtype === "string"
+              ? new Array<string>(innerCells)
+              : typedArrayFor(chunk.dtype, innerCells);
           const from = at.map((i, d) => i * innerShape[d]);
           copyBox(data, shape, from, cells, innerShape, zeros, innerShape);
         }
