@@ -114,6 +114,9 @@ describe("every hint in src/ names options for both callers", () => {
   it("no hint's text spells a --flag or a zarrify verb (use opt() and verb())", () => {
     const cliOnly =
       /--[a-z]|\bzarrify (convert|create-template|write-region|run|append|validate|analyze)\b/;
+    // Flags of the other programs hints tell users to run (sbatch --array, aws s3api --bucket):
+    // zarrify has no such option, so they read the same to library and CLI callers.
+    const foreign = /--(array|bucket)\b/g;
     const offenders: string[] = [];
     let hints = 0;
     for (const file of sources(join(repoRoot, "src"))) {
@@ -130,7 +133,7 @@ describe("every hint in src/ names options for both callers", () => {
           hints++;
           const init = ts.isPropertyAssignment(n) ? n.initializer : n.template;
           for (const t of literalTexts(init)) {
-            if (cliOnly.test(t)) {
+            if (cliOnly.test(t.replace(foreign, ""))) {
               const line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
               offenders.push(`${rel}:${line}: ${t}`);
             }
