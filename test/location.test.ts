@@ -1,14 +1,16 @@
 /**
  * URL locations are refused by name everywhere a path is taken, from the library and the CLI, and
  * never turn into a local directory named after the scheme. Archives may be s3:// locations
- * (test/ops/s3-archive.test.ts writes them); inputs, scratch directories and other schemes may not.
+ * (test/ops/s3-archive.test.ts writes them), inputs s3:// and http(s):// URLs
+ * (test/readers/remote-*.test.ts, test/ops/remote-inputs.test.ts); scratch directories and other
+ * schemes may not.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/errors.js";
-import { localPath, parseLocation } from "../src/location.js";
+import { inputLocation, localPath, parseLocation } from "../src/location.js";
 import { analyzeFile } from "../src/ops/analyze.js";
 import { appendToZarr } from "../src/ops/append.js";
 import { convertToZarr } from "../src/ops/convert.js";
@@ -37,6 +39,30 @@ describe("localPath", () => {
       "s3://b/a.nc: s3:// input locations are not supported; the input must be a local path",
     );
     expect(() => localPath("file:///tmp/a.nc", "input")).toThrow("not a file:// URL");
+  });
+});
+
+describe("inputLocation", () => {
+  it("takes local paths, s3://bucket/key and http(s) URLs, and refuses other schemes by name", () => {
+    expect(inputLocation("s3://bkt/a/b.nc")).toEqual({
+      kind: "s3",
+      url: "s3://bkt/a/b.nc",
+      bucket: "bkt",
+      key: "a/b.nc",
+    });
+    expect(inputLocation("https://h.org/a.nc?x=1")).toEqual({
+      kind: "http",
+      url: "https://h.org/a.nc?x=1",
+    });
+    expect(inputLocation("/data/a.nc")).toEqual({ kind: "local", path: "/data/a.nc" });
+    expect(() => inputLocation("gs://b/a.nc")).toThrow(
+      "gs://b/a.nc: gs:// input locations are not supported; an input is a local path, s3://bucket/key or an http(s):// URL",
+    );
+    expect(() => inputLocation("s3://bkt/dir/")).toThrow("names no object");
+    expect(() => inputLocation("s3://B_K/a.nc")).toThrow("is not an S3 bucket name");
+    expect(() => inputLocation("https://u:p@h.org/a.nc")).toThrow(
+      "https://h.org/a.nc: user names and passwords in input URLs are not supported",
+    );
   });
 });
 
@@ -70,7 +96,7 @@ beforeAll(() => {
 describe("the library refuses URLs", () => {
   const cases: Array<[string, () => Promise<unknown>]> = [
     ["convertToZarr output", () => convertToZarr(nc, "gs://bucket/out.zarr")],
-    ["convertToZarr s3 input", () => convertToZarr("s3://bucket/in.nc", join(dir, "o.zarr"))],
+    ["convertToZarr ftp input", () => convertToZarr("ftp://host/in.nc", join(dir, "o.zarr"))],
     ["convertToZarr input", () => convertToZarr("gs://bucket/*.nc", join(dir, "o.zarr"))],
     [
       "createTemplate output",
@@ -84,7 +110,7 @@ describe("the library refuses URLs", () => {
     ],
     ["writeRegion archive", () => writeRegion(nc, "gs://bucket/t.zarr")],
     ["appendToZarr archive", () => appendToZarr(nc, "gs://bucket/t.zarr")],
-    ["openDataset input", () => openDataset("https://example.org/a.nc")],
+    ["openDataset input", () => openDataset("gs://bucket/a.nc")],
     ["validateArchive archive", () => validateArchive("https://h/t.zarr")],
     [
       "analyzeFile scratch directory",
@@ -103,7 +129,7 @@ describe("the library refuses URLs", () => {
 describe("the CLI refuses URLs, exit 2, and creates nothing", () => {
   const verbs: string[][] = [
     ["convert", "NC", "gs://bucket/out.zarr"],
-    ["convert", "s3://bucket/in.nc", "out.zarr"],
+    ["convert", "gs://bucket/in.nc", "out.zarr"],
     [
       "create-template",
       "NC",
@@ -135,7 +161,7 @@ describe("the CLI refuses URLs, exit 2, and creates nothing", () => {
         encoding: "utf8",
       });
       expect(r.stderr).toMatch(
-        /^zarrify: error: \S+: (s3|gs):\/\/ \w+ locations are not supported/,
+        /^zarrify: error: \S+: gs:\/\/ \w+ locations are not supported/,
       );
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.status).toBe(2);

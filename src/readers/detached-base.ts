@@ -5,7 +5,7 @@
 import type { Attrs, DataArray, DType, Variable } from "../dataset/types.js";
 
 export interface DetachedBase {
-  /** The local file it reads. */
+  /** The file it reads: a local path, or a remote input's URL. */
   path: string;
   name: string;
   dtype: DType;

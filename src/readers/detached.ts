@@ -11,10 +11,12 @@
  */
 import type { Dataset, Variable } from "../dataset/types.js";
 import { InputError } from "../errors.js";
+import { isRemoteInput } from "../location.js";
 import { asUserError } from "../os-error.js";
 import { type ByteSource, FileByteSource } from "./byte-source.js";
 import { type Hdf5DetachedSource, openHdf5Detached } from "./hdf5/detached.js";
 import { type Netcdf3DetachedSource, openNetcdf3Detached } from "./netcdf3/detached.js";
+import { openRemoteSource } from "./remote/open.js";
 
 export type { Hdf5DetachedSource, Netcdf3DetachedSource };
 export type DetachedSource = Hdf5DetachedSource | Netcdf3DetachedSource;
@@ -61,8 +63,13 @@ export function openDetached(
     : openNetcdf3Detached(desc, source, closed);
 }
 
-/** The byte source detached variables of the file at `path` read through; errors as openDataset's. */
-export async function openDetachedSource(path: string): Promise<ByteSource> {
+/**
+ * The byte source detached variables of the file at `path` read through; errors as openDataset's.
+ * A remote input (its URL as `path`) is read at `version`, the version the describing thread
+ * pinned (`inputVersion`), so a file replaced in between fails instead of mixing versions.
+ */
+export async function openDetachedSource(path: string, version?: string): Promise<ByteSource> {
+  if (isRemoteInput(path)) return openRemoteSource(path, { version });
   try {
     return await FileByteSource.open(path);
   } catch (err) {
@@ -76,8 +83,9 @@ export async function openDetachedSource(path: string): Promise<ByteSource> {
 /** `openDetached` over a file source of its own; `close` closes it. */
 export async function openDetachedFile(
   desc: DetachedSource,
+  version?: string,
 ): Promise<{ variable: Variable; close(): Promise<void> }> {
-  const source = await openDetachedSource(desc.path);
+  const source = await openDetachedSource(desc.path, version);
   let closed = false;
   return {
     variable: openDetached(desc, source, () => closed),

@@ -1,20 +1,32 @@
 /**
  * `openDataset`: sniff the magic bytes and hand the file to the reader that knows the format.
  * Anything we cannot read gets an InputError that says what the file looks like instead.
+ *
+ * Inputs may be local paths or remote (s3://bucket/key, http(s)://): a remote file is opened at
+ * its current version (or the `version` a caller pinned) and read by byte ranges
+ * (readers/remote/): NetCDF-3 and the raw HDF5 path through the source itself, h5wasm through a
+ * mount of it (remote/h5-mount.ts). Nothing is downloaded whole.
  */
 import { stat } from "node:fs/promises";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { hint, message, opt } from "../hint.js";
-import { localPath } from "../location.js";
+import { inputLocation } from "../location.js";
 import { asUserError } from "../os-error.js";
 import { type ByteSource, FileByteSource } from "./byte-source.js";
 import { hdf5Magic, openHdf5 } from "./hdf5.js";
 import { netcdf3Magic, openNetcdf3Source } from "./netcdf3.js";
+import { openRemoteSource } from "./remote/open.js";
+import { versionToken } from "./remote/version.js";
 
 export interface OpenOptions {
   /** HDF5 group path to open instead of the root ("/grp1", "a/b"). */
   group?: string;
+  /**
+   * For a remote input: the version token (`inputVersion`) it must still have, so a worker reads
+   * exactly what the thread that planned the work opened.
+   */
+  version?: string;
 }
 
 /** HDF5 may put its superblock at 0, 512, 1024, 2048, … so sniff a little more than a header. */
@@ -46,7 +58,7 @@ function describe(bytes: Uint8Array): string {
 }
 
 export async function openDataset(path: string, options: OpenOptions = {}): Promise<Dataset> {
-  localPath(path, "input");
+  if (inputLocation(path).kind !== "local") return openRemoteDataset(path, options);
   let bytes: Uint8Array;
   let source: ByteSource | undefined;
   try {
@@ -69,21 +81,48 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
     throw asUserError(err, { path, reading: true, context: "cannot open input" });
   }
 
-  if (netcdf3Magic(bytes)) {
-    if (options.group && options.group !== "/") {
-      await source.close();
-      throw new InputError(
-        message`${path}: NetCDF-3 files have no groups, so ${opt("group", options.group)} cannot apply`,
-        { path, hint: hint`leave out ${opt("group")} for this file` },
-      );
-    }
-    return openNetcdf3Source(source);
-  }
+  if (netcdf3Magic(bytes)) return openNetcdf3Checked(source, path, options);
   // h5wasm opens the path itself (it needs a filesystem path).
   await source.close();
   if (hdf5Magic(bytes)) return openHdf5(path, { group: options.group });
   throw new InputError(`${path}: not a NetCDF or HDF5 file: ${describe(bytes)}`, {
     path,
+    hint: "zarrify reads NetCDF-3 (CDF-1/2/5) and NetCDF-4/HDF5 files",
+  });
+}
+
+async function openNetcdf3Checked(
+  source: ByteSource,
+  path: string,
+  options: OpenOptions,
+): Promise<Dataset> {
+  if (options.group && options.group !== "/") {
+    await source.close();
+    throw new InputError(
+      message`${path}: NetCDF-3 files have no groups, so ${opt("group", options.group)} cannot apply`,
+      { path, hint: hint`leave out ${opt("group")} for this file` },
+    );
+  }
+  return openNetcdf3Source(source);
+}
+
+async function openRemoteDataset(url: string, options: OpenOptions): Promise<Dataset> {
+  const source = await openRemoteSource(url, { version: options.version });
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.read(0, Math.min(SNIFF_BYTES, await source.size()));
+  } catch (err) {
+    await source.close().catch(() => {});
+    throw err;
+  }
+  if (netcdf3Magic(bytes)) return openNetcdf3Checked(source, url, options);
+  if (hdf5Magic(bytes)) {
+    const version = versionToken(source.version());
+    return openHdf5(url, { group: options.group, remote: { source, version } });
+  }
+  await source.close();
+  throw new InputError(`${url}: not a NetCDF or HDF5 file: ${describe(bytes)}`, {
+    path: url,
     hint: "zarrify reads NetCDF-3 (CDF-1/2/5) and NetCDF-4/HDF5 files",
   });
 }

@@ -7,6 +7,8 @@
 import type { Dataset, Dimension } from "../../dataset/types.js";
 import { InputError } from "../../errors.js";
 import { hint, opt } from "../../hint.js";
+import type { ByteSource } from "../byte-source.js";
+import { mountRemote, type RemoteMount } from "../remote/h5-mount.js";
 import { readAttrs } from "./attrs.js";
 import { type DimInfo, type GroupInfo, type Layout, readLayout } from "./layout.js";
 import { planRaw, type RawPlan } from "./raw-chunks.js";
@@ -35,6 +37,12 @@ export interface OpenHdf5Options {
    * Default: on, unless the environment sets ZARRIFY_HDF5_RAW=0.
    */
   raw?: boolean;
+  /**
+   * The file is remote (`path` is its URL): h5wasm reads it through a mount of the remote source
+   * (remote/h5-mount.ts) at `version`, and the raw path through `source`, which the Dataset then
+   * owns.
+   */
+  remote?: { source: ByteSource; version: string };
 }
 
 interface FileState {
@@ -43,12 +51,24 @@ interface FileState {
   open: boolean;
   /** The raw read path's view of the file, opened on first use; undefined if it cannot be. */
   raw?: Promise<RawFile | undefined>;
+  /** A remote file's byte source (for the raw path) and its mount for h5wasm. */
+  remote?: { source: ByteSource; mount: RemoteMount };
 }
 
 function closeRaw(state: FileState): Promise<void> {
   const raw = state.raw;
   state.raw = undefined;
-  return raw ? raw.then((f) => f?.close()).catch(() => {}) : Promise.resolve();
+  const remote = state.remote;
+  state.remote = undefined;
+  remote?.mount.release();
+  const closing = raw ? raw.then((f) => f?.close()).catch(() => {}) : Promise.resolve();
+  return remote ? closing.then(() => remote.source.close().catch(() => {})) : closing;
+}
+
+/** The error a remote read behind a failed HDF5 call gave, if that is why it failed. */
+function remoteFailure(state: FileState | undefined): InputError | undefined {
+  const err = state?.remote?.mount.ioError();
+  return err instanceof InputError ? err : undefined;
 }
 
 /** The raw plan of the dataset at `hdf5Path`, or why there is none. */
@@ -60,7 +80,9 @@ async function rawPlanFor(
   extent: number[],
   elementSize: number,
 ): Promise<RawPlan> {
-  state.raw ??= RawFile.open(path).catch(() => undefined);
+  state.raw ??= (state.remote ? RawFile.over(state.remote.source) : RawFile.open(path)).catch(
+    () => undefined,
+  );
   const file = await state.raw;
   if (!file || !state.open) return { report: { raw: false, reason: "no raw access to the file" } };
   let address: number;
@@ -97,11 +119,13 @@ function normalizeGroup(group: string | undefined): string {
   return `/${parts.join("/")}`;
 }
 
-function openFile(module: H5Module, path: string): bigint {
+function openFile(module: H5Module, path: string, h5Path = path, state?: FileState): bigint {
   let fileId: bigint;
   try {
-    fileId = module.open(path, module.H5F_ACC_RDONLY, false, -1, -1);
+    fileId = module.open(h5Path, module.H5F_ACC_RDONLY, false, -1, -1);
   } catch (err) {
+    const remote = remoteFailure(state);
+    if (remote) throw remote;
     throw new InputError(`${path}: not a readable HDF5 file: ${hdf5ErrorSummary(err)}`, {
       path,
       cause: err,
@@ -194,6 +218,7 @@ function buildDataset(
         filters: filters.labels,
         enumMembers: info.type.enumMembers,
         isOpen: () => anchor.state.open,
+        ioError: () => remoteFailure(anchor.state),
         rawPlan: raw
           ? () =>
               rawPlanFor(
@@ -236,8 +261,12 @@ function buildDataset(
       if (!owner || !anchor.state.open) return;
       anchor.state.open = false;
       finalizer.unregister(anchor.state);
-      await closeRaw(anchor.state);
-      module.close_file(fileId);
+      // HDF5 first: a remote file's mount must outlive its last read.
+      try {
+        module.close_file(fileId);
+      } finally {
+        await closeRaw(anchor.state);
+      }
     },
   };
 }
@@ -245,13 +274,25 @@ function buildDataset(
 export async function openHdf5(path: string, options: OpenHdf5Options = {}): Promise<Hdf5Dataset> {
   const module = await h5module();
   let fileId: bigint;
+  const opening: FileState = { module, fileId: -1n, open: false };
   try {
-    fileId = openFile(module, path);
+    if (options.remote) {
+      const mount = await mountRemote(
+        (module as unknown as { FS: unknown }).FS,
+        path,
+        options.remote.version,
+      );
+      opening.remote = { source: options.remote.source, mount };
+    }
+    fileId = openFile(module, path, opening.remote?.mount.path, opening);
   } catch (err) {
-    retire(module);
+    // A mount that failed never reached HDF5; a failed open did.
+    if (opening.remote !== undefined || !options.remote) retire(module);
+    await closeRaw(opening);
+    if (options.remote) await options.remote.source.close().catch(() => {});
     throw err;
   }
-  const state: FileState = { module, fileId, open: true };
+  const state: FileState = { module, fileId, open: true, remote: opening.remote };
   const anchor = { state };
   try {
     const layout = readLayout(module, fileId, path);
@@ -278,6 +319,9 @@ export async function openHdf5(path: string, options: OpenHdf5Options = {}): Pro
     } catch {
       // The instance may have aborted; it is retired and the original error is what matters.
     }
+    const remote = remoteFailure(state);
+    await closeRaw(state);
+    if (remote) throw remote;
     if (err instanceof InputError) throw err;
     throw new InputError(`${path}: cannot read the HDF5 file: ${hdf5ErrorSummary(err)}`, {
       path,

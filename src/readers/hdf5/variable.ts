@@ -90,6 +90,8 @@ export interface VariableSpec {
   filters: string[];
   enumMembers?: Record<string, number>;
   isOpen: () => boolean;
+  /** For a remote file: the InputError behind a failed HDF5 read, when the source failed. */
+  ioError?: () => InputError | undefined;
   /** The raw read path's plan for this dataset; absent when raw reads are off. */
   rawPlan?: () => Promise<RawPlan>;
 }
@@ -161,6 +163,8 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
       } catch (err) {
         if (err instanceof RangeError || err instanceof InputError) throw err;
         retire(spec.module);
+        const remote = spec.ioError?.();
+        if (remote) throw remote;
         throw new InputError(
           `${spec.filePath}: cannot read variable '${spec.name}' at [${start}] + [${count}]: ${hdf5ErrorSummary(err)}`,
           { path: spec.filePath, cause: err, hint: "the file may be corrupt or truncated" },
