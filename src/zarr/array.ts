@@ -32,7 +32,9 @@ import {
   decodeCompressed,
   encodeChunkBytes,
   pipelineFor,
+  shardingOf,
 } from "./pipeline/pipeline.js";
+import { encodeShard } from "./pipeline/sharding.js";
 
 const CTOR: Record<Exclude<DType, "string">, new (n: number) => ArrayBufferView> = ARRAY_TYPES;
 
@@ -85,27 +87,37 @@ export function encodeChunk(
       `Array ${meta.path}: chunk data has ${data.length} elements, shape [${dataShape}] needs ${product(dataShape)}.`,
     );
   }
+  const pipeline = pipelineFor(meta);
+  // A shard pads each inner chunk on its own (encodeShard), not the whole shard first.
+  const sharding = shardingOf(pipeline);
   let full = data;
-  if (dataShape.some((s, i) => s !== chunks[i])) {
+  if (!sharding && dataShape.some((s, i) => s !== chunks[i])) {
     full = emptyChunk(meta);
     const zeros = dataShape.map(() => 0);
     copyBox(data, dataShape, zeros, full, chunks, zeros, dataShape);
   }
   let out: Uint8Array;
   try {
-    out = encodeChunkBytes(pipelineFor(meta), full, chunks);
+    out = sharding
+      ? encodeShard(sharding, data, dataShape, chunks)
+      : encodeChunkBytes(pipeline, full, chunks);
   } catch (err) {
     // Our own errors (a chunk too large for blosc) already say what to do; a codec's plain
     // Error (a string longer than a fixed-length string array holds) gets the array's name.
     if (err instanceof ZarrifyError) throw err;
     throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
   }
-  const own =
+  return own(out, data);
+}
+
+/** `out` as a buffer of its own, whole and not shared with `data` (see the header). */
+function own(out: Uint8Array, data: DataArray): Uint8Array {
+  const owns =
     out.byteOffset === 0 &&
     out.byteLength === out.buffer.byteLength &&
     !Buffer.isBuffer(out) &&
     (Array.isArray(data) || out.buffer !== data.buffer);
-  return own ? out : new Uint8Array(out); // new Uint8Array copies (Buffer#slice would not)
+  return owns ? out : new Uint8Array(out); // new Uint8Array copies (Buffer#slice would not)
 }
 
 export function decodeChunk(meta: ArrayMeta, bytes: Uint8Array): DataArray {

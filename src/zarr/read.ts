@@ -12,6 +12,7 @@ import { cIndices } from "../util/shape.js";
 import { decodeChunk, emptyChunk } from "./array.js";
 import { type ArrayMeta, arrayChunkKey, storedChunk } from "./metadata.js";
 import { copyBox, product } from "./nd.js";
+import { copyFromShard } from "./shard.js";
 import type { Store } from "./store/types.js";
 
 export interface ChunkPart {
@@ -75,6 +76,11 @@ export async function readBox(
     const bytes = await Promise.all(batch.map((p) => store.get(arrayChunkKey(meta, p.index))));
     batch.forEach((p, k) => {
       const raw = bytes[k];
+      if (raw !== undefined && meta.shards) {
+        // Only the inner chunks the box touches are decoded.
+        copyFromShard(meta, raw, { start: p.inChunk, count: p.count }, out, count, p.inBox);
+        return;
+      }
       const chunk = raw === undefined ? empty : decodeChunk(meta, raw);
       copyBox(chunk, cell, p.inChunk, out, count, p.inBox, p.count);
     });

@@ -7,6 +7,7 @@
  *   shardingCodec(config): ShardingCodec
  *   isSharding(codec): codec is ShardingCodec
  *   parseShardingConfig(configuration): the JSON fields, checked (index codecs, location)
+ *   encodeShard(config, data, dataShape, shardShape): an edge shard without padding it first
  *   splitShard / joinShard / encodeInner / decodeInner / innerGrid: a shard's parts, so a merge
  *       can rewrite the inner chunks it touches and keep every other one's bytes (zarr/shard.ts)
  *
@@ -165,9 +166,48 @@ export function joinShard(
   return out;
 }
 
+/**
+ * A shard of `shardShape` from `data` holding only its first `dataShape` cells (an edge shard, not
+ * padded first): each inner chunk takes its part of `data`, padded alone, and inner chunks wholly
+ * past the data are left out like any other chunk of fill. Saves the edge shard a padded copy of
+ * itself, which for a shard over a whole map (721 rows in 724) is every shard.
+ */
+export function encodeShard(
+  config: ShardingConfig,
+  data: DataArray,
+  dataShape: readonly number[],
+  shardShape: readonly number[],
+): Uint8Array {
+  const { chunk, innerShape } = config;
+  const grid = innerGrid(config, shardShape);
+  const innerCells = product(innerShape);
+  const zeros = innerShape.map(() => 0);
+  const parts: (Uint8Array | undefined)[] = [];
+  for (const at of cIndices(grid)) {
+    const from = at.map((i, d) => i * innerShape[d]);
+    const count = from.map((f, d) => Math.max(0, Math.min(innerShape[d], dataShape[d] - f)));
+    if (count.some((n) => n === 0)) {
+      parts.push(undefined);
+      continue;
+    }
+    let cells = data;
+    const full = count.every((n, d) => n === innerShape[d]);
+    if (!full || product(grid) > 1) {
+      // A whole inner chunk overwrites every cell, so a zeroed array will do (no fill pass).
+      cells = !full
+        ? emptyOf(chunk, innerCells)
+        : chunk.dtype === "string"
+          ? new Array<string>(innerCells)
+          : typedArrayFor(chunk.dtype, innerCells);
+      copyBox(data, dataShape, from, cells, innerShape, zeros, count);
+    }
+    parts.push(encodeInner(config, cells));
+  }
+  return joinShard(config, parts);
+}
+
 export function shardingCodec(config: ShardingConfig): ShardingCodec {
   const { chunk, innerShape } = config;
-  const innerCells = product(innerShape);
   const zeros = innerShape.map(() => 0);
   return {
     kind: "array_to_bytes",
@@ -184,25 +224,7 @@ export function shardingCodec(config: ShardingConfig): ShardingCodec {
     v2Filters: () => {
       throw new Error("Zarr v2 has no sharding");
     },
-    encode(data, shape) {
-      const grid = innerGrid(config, shape);
-      const whole = product(grid) === 1;
-      const parts: (Uint8Array | undefined)[] = [];
-      for (const at of cIndices(grid)) {
-        let cells = data;
-        if (!whole) {
-          // Every cell is copied in, so a zeroed array will do: no fill pass.
-          cells =
-            chunk.dtype === "string"
-              ? new Array<string>(innerCells)
-              : typedArrayFor(chunk.dtype, innerCells);
-          const from = at.map((i, d) => i * innerShape[d]);
-          copyBox(data, shape, from, cells, innerShape, zeros, innerShape);
-        }
-        parts.push(encodeInner(config, cells));
-      }
-      return joinShard(config, parts);
-    },
+    encode: (data, shape) => encodeShard(config, data, shape, shape),
     decode(bytes, shape) {
       const grid = innerGrid(config, shape);
       const stored = splitShard(config, bytes, product(grid));
