@@ -22,7 +22,7 @@ import { chunkExtent, decodeChunk, emptyChunk, encodeChunk } from "../zarr/array
 import { type ArrayMeta, arrayChunkKey, storedChunk } from "../zarr/metadata.js";
 import { copyBox } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn } from "../zarr/read.js";
-import { patchShard } from "../zarr/shard.js";
+import { applyShardPatch, prepareShardPatch } from "../zarr/shard.js";
 import type { Store } from "../zarr/store/types.js";
 import { extractBox } from "./box.js";
 import type { SinkResult } from "./job.js";
@@ -73,22 +73,29 @@ async function mergeChunk(
   data: DataArray,
   partCount: readonly number[],
   patches: readonly Patch[],
+  extent: readonly number[],
 ): Promise<{ bytes: number; conflicts: number }> {
   const cell = storedChunk(meta);
+  // A shard: the inner chunks these cells cover wholly are encoded once, here; each attempt then
+  // merges only the ones they share with others into what is stored.
+  const shard = meta.shards
+    ? prepareShardPatch(
+        meta,
+        patches.map((p) => ({
+          src: data,
+          srcShape: partCount,
+          srcStart: p.inPart,
+          dstStart: p.inChunk,
+          count: p.count,
+        })),
+        extent,
+      )
+    : undefined;
   for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
     const current = await store.getWithVersion(key);
     let encoded: Uint8Array;
-    if (meta.shards) {
-      // A shard: only the inner chunks these cells fall in are re-encoded.
-      const copies = patches.map((p) => ({
-        src: data,
-        srcShape: partCount,
-        srcStart: p.inPart,
-        dstStart: p.inChunk,
-        count: p.count,
-      }));
-      encoded = patchShard(meta, current?.value, copies);
-    } else {
+    if (shard) encoded = applyShardPatch(shard, current?.value);
+    else {
       const chunk = current ? decodeChunk(meta, current.value) : emptyChunk(meta);
       for (const p of patches) {
         copyBox(data, partCount, p.inPart, chunk, cell, p.inChunk, p.count);
@@ -169,7 +176,7 @@ export async function writeChunks(
       count: [...b.count],
     }));
     await launch(
-      mergeChunk(store, meta, key, data, part.count, patches).then((merged) => {
+      mergeChunk(store, meta, key, data, part.count, patches, own.count).then((merged) => {
         result.merged++;
         result.conflicts += merged.conflicts;
         result.bytesWritten += merged.bytes;

@@ -5,7 +5,8 @@
  *       `current`: the shard as stored (undefined: not there yet); `copies`: boxes of cells to
  *       write, each from a source array into the shard (shard coordinates). Only the inner chunks
  *       the boxes touch are decoded, patched and re-encoded; every other inner chunk keeps its
- *       stored bytes. A shard of a hundred inner chunks that ten writers share is then encoded
+ *       stored bytes. prepareShardPatch / applyShardPatch split it for a compare-and-swap loop:
+ *       inner chunks the copies cover wholly are encoded once, not on every attempt. A shard of a hundred inner chunks that ten writers share is then encoded
  *       about once in all, not ten times over, which is what keeps filling sharded archives near
  *       the speed of unsharded ones.
  *   copyFromShard(meta, stored, box, out, outShape, outStart)
@@ -29,54 +30,125 @@ export interface BoxCopy {
   count: readonly number[];
 }
 
-export function patchShard(
-  meta: ArrayMeta,
-  current: Uint8Array | undefined,
-  copies: readonly BoxCopy[],
-): Uint8Array {
+/**
+ * A merge's inner chunks, worked out once before its compare-and-swap loop: those the copies cover
+ * wholly (every cell inside the array) are encoded here, as nothing stored can change them; only
+ * the ones they cover in part are merged with the stored shard, on each attempt.
+ */
+export interface ShardPatch {
+  readonly meta: ArrayMeta;
+  readonly copies: readonly BoxCopy[];
+  /** Inner chunk index (C order) → its encoding (undefined: only fill, left out). */
+  readonly whole: ReadonlyMap<number, Uint8Array | undefined>;
+  /** Inner chunks touched in part: index, origin in the shard. */
+  readonly partial: readonly { k: number; origin: number[] }[];
+}
+
+function failing<T>(meta: ArrayMeta, run: () => T): T {
   try {
-    return patch(meta, current, copies);
+    return run();
   } catch (err) {
     if (err instanceof ZarrifyError) throw err;
     throw new ConversionError(`Array ${meta.path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
-function patch(
+function configOf(meta: ArrayMeta) {
+  const config = shardingOf(pipelineFor(meta));
+  if (!config) throw new Error(`Array ${meta.path} is not sharded`);
+  return config;
+}
+
+/** Applies the parts of `copies` that fall in the inner chunk at `origin` to its cells. */
+function applyCopies(
+  copies: readonly BoxCopy[],
+  origin: readonly number[],
+  inner: readonly number[],
+  cells: DataArray,
+): void {
+  for (const c of copies) {
+    const lo = c.dstStart.map((s, d) => Math.max(s, origin[d]));
+    const hi = c.dstStart.map((s, d) => Math.min(s + c.count[d], origin[d] + inner[d]));
+    if (lo.some((l, d) => l >= hi[d])) continue;
+    copyBox(
+      c.src,
+      c.srcShape,
+      lo.map((l, d) => c.srcStart[d] + l - c.dstStart[d]),
+      cells,
+      inner,
+      lo.map((l, d) => l - origin[d]),
+      lo.map((l, d) => hi[d] - l),
+    );
+  }
+}
+
+/**
+ * `extent`: the part of the shard inside the array (chunkExtent), so an inner chunk at the
+ * array's edge counts as wholly covered when every cell of it inside the array is.
+ */
+export function prepareShardPatch(
+  meta: ArrayMeta,
+  copies: readonly BoxCopy[],
+  extent: readonly number[],
+): ShardPatch {
+  return failing(meta, () => {
+    const config = configOf(meta);
+    const inner = config.innerShape;
+    const grid = innerGrid(config, storedChunk(meta));
+    const whole = new Map<number, Uint8Array | undefined>();
+    const partial: { k: number; origin: number[] }[] = [];
+    let k = 0;
+    for (const pos of cIndices(grid)) {
+      const origin = pos.map((i, d) => i * inner[d]);
+      const inArray = origin.map((o, d) => Math.max(0, Math.min(inner[d], extent[d] - o)));
+      let covered = 0;
+      for (const c of copies) {
+        let cells = 1;
+        for (let d = 0; d < inner.length && cells > 0; d++) {
+          const lo = Math.max(c.dstStart[d], origin[d]);
+          const hi = Math.min(c.dstStart[d] + c.count[d], origin[d] + inner[d]);
+          cells *= Math.max(0, hi - lo);
+        }
+        covered += cells;
+      }
+      if (covered > 0 && covered === product(inArray)) {
+        const cells = decodeInner(config, undefined);
+        applyCopies(copies, origin, inner, cells);
+        whole.set(k, encodeInner(config, cells));
+      } else if (covered > 0) partial.push({ k, origin });
+      k++;
+    }
+    return { meta, copies, whole, partial };
+  });
+}
+
+/** The shard `current` (undefined: not stored yet) with `patch` applied. */
+export function applyShardPatch(patch: ShardPatch, current: Uint8Array | undefined): Uint8Array {
+  const { meta, copies } = patch;
+  return failing(meta, () => {
+    const config = configOf(meta);
+    const n = product(innerGrid(config, storedChunk(meta)));
+    const parts = current
+      ? splitShard(config, current, n)
+      : new Array<undefined>(n).fill(undefined);
+    for (const [k, bytes] of patch.whole) parts[k] = bytes;
+    for (const { k, origin } of patch.partial) {
+      const cells = decodeInner(config, parts[k]);
+      applyCopies(copies, origin, config.innerShape, cells);
+      parts[k] = encodeInner(config, cells);
+    }
+    return joinShard(config, parts);
+  });
+}
+
+/** prepareShardPatch + applyShardPatch in one, for a single attempt. */
+export function patchShard(
   meta: ArrayMeta,
   current: Uint8Array | undefined,
   copies: readonly BoxCopy[],
+  extent: readonly number[] = storedChunk(meta),
 ): Uint8Array {
-  const config = shardingOf(pipelineFor(meta));
-  if (!config) throw new Error(`Array ${meta.path} is not sharded`);
-  const inner = config.innerShape;
-  const grid = innerGrid(config, storedChunk(meta));
-  const n = product(grid);
-  const parts = current ? splitShard(config, current, n) : new Array<undefined>(n).fill(undefined);
-  let k = 0;
-  for (const pos of cIndices(grid)) {
-    const origin = pos.map((i, d) => i * inner[d]);
-    let cells: DataArray | undefined;
-    for (const c of copies) {
-      // The part of this copy's box inside inner chunk `pos`, if any.
-      const lo = c.dstStart.map((s, d) => Math.max(s, origin[d]));
-      const hi = c.dstStart.map((s, d) => Math.min(s + c.count[d], origin[d] + inner[d]));
-      if (lo.some((l, d) => l >= hi[d])) continue;
-      cells ??= decodeInner(config, parts[k]);
-      copyBox(
-        c.src,
-        c.srcShape,
-        lo.map((l, d) => c.srcStart[d] + l - c.dstStart[d]),
-        cells,
-        inner,
-        lo.map((l, d) => l - origin[d]),
-        lo.map((l, d) => hi[d] - l),
-      );
-    }
-    if (cells !== undefined) parts[k] = encodeInner(config, cells);
-    k++;
-  }
-  return joinShard(config, parts);
+  return applyShardPatch(prepareShardPatch(meta, copies, extent), current);
 }
 
 /** The shard cells of `box` (shard coordinates) copied into `out` at `outStart`. */

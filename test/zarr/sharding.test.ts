@@ -25,7 +25,7 @@ import { parseArrayDocuments } from "../../src/zarr/metadata-parse.js";
 import { pipelineFor, shardingOf } from "../../src/zarr/pipeline/pipeline.js";
 import { splitShard } from "../../src/zarr/pipeline/sharding.js";
 import { readBox } from "../../src/zarr/read.js";
-import { patchShard } from "../../src/zarr/shard.js";
+import { applyShardPatch, patchShard, prepareShardPatch } from "../../src/zarr/shard.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
 import { MemoryStore } from "../../src/zarr/store/memory.js";
 import { sidPython, skipSid } from "../helpers/sid.js";
@@ -154,6 +154,35 @@ describe("sharding_indexed", () => {
         for (let c = 0; c < count[1]; c++) want.push(all[(start[0] + r) * 5 + start[1] + c]);
       expect(Array.from(got)).toEqual(want);
     }
+  });
+
+  it("encodes wholly covered inner chunks once, before the compare-and-swap, edge chunks too", () => {
+    // 5 x 6 in shards of 4 x 6: the second shard holds one row, inner chunks (0,*) of 2 x 3.
+    const meta = createArrayMeta(input({ shape: [5, 6] }));
+    const row = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    // Covers the whole in-array part of the edge shard's inner chunks (0,0) and (0,1).
+    const patch = prepareShardPatch(
+      meta,
+      [{ src: row, srcShape: [1, 6], srcStart: [0, 0], dstStart: [0, 0], count: [1, 6] }],
+      [1, 6],
+    );
+    expect([...patch.whole.keys()]).toEqual([0, 1]);
+    expect(patch.partial).toEqual([]);
+    // Whatever is stored, the covered cells come out as the copy says.
+    const stale = encodeChunk(meta, new Float32Array(6).fill(9), [1, 6]);
+    for (const current of [undefined, stale]) {
+      const back = decodeChunk(meta, applyShardPatch(patch, current)) as Float32Array;
+      expect(Array.from(back.subarray(0, 6))).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(back.subarray(6).every(Number.isNaN)).toBe(true);
+    }
+    // Half an inner chunk is merged with what is stored, on each attempt.
+    const half = prepareShardPatch(
+      meta,
+      [{ src: row, srcShape: [1, 6], srcStart: [0, 0], dstStart: [0, 0], count: [1, 3] }],
+      [4, 6],
+    );
+    expect(half.whole.size).toBe(0);
+    expect(half.partial.map((p) => p.k)).toEqual([0]);
   });
 
   it("refuses a shard whose index checksum does not match", () => {
