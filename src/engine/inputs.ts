@@ -64,7 +64,10 @@ export class InputCache {
     let entry = touch(this.open, input);
     if (!entry) {
       const ref = this.inputs[input];
-      entry = { dataset: openDataset(ref.path, { group: ref.group }), borrowed: false };
+      entry = {
+        dataset: openDataset(ref.path, { group: ref.group, version: ref.version }),
+        borrowed: false,
+      };
       this.open.set(input, entry);
       await this.evict();
     }
@@ -84,7 +87,11 @@ export class InputCache {
     const ref = this.inputs[input];
     let entry = touch(this.detached, input);
     if (!entry) {
-      entry = { source: openDetachedSource(ref.path), variables: new Map(), closed: false };
+      entry = {
+        source: openDetachedSource(ref.path, ref.version),
+        variables: new Map(),
+        closed: false,
+      };
       this.detached.set(input, entry);
       for (const [i, e] of [...this.detached].slice(0, this.detached.size - MAX_OPEN)) {
         this.detached.delete(i);

@@ -14,8 +14,14 @@ import type { ArrayMeta } from "../zarr/metadata.js";
 import type { StoreDescription } from "../zarr/store/types.js";
 
 export interface InputRef {
+  /** A local path, or a remote input's URL. */
   path: string;
   group?: string;
+  /**
+   * A remote input's version as the planning thread opened it (`readers/identity.ts
+   * inputVersion`): workers read exactly that version, or fail if the object changed since.
+   */
+  version?: string;
   /**
    * How to read some of its variables without opening the file as a Dataset (filled where the
    * file is open, `readers/detached.ts`): a worker reads these through a byte source of its own,

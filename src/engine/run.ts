@@ -7,6 +7,7 @@ import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
 import { planBlocks } from "../plan/blocks.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { detachVariables } from "../readers/detached.js";
+import { inputVersion } from "../readers/identity.js";
 import { product } from "../util/shape.js";
 import type { ArrayMeta } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store/types.js";
@@ -183,7 +184,12 @@ export async function executePlan(options: ExecuteOptions): Promise<ExecuteResul
   );
   const done = await execute({
     inputs: [
-      { path: dataset.path, group: dataset.group === "/" ? undefined : dataset.group, variables },
+      {
+        path: dataset.path,
+        group: dataset.group === "/" ? undefined : dataset.group,
+        version: inputVersion(dataset.path),
+        variables,
+      },
     ],
     arrays: plan.arrays.map((a) => arrayMetaFor(a, plan.zarrFormat)),
     tasks: planTasks(plan, options.maxBlockBytes),

@@ -11,7 +11,6 @@
  * This module opens the file and puts the report together; each part of it is worked out in
  * src/analyze/ (the measured run, which converts, in analyze-measure.ts).
  */
-import { stat } from "node:fs/promises";
 import { recommend } from "../analyze/chunking.js";
 import { adviseOnCompression } from "../analyze/compression.js";
 import { adviseOnPacking } from "../analyze/packing.js";
@@ -24,6 +23,7 @@ import { DTYPE_SIZE } from "../dataset/types.js";
 import { message, opt } from "../hint.js";
 import { localPath } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
+import { readIdentity } from "../readers/identity.js";
 import { openDataset } from "../readers/index.js";
 import { product } from "../util/shape.js";
 import { DEFAULT_SAMPLE_MB, type MeasureOptions, measure } from "./analyze-measure.js";
@@ -65,7 +65,7 @@ export async function analyzeFile(
   const logger = givenLogger ?? silentLogger;
   const ds = await openDataset(input, { group: config.group });
   try {
-    const sizeBytes = (await stat(input)).size;
+    const sizeBytes = (await readIdentity(input)).size;
     const timeDim = findTimeDim(ds, config.timeDim);
     const variables = describeVariables(ds);
     const dataBytes = variables.reduce((n, v) => n + v.bytes, 0);

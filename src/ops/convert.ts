@@ -83,7 +83,7 @@ export async function convertToZarr(
   const config = resolveConfig({ cli: configInput });
   const logger = run.logger ?? libraryLogger;
   const outputPath = archiveLocation(output, "output");
-  const inputs = collectInputs({ patterns: Array.isArray(input) ? input : [input] });
+  const inputs = await collectInputs({ patterns: Array.isArray(input) ? input : [input] });
   if (inputs.length > 1) return convertMany(inputs, output, config, run, logger);
   const started = performance.now();
   const source = inputs[0];

@@ -3,10 +3,10 @@
  * template file (default: the first input), over the given time range, with the step taken from
  * the times of every input unless one is given.
  */
-import { resolve } from "node:path";
 import type { ConfigInput, ZarrifyConfig } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { inferStepFromInputs } from "./infer-step.js";
+import { inputKey } from "./inputs.js";
 import { createTemplate } from "./template.js";
 
 export interface InputsTemplate {
@@ -29,7 +29,7 @@ export async function createTemplateForInputs(o: InputsTemplate): Promise<void> 
   const template = o.template ?? o.files[0];
   const freq =
     o.freq ??
-    (await inferStepFromInputs([...new Set([resolve(template), ...o.files])], o.resolved));
+    (await inferStepFromInputs([...new Set([inputKey(template), ...o.files])], o.resolved));
   if (o.freq === undefined) o.logger.info(`${o.verb}: step ${freq}, from the times of the inputs`);
   await createTemplate({
     ...o.config,

@@ -2,6 +2,9 @@
  * Input file lists for many-file verbs: paths, glob patterns (`*`, `?`, `[...]`, `**`), and list
  * files (`--files-from`, one path per line, `#` comments), then `--shard i/n` for job arrays.
  * Node 20 has no fs.glob, and a shell may not expand quoted patterns, so zarrify expands them.
+ * Remote inputs take part as they are: s3:// and http(s):// URLs in arguments and list files,
+ * and s3:// patterns, which list the bucket (readers/remote/list.ts); http has no listing, so an
+ * http(s) URL with a pattern in it is refused with what to do instead.
  *
  * The result is sorted and de-duplicated: every shard of a job array computes the same list, so
  * "every n-th file" partitions it exactly.
@@ -10,7 +13,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { ConfigError, InputError } from "../errors.js";
 import { hint, message, opt } from "../hint.js";
-import { localPath } from "../location.js";
+import { inputLocation, isRemoteInput } from "../location.js";
+import { inputIdentity } from "../readers/identity.js";
+import { hasGlob, listS3Pattern } from "../readers/remote/list.js";
 
 const MAGIC = /[*?[]/;
 
@@ -108,9 +113,36 @@ export function readFileList(listFile: string): string[] {
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"))
     .map((l) => {
-      localPath(l, "input");
+      // A URL is taken as written (not relative to the list file); anything else is a path.
+      if (inputLocation(l).kind !== "local") return l;
       return resolve(base, l);
     });
+}
+
+/**
+ * What identifies an input in lists, markers and job ids: a local path made absolute, a URL as
+ * written (URLs name one object whatever the working directory).
+ */
+export function inputKey(input: string): string {
+  return isRemoteInput(input) ? input : resolve(input);
+}
+
+/** Sizes of remote inputs that a listing reported, so counting bytes needs no request each. */
+const listedSizes = new Map<string, number>();
+
+/** Files of one pattern or name: local ones expanded here, s3:// ones by listing the bucket. */
+async function expandInput(pattern: string): Promise<string[]> {
+  const loc = inputLocation(pattern);
+  if (loc.kind === "local") return expandPattern(pattern);
+  if (!hasGlob(loc.kind === "s3" ? loc.key : new URL(loc.url).pathname)) return [pattern];
+  if (loc.kind === "http") {
+    throw new ConfigError(`${pattern}: http(s) URLs cannot be patterns: http has no listing`, {
+      hint: hint`name each URL, or list them one per line in a file for ${opt("filesFrom")}`,
+    });
+  }
+  const found = await listS3Pattern(loc.bucket, loc.key);
+  for (const o of found) listedSizes.set(o.url, o.size);
+  return found.map((o) => o.url);
 }
 
 export interface Shard {
@@ -140,17 +172,16 @@ export interface InputSelection {
   shard?: Shard;
 }
 
-export function collectInputs(sel: InputSelection): string[] {
+export async function collectInputs(sel: InputSelection): Promise<string[]> {
   // Keyed by absolute path, so a file named twice (relative, absolute, in a list) counts once;
   // the first spelling is kept for messages.
   const all = new Map<string, string>();
   const add = (f: string) => {
-    const key = resolve(f);
+    const key = inputKey(f);
     if (!all.has(key)) all.set(key, f);
   };
   for (const p of sel.patterns) {
-    localPath(p, "input");
-    const found = expandPattern(p);
+    const found = await expandInput(p);
     if (found.length === 0) {
       throw new InputError(`${p}: no file matches this pattern`, {
         path: p,
@@ -167,10 +198,29 @@ export function collectInputs(sel: InputSelection): string[] {
 }
 
 /** Bytes of an input, for progress; a file that vanished counts as empty (its read fails later). */
-export function fileSize(path: string): number {
+export async function fileSize(path: string): Promise<number> {
+  if (!isRemoteInput(path)) {
+    try {
+      return statSync(path).size;
+    } catch {
+      return 0;
+    }
+  }
+  const listed = listedSizes.get(path);
+  if (listed !== undefined) return listed;
   try {
-    return statSync(path).size;
+    return (await inputIdentity(path)).size;
   } catch {
     return 0;
   }
+}
+
+/** `fileSize` of each input, a few remote ones at a time. */
+export async function totalSize(paths: readonly string[]): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < paths.length; i += 16) {
+    const sizes = await Promise.all(paths.slice(i, i + 16).map(fileSize));
+    total += sizes.reduce((a, b) => a + b, 0);
+  }
+  return total;
 }

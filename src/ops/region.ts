@@ -30,6 +30,7 @@ import { hint, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { type DetachedSource, detachVariables } from "../readers/detached.js";
+import { inputVersion } from "../readers/identity.js";
 import { openDataset } from "../readers/index.js";
 import type { RegionRun } from "../region/locate.js";
 import { filterRuns, placeRuns } from "../region/place.js";
@@ -306,7 +307,12 @@ export async function writePrepared(
   for (const t of tasks) for (const i of new Set(t.pieces.map((q) => q.input))) pending[i]++;
   for (const [i, n] of pending.entries()) if (n === 0) o.onFileDone?.(i);
   const done = await execute({
-    inputs: prepared.map((p) => ({ path: p.input, group: o.group, variables: p.detached })),
+    inputs: prepared.map((p) => ({
+      path: p.input,
+      group: o.group,
+      version: inputVersion(p.input),
+      variables: p.detached,
+    })),
     arrays,
     tasks,
     store,

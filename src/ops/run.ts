@@ -6,16 +6,15 @@
  * times, other grids) would fail again; `--resume` re-runs exactly the files without a completion
  * marker, which each file gets as soon as its last chunk is stored.
  */
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
 import { hint, message, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
+import { inputIdentity, sameIdentity } from "../readers/identity.js";
 import { readMarker, readTemplateInfo } from "../region/state.js";
 import type { Store } from "../zarr/store/types.js";
 import { archiveExists, archiveLocation, archiveStore } from "./archive-store.js";
-import { collectInputs, fileSize, type Shard } from "./inputs.js";
+import { collectInputs, inputKey, type Shard, totalSize } from "./inputs.js";
 import { createTemplateForInputs } from "./inputs-template.js";
 import { type ResolvedShard, resolveShard } from "./job-array.js";
 import { splitOptions } from "./options.js";
@@ -138,12 +137,12 @@ async function prepareArchive(
   return true;
 }
 
+/** A marker of `file` that names the version there now: size and mtime, or a URL's ETag. */
 async function alreadyWritten(store: Store, file: string): Promise<boolean> {
   const marker = await readMarker(store, file);
   if (!marker) return false;
   try {
-    const st = statSync(file);
-    return st.size === marker.size && st.mtimeMs === marker.mtimeMs;
+    return sameIdentity(marker, await inputIdentity(file));
   } catch {
     return false;
   }
@@ -156,9 +155,9 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   const started = performance.now();
   const shard: ResolvedShard | undefined =
     typeof run.shard === "string" ? resolveShard(run.shard, process.env) : run.shard;
-  const files = collectInputs({ patterns: run.inputs, filesFrom: run.filesFrom, shard }).map((f) =>
-    resolve(f),
-  );
+  const files = (
+    await collectInputs({ patterns: run.inputs, filesFrom: run.filesFrom, shard })
+  ).map(inputKey);
   if (files.length === 0 && !shard) {
     throw new ConfigError("run: no input files given", {
       hint: hint`pass files, glob patterns or ${opt("filesFrom")}`,
@@ -180,7 +179,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
   }
   if (skipped > 0) logger.info(`run: skipping ${skipped} file(s) already written`);
 
-  const totalBytes = todo.reduce((n, f) => n + fileSize(f), 0);
+  const totalBytes = await totalSize(todo);
   const failed: FailedFile[] = [];
   const written = await writeFiles(
     todo.map((path) => ({ path })),

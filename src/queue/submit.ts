@@ -4,13 +4,12 @@
  * again adds nothing (whatever state their jobs are in: waiting, done or failed — retry-failed is
  * what re-runs failures).
  */
-import { resolve } from "node:path";
 import type { ConfigInput, ZarrifyConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 import { hint, message, opt, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { archiveExists, archiveStore } from "../ops/archive-store.js";
-import { collectInputs } from "../ops/inputs.js";
+import { collectInputs, inputKey } from "../ops/inputs.js";
 import { createTemplateForInputs } from "../ops/inputs-template.js";
 import { readTemplateInfo } from "../region/state.js";
 import { ArchiveQueue, type FileJobData } from "./archive-queue.js";
@@ -104,9 +103,7 @@ export async function submitFiles(o: SubmitOptions): Promise<SubmitResult> {
   if (!Number.isSafeInteger(attempts) || attempts < 1) {
     throw new ConfigError(`--attempts: expected a whole number >= 1, got ${o.attempts}`);
   }
-  const files = collectInputs({ patterns: o.inputs, filesFrom: o.filesFrom }).map((f) =>
-    resolve(f),
-  );
+  const files = (await collectInputs({ patterns: o.inputs, filesFrom: o.filesFrom })).map(inputKey);
   if (files.length === 0) {
     throw new ConfigError("queue submit: no input files given", {
       hint: hint`pass files, glob patterns or ${opt("filesFrom")}`,

@@ -6,6 +6,7 @@
 import { stat } from "node:fs/promises";
 import { isRemoteInput } from "../location.js";
 import { pinnedVersion, remoteVersion } from "./remote/open.js";
+import { type ObjectVersion, parseVersionToken } from "./remote/version.js";
 
 export interface InputIdentity {
   size: number;
@@ -22,11 +23,23 @@ export async function inputIdentity(input: string): Promise<InputIdentity> {
     const st = await stat(input);
     return { size: st.size, mtimeMs: st.mtimeMs };
   }
-  const v = await remoteVersion(input);
+  return identityOf(await remoteVersion(input));
+}
+
+function identityOf(v: ObjectVersion): InputIdentity {
   const out: InputIdentity = { size: v.size };
   if (v.etag !== undefined) out.etag = v.etag;
   if (v.lastModified !== undefined) out.lastModified = v.lastModified;
   return out;
+}
+
+/**
+ * The identity of the version of `input` that was read: for a URL this thread opened, the
+ * version it pinned then (no request, and not whatever replaced it since); else `inputIdentity`.
+ */
+export async function readIdentity(input: string): Promise<InputIdentity> {
+  const token = inputVersion(input);
+  return token ? identityOf(parseVersionToken(token)) : inputIdentity(input);
 }
 
 /** Whether two identities name the same version (markers of URLs compare ETag, else date). */

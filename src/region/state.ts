@@ -12,10 +12,11 @@
  * Each is a single atomic put, so concurrent writers never contend for them.
  */
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { RegionError } from "../errors.js";
 import { hint, verb } from "../hint.js";
+import { isRemoteInput } from "../location.js";
+import { readIdentity } from "../readers/identity.js";
 import { jsonBytes } from "../zarr/archive.js";
 import { type Json, parseJson } from "../zarr/json.js";
 import type { Store } from "../zarr/store/types.js";
@@ -44,9 +45,14 @@ export interface TemplateInfo {
 }
 
 export interface WrittenMarker {
+  /** The absolute path, or a remote input's URL. */
   input: string;
   size: number;
+  /** A local file's modification time; a URL's Last-Modified as a time (0 without one). */
   mtimeMs: number;
+  /** A remote input's version (`run --resume` compares the ETag, else Last-Modified). */
+  etag?: string;
+  lastModified?: string;
   /** [start, stop) runs along the time dimension. */
   runs: [number, number][];
   /** That dimension (absent in markers of zarrify 0.1, which only region writes made). */
@@ -104,7 +110,7 @@ export async function readTemplateInfo(
   return info as TemplateInfo;
 }
 
-/** Absolute input paths name their marker, so the same file always finds its own. */
+/** Absolute input paths (URLs as written) name their marker, so a file always finds its own. */
 export function markerKey(absoluteInput: string): string {
   return `${WRITTEN_PREFIX}${createHash("sha256").update(absoluteInput).digest("hex").slice(0, 32)}.json`;
 }
@@ -120,12 +126,15 @@ export async function recordWritten(
   dim: string,
   runs: [number, number][],
 ): Promise<void> {
-  const absolute = resolve(input);
-  const st = await stat(absolute);
+  const absolute = isRemoteInput(input) ? input : resolve(input);
+  const id = await readIdentity(absolute);
+  const lastModified = id.lastModified === undefined ? Number.NaN : Date.parse(id.lastModified);
   await writeMarker(store, {
     input: absolute,
-    size: st.size,
-    mtimeMs: st.mtimeMs,
+    size: id.size,
+    mtimeMs: id.mtimeMs ?? (Number.isFinite(lastModified) ? lastModified : 0),
+    ...(id.etag !== undefined ? { etag: id.etag } : {}),
+    ...(id.lastModified !== undefined ? { lastModified: id.lastModified } : {}),
     runs,
     dim,
     written: new Date().toISOString(),

@@ -168,33 +168,33 @@ describe("parseShard", () => {
 });
 
 describe("collectInputs", () => {
-  it("is sorted and free of duplicates across patterns and the list file", () => {
+  it("is sorted and free of duplicates across patterns and the list file", async () => {
     const list = p("lists/dups.txt");
     mkdirSync(dirname(list), { recursive: true });
     writeFileSync(list, "../b.nc\n../a.nc\n");
-    const files = collectInputs({ patterns: [p("x*.nc"), p("?.nc"), p("a.nc")], filesFrom: list });
+    const files = await collectInputs({
+      patterns: [p("x*.nc"), p("?.nc"), p("a.nc")],
+      filesFrom: list,
+    });
     expect(files).toEqual([p("a.nc"), p("b.nc"), p("x1.nc"), p("x2.nc"), p("xa.nc")]);
   });
 
-  it("is an InputError naming a pattern that matches nothing", () => {
+  it("is an InputError naming a pattern that matches nothing", async () => {
     const pattern = p("*.grib");
-    let err: unknown;
-    try {
-      collectInputs({ patterns: [p("*.nc"), pattern] });
-    } catch (e) {
-      err = e;
-    }
+    const err = await collectInputs({ patterns: [p("*.nc"), pattern] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toBe(`${pattern}: no file matches this pattern`);
     expect((err as InputError).path).toBe(pattern);
   });
 
-  it("takes every n-th file for shard i/n, so the shards partition the list exactly", () => {
-    const all = collectInputs({ patterns: [p("**/*.nc")] });
+  it("takes every n-th file for shard i/n, so the shards partition the list exactly", async () => {
+    const all = await collectInputs({ patterns: [p("**/*.nc")] });
     expect(all.length).toBe(9);
     for (const count of [1, 2, 3, 4, 7, 11, 20]) {
-      const shards = Array.from({ length: count }, (_, index) =>
-        collectInputs({ patterns: [p("**/*.nc")], shard: { index, count } }),
+      const shards = await Promise.all(
+        Array.from({ length: count }, (_, index) =>
+          collectInputs({ patterns: [p("**/*.nc")], shard: { index, count } }),
+        ),
       );
       // Disjoint, and together the whole list.
       expect(shards.flat().sort()).toEqual(all);
@@ -205,13 +205,36 @@ describe("collectInputs", () => {
     }
   });
 
-  it("gives the same shards whatever the order of the patterns", () => {
-    const a = collectInputs({ patterns: [p("x*.nc"), p("sub/**")], shard: { index: 1, count: 3 } });
-    const b = collectInputs({ patterns: [p("sub/**"), p("x*.nc")], shard: { index: 1, count: 3 } });
+  it("gives the same shards whatever the order of the patterns", async () => {
+    const a = await collectInputs({
+      patterns: [p("x*.nc"), p("sub/**")],
+      shard: { index: 1, count: 3 },
+    });
+    const b = await collectInputs({
+      patterns: [p("sub/**"), p("x*.nc")],
+      shard: { index: 1, count: 3 },
+    });
     expect(a).toEqual(b);
   });
 
-  it("is empty without patterns or list", () => {
-    expect(collectInputs({ patterns: [] })).toEqual([]);
+  it("takes URLs as written, in arguments and list files, and refuses http patterns", async () => {
+    const list = p("lists/urls.txt");
+    mkdirSync(dirname(list), { recursive: true });
+    writeFileSync(list, "https://h.org/data/b.nc\ns3://bkt/k/a.nc\n../a.nc\n");
+    const files = await collectInputs({
+      patterns: ["https://h.org/data/b.nc", p("a.nc")],
+      filesFrom: list,
+    });
+    expect(files).toEqual([p("a.nc"), "https://h.org/data/b.nc", "s3://bkt/k/a.nc"]);
+    await expect(collectInputs({ patterns: ["https://h.org/data/*.nc"] })).rejects.toThrow(
+      "https://h.org/data/*.nc: http(s) URLs cannot be patterns: http has no listing",
+    );
+    await expect(collectInputs({ patterns: ["ftp://h.org/a.nc"] })).rejects.toThrow(
+      "ftp:// input locations are not supported",
+    );
+  });
+
+  it("is empty without patterns or list", async () => {
+    expect(await collectInputs({ patterns: [] })).toEqual([]);
   });
 });

@@ -70,14 +70,14 @@ const patched = new WeakSet<object>();
 
 function spawnHelper(): Helper {
   const here = import.meta.url;
+  // A worker inherits the process's flags; `--input-type` (of `node -e`) would refuse its module.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
   const worker = here.endsWith(".ts")
     ? new Worker(
         `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(new URL("./fetch-thread.ts", here).href)}); });`,
-        { eval: true },
+        { eval: true, execArgv },
       )
-    : new Worker(new URL("./fetch-thread.js", here));
-  // The helper serves this thread's reads only; it must not keep the process alive.
-  worker.unref();
+    : new Worker(new URL("./fetch-thread.js", here), { execArgv });
   const ctrl = new Int32Array(new SharedArrayBuffer(16));
   const data = new Uint8Array(new SharedArrayBuffer(PIECE));
   const pending = new Map<number, (reply: OpenReply) => void>();
@@ -91,6 +91,9 @@ function spawnHelper(): Helper {
     if (helper?.worker === worker) helper = undefined;
   });
   worker.postMessage({ op: "init", ctrl: ctrl.buffer, data: data.buffer });
+  // The helper serves this thread's reads only; it must not keep the process alive. (Last:
+  // attaching a message listener refs a port again.)
+  worker.unref();
   return { worker, ctrl, data, pending };
 }
 
@@ -241,9 +244,14 @@ export async function mountRemote(
   helper ??= spawnHelper();
   const h = helper;
   const id = nextId++;
+  // Referenced while an open is awaited: an unreferenced worker's answer would come after an
+  // otherwise idle process had already exited.
+  h.worker.ref();
   const reply = await new Promise<OpenReply>((resolve) => {
     h.pending.set(id, resolve);
     h.worker.postMessage({ op: "open", id, url, version });
+  }).finally(() => {
+    if (h.pending.size === 0) h.worker.unref();
   });
   if (reply.error) throw revive(reply.error, url);
   const name = url.slice(url.lastIndexOf("/") + 1).replace(/[^\w.-]/g, "_") || "file";
