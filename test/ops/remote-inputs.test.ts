@@ -7,7 +7,7 @@
  * the engine's worker threads, which open the same URL at the pinned version (detached sources,
  * and with ZARRIFY_DETACHED=0 the Dataset, h5wasm's mount inside the worker); run over an s3://
  * pattern, --resume by ETag, and a replaced object written again; create-template and
- * write-region from s3://; --files-from with URLs; analyze; input reads through the fault proxy
+ * write-region from s3://; append; --files-from with URLs; analyze; input reads through the fault proxy
  * (dropped connections, 503 SlowDown, truncated bodies) giving identical archives; and bad URLs,
  * each one line and a non-zero exit.
  */
@@ -253,6 +253,22 @@ describe.skipIf(skipMoto)(`s3:// inputs on moto${skipNote}`, () => {
       .find((m) => m.input === s3(`wr/${basename(files[0])}`));
     expect(marker).toMatchObject({ etag: expect.stringMatching(/^".+"$/) });
   }, 180_000);
+
+  it("append of an s3:// input equals append of the local file", async () => {
+    const files = makeSeries(join(dir, "ap"), [3, 2], { start: "2022-01-01" });
+    await upload(files[1], `ap/${basename(files[1])}`);
+    for (const [label, second] of [
+      ["s3", s3(`ap/${basename(files[1])}`)],
+      ["local", files[1]],
+    ] as const) {
+      const archive = join(dir, `ap-${label}.zarr`);
+      const c = await cli(["convert", files[0], archive]);
+      expect(c.code, c.stderr).toBe(0);
+      const a = await cli(["append", second, archive]);
+      expect(a.code, a.stderr).toBe(0);
+    }
+    expect(contents(join(dir, "ap-s3.zarr"))).toEqual(contents(join(dir, "ap-local.zarr")));
+  }, 120_000);
 
   it("analyze reads an s3:// input like a local one", async () => {
     const name = "xarray-data_eraint_uvz.nc";
