@@ -4,6 +4,10 @@
  * the least recently used is closed, which bounds open descriptors (and HDF5 file handles) however
  * many inputs a job has.
  *
+ * A file is never closed under a read: `read` pins its entry while the read runs, and an entry
+ * evicted while pinned is closed when its last read ends. (A block of ten files' pieces, read
+ * four at a time, would otherwise evict the file of a read that was still running.)
+ *
  * A variable the input describes detached (`InputRef.variables`, `readers/detached.ts`) is read
  * through a byte source of the file shared by that input's detached variables: no Dataset, no
  * h5wasm. The Dataset is opened only for variables without a description.
@@ -17,14 +21,20 @@ import type { InputRef } from "./job.js";
 
 const MAX_OPEN = 8;
 
-interface Entry {
+/** Reads running on an entry, and whether it left the cache meanwhile (close when idle). */
+interface Pins {
+  reads: number;
+  evicted: boolean;
+}
+
+interface Entry extends Pins {
   dataset: Promise<Dataset>;
   variables?: Map<string, Variable>;
   /** Opened by the caller (convert's own dataset): never closed here. */
   borrowed: boolean;
 }
 
-interface DetachedEntry {
+interface DetachedEntry extends Pins {
   source: Promise<ByteSource>;
   variables: Map<string, Variable>;
   closed: boolean;
@@ -54,66 +64,115 @@ export class InputCache {
     private readonly inputs: readonly InputRef[],
     lent: ReadonlyMap<number, Dataset> = new Map(),
   ) {
-    for (const [i, ds] of lent) this.open.set(i, { dataset: Promise.resolve(ds), borrowed: true });
+    for (const [i, ds] of lent) {
+      this.open.set(i, { dataset: Promise.resolve(ds), borrowed: true, reads: 0, evicted: false });
+    }
   }
 
-  async variable(input: number, name: string): Promise<Variable> {
+  /** `count` cells of variable `name` of an input from `from`, its file kept open meanwhile. */
+  async read(
+    input: number,
+    name: string,
+    from: readonly number[],
+    count: readonly number[],
+  ): Promise<Awaited<ReturnType<Variable["read"]>>> {
+    // Pinned before anything is awaited, so no other read's eviction can close it first.
+    const { entry, variable } = this.entryFor(input, name);
+    entry.reads++;
+    try {
+      return await (await variable).read([...from], [...count]);
+    } finally {
+      entry.reads--;
+      if (entry.evicted && entry.reads === 0) await this.closeEntry(entry);
+    }
+  }
+
+  private async closeEntry(entry: Entry | DetachedEntry): Promise<void> {
+    if ("source" in entry) await closeDetached(entry);
+    else if (!entry.borrowed) await (await entry.dataset.catch(() => undefined))?.close();
+  }
+
+  /** Out of the cache; closed now, or by the last read still running on it. */
+  private async retire(entry: Entry | DetachedEntry): Promise<void> {
+    entry.evicted = true;
+    if (entry.reads === 0) await this.closeEntry(entry);
+  }
+
+  /** The input's cache entry, found or opened at once, and its variable once the file is open. */
+  private entryFor(
+    input: number,
+    name: string,
+  ): { entry: Entry | DetachedEntry; variable: Promise<Variable> } {
     const desc = this.inputs[input].variables?.[name];
     // A Dataset the caller lent is open already: read through it.
-    if (desc && !this.open.get(input)?.borrowed) return this.detachedVariable(input, desc);
+    if (desc && !this.open.get(input)?.borrowed) return this.detachedEntry(input, desc);
     let entry = touch(this.open, input);
+    let evicted = Promise.resolve();
     if (!entry) {
       const ref = this.inputs[input];
       entry = {
         dataset: openDataset(ref.path, { group: ref.group, version: ref.version }),
         borrowed: false,
+        reads: 0,
+        evicted: false,
       };
       this.open.set(input, entry);
-      await this.evict();
+      evicted = this.evict();
     }
-    const ds = await entry.dataset;
-    entry.variables ??= new Map(ds.variables.map((v) => [v.name, v]));
-    const variable = entry.variables.get(name);
-    if (!variable) {
-      throw new InputError(`${ds.path}: variable '${name}' is gone from the file`, {
-        path: ds.path,
-        hint: "the file changed while it was being written; restore it and run again",
-      });
-    }
-    return variable;
+    const own = entry;
+    const variable = evicted.then(async () => {
+      const ds = await own.dataset;
+      own.variables ??= new Map(ds.variables.map((v) => [v.name, v]));
+      const found = own.variables.get(name);
+      if (!found) {
+        throw new InputError(`${ds.path}: variable '${name}' is gone from the file`, {
+          path: ds.path,
+          hint: "the file changed while it was being written; restore it and run again",
+        });
+      }
+      return found;
+    });
+    return { entry, variable };
   }
 
-  private async detachedVariable(input: number, desc: DetachedSource): Promise<Variable> {
+  private detachedEntry(
+    input: number,
+    desc: DetachedSource,
+  ): { entry: DetachedEntry; variable: Promise<Variable> } {
     const ref = this.inputs[input];
     let entry = touch(this.detached, input);
+    let evicted = Promise.resolve();
     if (!entry) {
       entry = {
         source: openDetachedSource(ref.path, ref.version),
         variables: new Map(),
         closed: false,
+        reads: 0,
+        evicted: false,
       };
       this.detached.set(input, entry);
-      for (const [i, e] of [...this.detached].slice(0, this.detached.size - MAX_OPEN)) {
-        this.detached.delete(i);
-        await closeDetached(e);
+      const old = [...this.detached].slice(0, this.detached.size - MAX_OPEN);
+      for (const [i] of old) this.detached.delete(i);
+      evicted = Promise.all(old.map(([, e]) => this.retire(e))).then(() => undefined);
+    }
+    const own = entry;
+    const variable = evicted.then(async () => {
+      const source = await own.source;
+      let found = own.variables.get(desc.name);
+      if (!found) {
+        found = openDetached(desc, source, () => own.closed);
+        own.variables.set(desc.name, found);
       }
-    }
-    const source = await entry.source;
-    let variable = entry.variables.get(desc.name);
-    if (!variable) {
-      const own = entry;
-      variable = openDetached(desc, source, () => own.closed);
-      entry.variables.set(desc.name, variable);
-    }
-    return variable;
+      return found;
+    });
+    return { entry, variable };
   }
 
   private async evict(): Promise<void> {
     const owned = [...this.open].filter(([, e]) => !e.borrowed);
-    for (const [i, e] of owned.slice(0, Math.max(0, owned.length - MAX_OPEN))) {
-      this.open.delete(i);
-      await (await e.dataset).close();
-    }
+    const old = owned.slice(0, Math.max(0, owned.length - MAX_OPEN));
+    for (const [i] of old) this.open.delete(i);
+    await Promise.all(old.map(([, e]) => this.retire(e)));
   }
 
   async close(): Promise<void> {

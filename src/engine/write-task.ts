@@ -47,10 +47,9 @@ export async function writeTask(
   // Per piece, in the task's order (reads finish in any order).
   const outOfRange = task.pieces.map(() => 0);
   const read = async (piece: Piece, index: number) => {
-    const variable = await files.variable(piece.input, piece.variable);
     const where = `${inputs[piece.input].path}: variable '${piece.variable}'`;
     try {
-      const raw = await variable.read(piece.from, piece.count);
+      const raw = await files.read(piece.input, piece.variable, piece.from, piece.count);
       bytesRead += byteLength(raw);
       const mapped = mapValues(raw, piece.mapping, where);
       outOfRange[index] = mapped.outOfRange;
