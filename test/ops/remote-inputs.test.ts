@@ -28,9 +28,12 @@ import { type Moto, motoSkipReason, skipMoto, startMoto } from "../helpers/moto.
 import { real, tempDir } from "../helpers/paths.js";
 import { cliProcess, makeSeries, treeHashes } from "../region/series.js";
 
-const NETCDF3 = ["ferret-datasets_coads_climatology.cdf", "netcdf-c_ref_nctest_64bit_offset.nc"];
-const NETCDF4 = [
+const NETCDF3 = [
+  "ferret-datasets_coads_climatology.cdf",
+  "netcdf-c_ref_nctest_64bit_offset.nc",
   "xarray-data_eraint_uvz.nc",
+];
+const NETCDF4 = [
   "geocat_nc4uvt.nc",
   "netcdf4-python_test_gold.nc",
   "iris-test-data_lfric_surface_mean.nc",

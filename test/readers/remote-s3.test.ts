@@ -17,9 +17,12 @@ import { type Moto, motoSkipReason, skipMoto, startMoto } from "../helpers/moto.
 import { real } from "../helpers/paths.js";
 import { snapshot } from "./remote-helpers.js";
 
-const NETCDF3 = ["ferret-datasets_monthly_navy_winds.cdf", "netcdf-c_ref_nctest_classic.nc"];
-const NETCDF4 = [
+const NETCDF3 = [
+  "ferret-datasets_monthly_navy_winds.cdf",
+  "netcdf-c_ref_nctest_classic.nc",
   "xarray-data_eraint_uvz.nc",
+];
+const NETCDF4 = [
   "geocat_nc4uvt.nc",
   "tidync_test_hgroups.nc",
   "netcdf-c_ref_szip.h5",

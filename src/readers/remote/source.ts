@@ -6,9 +6,13 @@
  *   (up to 16 MiB pieces, 4 in flight) or, for record variables, many small runs one record
  *   apart; the raw HDF5 path reads object headers, B-tree nodes and compressed chunks, each a
  *   ranged read of a few bytes to a few MiB, several tasks at once.
- * - So reads of `directBytes` or more go straight to the server as they are (cut into parts of
- *   `partBytes` fetched in parallel) and are not cached: they are data, read once. Smaller reads
- *   are served from windows fetched around them and kept in a small LRU cache (`cacheBytes`). A
+ * - So reads of `directBytes` or more go straight to the server (cut into parts of `partBytes`
+ *   fetched in parallel; ends that windows already hold are taken from them) and are not
+ *   cached: they are data, read once. Smaller reads
+ *   are served from windows fetched around them and kept in an LRU cache that all remote
+ *   sources of a thread share (32 MiB, ZARRIFY_REMOTE_CACHE_MB): NetCDF-3 record variables
+ *   interleave record by record, so a scan of one of them fetches windows holding the others,
+ *   which a scan of those then finds here instead of fetching again. A
  *   window starts at the read and reaches `minWindow` past it, doubling up to `maxWindow` while
  *   reads keep arriving where the last window of their stream ended (several streams are tracked,
  *   as concurrent tasks interleave): a metadata lookup costs one small request, a sequential scan
@@ -64,9 +68,9 @@ export interface RemoteSourceOptions {
   /** Requests in flight per source (default 8). */
   maxConcurrency?: number;
   retry?: RetryPolicy;
-  /** Bytes of small-read windows kept (default 16 MiB). */
+  /** A cache of its own of this many bytes, instead of the thread's shared one. */
   cacheBytes?: number;
-  /** First window of a stream of small reads (default 256 KiB), and its ceiling (4 MiB). */
+  /** First window of a stream of small reads (default 64 KiB), and its ceiling (4 MiB). */
   minWindow?: number;
   maxWindow?: number;
   /** Reads at least this long bypass windows and cache (default 1 MiB). */
@@ -101,18 +105,51 @@ interface Stream {
 
 const MAX_STREAMS = 8;
 
+/** Loaded windows of the sources sharing a byte budget, evicted least recently used first. */
+class WindowCache {
+  private used = 0;
+  private readonly entries = new Map<Window, RemoteByteSource>();
+  constructor(private readonly limit: number) {}
+
+  add(owner: RemoteByteSource, w: Window): void {
+    this.entries.set(w, owner);
+    this.used += w.bytes.length;
+  }
+
+  remove(w: Window): void {
+    if (this.entries.delete(w)) this.used -= w.bytes.length;
+  }
+
+  evict(): void {
+    while (this.used > this.limit) {
+      let victim: Window | undefined;
+      for (const w of this.entries.keys()) {
+        if (w.loaded && (!victim || w.used < victim.used)) victim = w;
+      }
+      if (!victim) return;
+      this.entries.get(victim)?.forget(victim);
+      this.remove(victim);
+    }
+  }
+}
+
+const sharedCache = new WindowCache((Number(process.env.ZARRIFY_REMOTE_CACHE_MB) || 32) * 2 ** 20);
+/** Use order across every source of the thread, for the shared cache's LRU. */
+let tick = 0;
+
+/** ZARRIFY_REMOTE_TRACE=1: one stderr line per request, for seeing how a file is read. */
+const TRACE = process.env.ZARRIFY_REMOTE_TRACE === "1";
+
 export class RemoteByteSource implements ByteSource {
   private readonly limit: Semaphore;
   private readonly retry: RetryPolicy;
-  private readonly cacheBytes: number;
+  private readonly cache: WindowCache;
   private readonly minWindow: number;
   private readonly maxWindow: number;
   private readonly directBytes: number;
   private readonly partBytes: number;
   private windows: Window[] = [];
-  private cached = 0;
   private streams: Stream[] = [];
-  private tick = 0;
   private closed = false;
   /** Set once a read found another version: every later read fails with it. */
   private broken?: InputError;
@@ -125,8 +162,9 @@ export class RemoteByteSource implements ByteSource {
   ) {
     this.limit = new Semaphore(Math.max(1, options.maxConcurrency ?? 8));
     this.retry = options.retry ?? DEFAULT_RETRY;
-    this.cacheBytes = options.cacheBytes ?? 16 * 2 ** 20;
-    this.minWindow = options.minWindow ?? 256 * 1024;
+    this.cache =
+      options.cacheBytes === undefined ? sharedCache : new WindowCache(options.cacheBytes);
+    this.minWindow = options.minWindow ?? 64 * 1024;
     this.maxWindow = Math.max(this.minWindow, options.maxWindow ?? 4 * 2 ** 20);
     this.directBytes = options.directBytes ?? 2 ** 20;
     this.partBytes = options.partBytes ?? 8 * 2 ** 20;
@@ -153,15 +191,17 @@ export class RemoteByteSource implements ByteSource {
     Object.assign(source.counters, counters);
     source.counters.bytesFetched += head.length;
     if (head.length > 0) {
-      source.windows.push({
+      const w = {
         start: 0,
         end: head.length,
         bytes: head,
         ready: Promise.resolve(),
         loaded: true,
-        used: 0,
-      });
-      source.cached = head.length;
+        used: ++tick,
+      };
+      source.windows.push(w);
+      source.cache.add(source, w);
+      source.cache.evict();
       source.streams.push({ next: head.length, window: source.minWindow });
     }
     return source;
@@ -197,14 +237,14 @@ export class RemoteByteSource implements ByteSource {
     if (end <= offset) return 0;
     if (end - offset >= this.directBytes) {
       this.follow(offset, end);
-      await this.fetchRange(offset, end, target, at);
+      await this.readDirect(offset, end, target, at);
       return end - offset;
     }
     let pos = offset;
     while (pos < end) {
       let w = this.windows.find((x) => x.start <= pos && pos < x.end);
       if (!w) w = this.addWindow(pos, end);
-      w.used = ++this.tick;
+      w.used = ++tick;
       await w.ready;
       this.check();
       const upTo = Math.min(end, w.end);
@@ -214,11 +254,62 @@ export class RemoteByteSource implements ByteSource {
     return end - offset;
   }
 
+  /**
+   * A long read: its ends come from windows already held where they reach into it (a small
+   * read's window running on into the next variable's data, a record's start), the rest from
+   * the server as it is.
+   */
+  private async readDirect(offset: number, end: number, target: Uint8Array, at: number) {
+    let from = offset;
+    let to = end;
+    const copies: Promise<void>[] = [];
+    const take = (w: Window, a: number, b: number) =>
+      copies.push(
+        w.ready.then(() => {
+          target.set(w.bytes.subarray(a - w.start, b - w.start), at + (a - offset));
+        }),
+      );
+    for (let w = this.holding(from); w && from < to; w = this.holding(from)) {
+      const upTo = Math.min(to, w.end);
+      take(w, from, upTo);
+      from = upTo;
+    }
+    for (let w = this.holding(to - 1); w && from < to; w = this.holding(to - 1)) {
+      const down = Math.max(from, w.start);
+      take(w, down, to);
+      to = down;
+    }
+    // Inside, large held windows are used too (a scan of another record variable fetched
+    // them); smaller ones are read through, as splitting a request costs more than they save.
+    const held = this.windows
+      .filter((w) => w.start < to && w.end > from && w.end - w.start >= this.directBytes)
+      .sort((a, b) => a.start - b.start);
+    for (const w of held) {
+      if (w.start < from) continue;
+      if (w.start > from) {
+        copies.push(this.fetchRange(from, w.start, target, at + (from - offset)));
+      }
+      const upTo = Math.min(to, w.end);
+      w.used = ++tick;
+      take(w, w.start, upTo);
+      from = upTo;
+    }
+    if (from < to) copies.push(this.fetchRange(from, to, target, at + (from - offset)));
+    await Promise.all(copies);
+    this.check();
+  }
+
+  private holding(pos: number): Window | undefined {
+    const w = this.windows.find((x) => x.start <= pos && pos < x.end);
+    if (w) w.used = ++tick;
+    return w;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const w of this.windows) this.cache.remove(w);
     this.windows = [];
-    this.cached = 0;
     await this.fetcher.close();
   }
 
@@ -229,8 +320,11 @@ export class RemoteByteSource implements ByteSource {
 
   /** Notes that a stream read up to `end` (direct reads count: a scan may mix sizes). */
   private follow(start: number, end: number): Stream {
+    // A stream may skip ahead by up to its window: strided reads (one record variable of a
+    // NetCDF-3 file, record after record) are a scan too, and their windows keep growing.
     const near = this.streams.find(
-      (s) => start >= s.next - this.minWindow && start <= s.next + this.minWindow,
+      (s) =>
+        start >= s.next - this.minWindow && start <= s.next + Math.max(this.minWindow, s.window),
     );
     if (near) {
       near.next = end;
@@ -255,29 +349,24 @@ export class RemoteByteSource implements ByteSource {
     w.ready = this.fetchRange(pos, end, bytes, 0).then(
       () => {
         w.loaded = true;
-        this.evict();
+        this.cache.evict();
       },
       (err) => {
-        this.windows = this.windows.filter((x) => x !== w);
-        this.cached -= bytes.length;
+        this.forget(w);
+        this.cache.remove(w);
         throw err;
       },
     );
     // Nobody may be waiting on a window another read started and then abandoned.
     w.ready.catch(() => {});
     this.windows.push(w);
-    this.cached += bytes.length;
+    this.cache.add(this, w);
     return w;
   }
 
-  private evict(): void {
-    while (this.cached > this.cacheBytes) {
-      let victim: Window | undefined;
-      for (const w of this.windows) if (w.loaded && (!victim || w.used < victim.used)) victim = w;
-      if (!victim) return;
-      this.windows = this.windows.filter((x) => x !== victim);
-      this.cached -= victim.bytes.length;
-    }
+  /** Drops a window from this source's lookups (the cache evicted it, or its fetch failed). */
+  forget(w: Window): void {
+    this.windows = this.windows.filter((x) => x !== w);
   }
 
   /** [start, end) into target at `at`, in parts fetched in parallel, each with its retries. */
@@ -289,6 +378,8 @@ export class RemoteByteSource implements ByteSource {
         this.limit.run(() =>
           withRetries(this.fetcher, this.retry, this.counters, async () => {
             this.check();
+            if (TRACE)
+              process.stderr.write(`remote: ${this.fetcher.url} bytes ${p}-${q - 1} (${q - p})\n`);
             await this.fetcher.fetch(p, q, this.pinned, target, at + (p - start));
             this.counters.bytesFetched += q - p;
           }),
