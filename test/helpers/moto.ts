@@ -99,7 +99,8 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * `python3 -m moto.server`, with two changes the environment switches:
+ * `python3 -m moto.server` (test/helpers/moto_server.py, which bench/s3.mjs runs too), with two
+ * changes the environment switches:
  * - ZARRIFY_MOTO_SERIALISE=1: requests that change objects (PUT, POST, DELETE) run one at a time.
  *   moto checks If-Match / If-None-Match and then stores the object without a lock, so two
  *   conditional PUTs can both pass the check when Python switches threads between the two (the
@@ -109,43 +110,10 @@ function stopChild(child: ChildProcess): Promise<void> {
  *   race inside the server far likelier.
  * The server exits when its stdin closes, so a test process that dies leaves no server behind.
  */
-const serverScript = `
-import io, os, sys, threading
-# The test process holds our stdin: when it ends (however it ends), so does this server.
-threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-si = os.environ.get("ZARRIFY_MOTO_SWITCH_INTERVAL")
-if si:
-    sys.setswitchinterval(float(si))
-if os.environ.get("ZARRIFY_MOTO_SERIALISE") == "1":
-    from moto.moto_server import werkzeug_app
-    lock = threading.Lock()
-    original = werkzeug_app.DomainDispatcherApplication.__call__
-    def serialised(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") not in ("PUT", "POST", "DELETE"):
-            return original(self, environ, start_response)
-        length = environ.get("CONTENT_LENGTH")
-        stream = environ["wsgi.input"]
-        if length:
-            body = stream.read(int(length))
-        elif environ.get("wsgi.input_terminated"):
-            body = stream.read()  # chunked: werkzeug ends the stream at the last chunk
-        else:
-            body = b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        with lock:
-            result = original(self, environ, start_response)
-            try:
-                return [b"".join(result)]
-            finally:
-                getattr(result, "close", lambda: None)()
-    werkzeug_app.DomainDispatcherApplication.__call__ = serialised
-from moto.server import main
-main()
-`;
+const SERVER = join(repoRoot, "test/helpers/moto_server.py");
 
 export interface MotoOptions {
-  /** Run object-changing requests one at a time (default true; see serverScript). */
+  /** Run object-changing requests one at a time (default true; see moto_server.py). */
   serialiseWrites?: boolean;
   /** Python's thread switch interval inside the server, in seconds. */
   switchInterval?: number;
@@ -164,7 +132,7 @@ async function launch(
   } else delete env.ZARRIFY_MOTO_SWITCH_INTERVAL;
   const child = spawn(
     "bash",
-    [SID, "run", "python3", "-c", serverScript, "-H", "127.0.0.1", "-p", String(port)],
+    [SID, "run", "python3", SERVER, "-H", "127.0.0.1", "-p", String(port)],
     { detached: true, stdio: ["pipe", "pipe", "pipe"], cwd: repoRoot, env },
   );
   let log = "";
