@@ -189,7 +189,7 @@ describe.skipIf(skipMoto)(`s3:// inputs on moto${skipNote}`, () => {
     }
   }, 240_000);
 
-  it("run over an s3:// pattern equals run over the local files; --resume goes by ETag", async () => {
+  it("run and convert over an s3:// pattern equal those of the local files; --resume goes by ETag", async () => {
     const files = makeSeries(join(dir, "series"), [3, 2, 4, 1], { format: "NETCDF3_64BIT_OFFSET" });
     const nc4 = makeSeries(join(dir, "series4"), [2, 2], { start: "2020-01-11", prefix: "nc4" });
     for (const f of [...files, ...nc4]) await upload(f, `series/${basename(f)}`);
@@ -202,6 +202,15 @@ describe.skipIf(skipMoto)(`s3:// inputs on moto${skipNote}`, () => {
     const l = await cli(["run", ...files, ...nc4, local, ...range, "--jobs", "2"]);
     expect(l.code, l.stderr).toBe(0);
     expect(contents(out)).toEqual(contents(local));
+
+    // Multi-file convert of the same pattern, as of the local files.
+    const many = join(dir, "many-s3.zarr");
+    const c = await cli(["convert", s3("series/*.nc"), many]);
+    expect(c.code, c.stderr).toBe(0);
+    const manyLocal = join(dir, "many-local.zarr");
+    const cl = await cli(["convert", ...files, ...nc4, manyLocal]);
+    expect(cl.code, cl.stderr).toBe(0);
+    expect(contents(many)).toEqual(contents(manyLocal));
 
     const again = await cli(["run", s3("series/*.nc"), out, "--resume", "--json"]);
     expect(again.code, again.stderr).toBe(0);

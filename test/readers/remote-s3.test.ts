@@ -111,6 +111,31 @@ describe.skipIf(skipMoto)(`s3:// inputs on moto${skipNote}`, () => {
     }
   });
 
+  it("through h5wasm's mount too: a replaced object is that one line, not HDF5's read error", async () => {
+    const key = "changing/c.nc";
+    const name = "iris-test-data_lfric_surface_mean.nc";
+    await bucket.set(key, readFileSync(real(name)));
+    // Every read through h5wasm (the mount), none through the raw chunk path.
+    process.env.ZARRIFY_HDF5_RAW = "0";
+    const ds = await openDataset(url(key)).finally(() => {
+      delete process.env.ZARRIFY_HDF5_RAW;
+    });
+    try {
+      await bucket.set(key, readFileSync(real("geocat_nc4uvt.nc")));
+      const v = ds.variables.reduce((a, b) =>
+        a.shape.reduce((x, y) => x * y, 1) >= b.shape.reduce((x, y) => x * y, 1) ? a : b,
+      );
+      await expect(
+        v.read(
+          v.shape.map(() => 0),
+          v.shape.slice(),
+        ),
+      ).rejects.toThrow(new RegExp(`^${url(key)}: the object changed while it was being read`));
+    } finally {
+      await ds.close();
+    }
+  });
+
   it("lists patterns: * within a segment, ** across them, sizes from the listing", async () => {
     for (const k of ["p/2020/a.nc", "p/2020/b.nc", "p/2021/c.nc", "p/2021/x/d.nc", "p/e.txt"]) {
       await bucket.set(k, new Uint8Array(10));
