@@ -23,7 +23,10 @@ export function analyzeCommand(ctx: CliContext): Command {
     .description(
       "report a NetCDF file's dimensions, variables and sizes, and the chunking, packing and compression to store it with",
     )
-    .argument("<input>", "NetCDF-3 or NetCDF-4/HDF5 file")
+    .argument(
+      "<input>",
+      "NetCDF-3 or NetCDF-4/HDF5 file: a path, s3://bucket/key or an http(s):// URL",
+    )
     .option("--json", "print the report as JSON")
     .option(
       "--test-performance",

@@ -12,7 +12,7 @@ import type { CliContext } from "../context.js";
 export function appendCommand(ctx: CliContext): Command {
   const cmd = new Command("append")
     .description("extend an archive along its time dimension with a file's new steps")
-    .argument("<input>", "NetCDF file with the archive's variables and grid")
+    .argument("<input>", "NetCDF file (path or URL) with the archive's variables and grid")
     .argument("<archive>", "a Zarr archive made by zarrify")
     .option("--append-dim <name>", "the dimension to extend (default time)")
     .addOption(

@@ -18,7 +18,7 @@ export function convertCommand(ctx: CliContext): Command {
     )
     .argument(
       "<paths...>",
-      "NetCDF-3 or NetCDF-4/HDF5 files or quoted glob patterns, then the archive to create",
+      "NetCDF-3 or NetCDF-4/HDF5 files (paths, s3:// or http(s):// URLs) or quoted glob patterns (local or s3://), then the archive to create",
     )
     .addOption(
       new Option(

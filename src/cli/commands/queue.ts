@@ -34,9 +34,12 @@ function wholeFlag(flag: string, value: unknown, min: number): number | undefine
 function submitCommand(ctx: CliContext): Command {
   const cmd = new Command("submit")
     .description("create the template if the archive does not exist, then queue one job per file")
-    .argument("<paths...>", "input files or quoted glob patterns, then the archive")
+    .argument(
+      "<paths...>",
+      "input files (paths, s3:// or http(s):// URLs) or quoted glob patterns (local or s3://), then the archive",
+    )
     .option("--queue <url>", QUEUE_HELP)
-    .option("--files-from <file>", "read more input paths from a file, one per line")
+    .option("--files-from <file>", "read more inputs from a file, one path or URL per line")
     .option(
       "--template <file>",
       "template file when the archive is created (default: the first input)",

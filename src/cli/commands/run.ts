@@ -17,7 +17,10 @@ export function runCommand(ctx: CliContext): Command {
     .description(
       "create a template and write many files into it on parallel worker threads (resumable)",
     )
-    .argument("<paths...>", "input files or quoted glob patterns, then the output archive")
+    .argument(
+      "<paths...>",
+      "input files (paths, s3:// or http(s):// URLs) or quoted glob patterns (local or s3://), then the output archive",
+    )
     .option("--template <file>", "template file (default: the first input)")
     .option("--global-start <date>", "first time step of the archive")
     .option("--global-end <date>", "last time step of the archive")
@@ -25,7 +28,7 @@ export function runCommand(ctx: CliContext): Command {
       "--freq <freq>",
       "time step, e.g. 1D, 6H, MS (default: inferred from the times of all inputs)",
     )
-    .option("--files-from <file>", "read more input paths from a file, one per line")
+    .option("--files-from <file>", "read more inputs from a file, one path or URL per line")
     .option(
       "--shard <i/n|auto>",
       "take every n-th input starting at the i-th (0-based), for job arrays; auto: i and n from SLURM_ARRAY_TASK_*, auto/N: i from Kubernetes' JOB_COMPLETION_INDEX, n = N",

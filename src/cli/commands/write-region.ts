@@ -15,7 +15,7 @@ export function writeRegionCommand(ctx: CliContext): Command {
     .description(
       "write one NetCDF file into its place in a template archive (safe to run many at once)",
     )
-    .argument("<input>", "NetCDF file whose times lie on the archive's time grid")
+    .argument("<input>", "NetCDF file (path or URL) whose times lie on the archive's time grid")
     .argument("<archive>", "a Zarr archive made by zarrify create-template")
     .option(
       "--region <spec>",
