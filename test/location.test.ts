@@ -160,9 +160,7 @@ describe("the CLI refuses URLs, exit 2, and creates nothing", () => {
         cwd,
         encoding: "utf8",
       });
-      expect(r.stderr).toMatch(
-        /^zarrify: error: \S+: gs:\/\/ \w+ locations are not supported/,
-      );
+      expect(r.stderr).toMatch(/^zarrify: error: \S+: gs:\/\/ \w+ locations are not supported/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.status).toBe(2);
       expect(readdirSync(cwd)).toEqual([]);

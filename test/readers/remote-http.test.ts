@@ -175,7 +175,12 @@ describe("openDataset over http", () => {
     const before = server.bytesSent();
     const ds = await openDataset(server.url(name));
     try {
-      for (const v of ds.variables) await v.read(v.shape.map(() => 0), v.shape.slice());
+      for (const v of ds.variables) {
+        await v.read(
+          v.shape.map(() => 0),
+          v.shape.slice(),
+        );
+      }
     } finally {
       await ds.close();
     }
