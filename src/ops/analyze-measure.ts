@@ -4,6 +4,7 @@
  * with the same planner and engine as `convert`, and a time series and a map are read back from
  * each and from the source. The scratch directory is removed whatever happens.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import type { Dataset, Variable } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { executePlan } from "../engine/run.js";
 import { ConversionError } from "../errors.js";
+import { parseLocation } from "../location.js";
 import type { Logger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { ACCESS_PATTERNS, type AccessPattern } from "../plan/chunking.js";
@@ -22,7 +24,8 @@ import { DEFAULT_COMPRESSION } from "../plan/new-archive.js";
 import { readArchiveMetadata } from "../zarr/archive.js";
 import { formatCompression, parseCompression } from "../zarr/compression.js";
 import { readBox } from "../zarr/read.js";
-import { FsStore } from "../zarr/store/fs.js";
+import type { Store } from "../zarr/store/types.js";
+import { archiveStore } from "./archive-store.js";
 import { planForDataset } from "./convert.js";
 
 /** The largest part of a variable --run-tests converts. */
@@ -33,7 +36,10 @@ export interface MeasureOptions {
   sampleMb?: number;
   /** Reads per measurement; the median is reported (default 3). */
   repeats?: number;
-  /** Parent of the scratch directory runTests makes and removes (default: the OS temp dir). */
+  /**
+   * Where runTests makes its scratch archives and removes them after: a local directory (default
+   * the OS temp dir) or s3://bucket/prefix, so read times are those of the store users will read.
+   */
   scratchDir?: string;
 }
 
@@ -132,7 +138,12 @@ export async function measure(
     notes,
   };
 
-  const dir = await mkdtemp(join(options.scratchDir ?? tmpdir(), "zarrify-analyze-"));
+  const scratch = parseLocation(options.scratchDir ?? tmpdir(), "archive");
+  const dir =
+    scratch.kind === "local"
+      ? await mkdtemp(join(scratch.path, "zarrify-analyze-"))
+      : `${scratch.url.replace(/\/$/, "")}/zarrify-analyze-${randomBytes(6).toString("hex")}`;
+  const stores: Store[] = [];
   try {
     for (const pattern of ACCESS_PATTERNS) {
       const chunks = advice.patterns[pattern].chunks;
@@ -147,7 +158,8 @@ export async function measure(
         },
       });
       const plan = planForDataset(sample, runConfig);
-      const store = new FsStore(join(dir, `${pattern}.zarr`));
+      const store = archiveStore(`${dir}/${pattern}.zarr`, { objectStores: true });
+      stores.push(store);
       logger.info(`analyze: writing a ${pattern} scratch archive of ${name}`);
       await writePlanMetadata(store, plan);
       await executePlan({
@@ -181,7 +193,10 @@ export async function measure(
       };
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (scratch.kind === "local") await rm(dir, { recursive: true, force: true });
+    else {
+      for (const s of stores) for (const key of await s.list()) await s.delete(key);
+    }
   }
   return measured;
 }

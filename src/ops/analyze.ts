@@ -21,7 +21,7 @@ import { type ConfigInput, resolveConfig } from "../config/schema.js";
 import { findTimeDim } from "../dataset/coords.js";
 import { DTYPE_SIZE } from "../dataset/types.js";
 import { message, opt } from "../hint.js";
-import { localPath } from "../location.js";
+import { parseLocation } from "../location.js";
 import { type Logger, silentLogger } from "../log.js";
 import { readIdentity } from "../readers/identity.js";
 import { openDataset } from "../readers/index.js";
@@ -59,8 +59,8 @@ export async function analyzeFile(
     logger: givenLogger,
     ...configInput
   } = options;
-  // Refused before any work: mkdtemp would make a local directory named after the scheme.
-  if (scratchDir !== undefined) localPath(scratchDir, "scratch directory");
+  // Checked before any work: a local directory or s3://bucket/prefix, nothing else.
+  if (scratchDir !== undefined) parseLocation(scratchDir, "archive");
   const config = resolveConfig({ cli: { jobs: 1, ...configInput } });
   const logger = givenLogger ?? silentLogger;
   const ds = await openDataset(input, { group: config.group });

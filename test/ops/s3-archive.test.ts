@@ -213,6 +213,36 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
     expect(cmp.differences).toEqual([]);
   }, 300_000);
 
+  it("analyze --run-tests writes its scratch archives to s3:// and removes them", async () => {
+    const [file] = makeSeries(join(dir, "analyze"), [12], { nlat: 30, nlon: 40 });
+    const r = await cliProcess([
+      "analyze",
+      file,
+      "--run-tests",
+      "--scratch",
+      url("scratch"),
+      "--sample-mb",
+      "1",
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      measured?: { patterns: Record<string, { archiveBytes: number; map: { ms: number } }> };
+    };
+    const patterns = Object.values(report.measured?.patterns ?? {});
+    expect(patterns.length).toBe(3);
+    for (const p of patterns) {
+      expect(p.archiveBytes).toBeGreaterThan(0);
+      expect(p.map.ms).toBeGreaterThan(0);
+    }
+    expect(await store("scratch").list()).toEqual([]);
+    const bad = await cliProcess(["analyze", file, "--run-tests", "--scratch", "gs://b/x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split("\n")[0]).toMatch(
+      /gs:\/\/ archive locations are not supported/,
+    );
+  }, 120_000);
+
   it("the race test through the fault proxy (drops, 503 SlowDown, 500, delays, lost answers): 0 steps lost, data equal", async () => {
     const files = makeSeries(join(dir, "racefaults"), new Array(40).fill(1));
     const proxy = await startFaultProxy(moto.endpoint);

@@ -41,6 +41,10 @@ export function analyzeCommand(ctx: CliContext): Command {
       "answer a few questions and get a config file (printed; written where you say)",
     )
     .option("--sample-mb <n>", "largest part of a variable --run-tests converts (default 256)")
+    .option(
+      "--scratch <location>",
+      "where --run-tests writes its scratch archives and removes them: a directory or s3://bucket/prefix (default: the temp dir)",
+    )
     .option("--time-dim <name>", "the time dimension (default: detected from CF attributes)")
     .option("--group <path>", "NetCDF-4 group to read instead of the root group")
     .option("--target-chunk-size-mb <n>", "chunk size the recommendations aim at (default 50)")
@@ -56,6 +60,7 @@ Examples:
   zarrify analyze era5.nc
   zarrify analyze era5.nc --test-performance --json > report.json
   zarrify analyze era5.nc --run-tests --sample-mb 100
+  zarrify analyze era5.nc --run-tests --scratch s3://my-bucket/tmp   # read times from S3
   zarrify analyze era5.nc --interactive > zarrify.yaml`,
   );
   cmd.action(async (input: string, flags: CommonFlags & Record<string, unknown>) => {
@@ -70,6 +75,7 @@ Examples:
       testPerformance: flags.testPerformance === true,
       runTests: flags.runTests === true,
       sampleMb: positive("--sample-mb", flags.sampleMb),
+      scratchDir: typeof flags.scratch === "string" ? flags.scratch : undefined,
       logger,
     });
     const text = flags.json ? JSON.stringify(report, null, 2) : formatAnalyzeReport(report);
