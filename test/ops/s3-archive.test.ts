@@ -238,9 +238,7 @@ describe.skipIf(skipMoto)(`s3:// archives on moto${skipNote}`, () => {
     expect(await store("scratch").list()).toEqual([]);
     const bad = await cliProcess(["analyze", file, "--run-tests", "--scratch", "gs://b/x"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim().split("\n")[0]).toMatch(
-      /gs:\/\/ archive locations are not supported/,
-    );
+    expect(bad.stderr.trim().split("\n")[0]).toMatch(/gs:\/\/ archive locations are not supported/);
   }, 120_000);
 
   it("the race test through the fault proxy (drops, 503 SlowDown, 500, delays, lost answers): 0 steps lost, data equal", async () => {

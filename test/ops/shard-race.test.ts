@@ -28,7 +28,14 @@ async function sourceT2m(files: string[]): Promise<number[]> {
     try {
       const v = ds.variables.find((x) => x.name === "t2m");
       if (!v) throw new Error(`${f}: no t2m`);
-      out.push(...Array.from((await v.read(v.shape.map(() => 0), v.shape)) as Float32Array));
+      out.push(
+        ...Array.from(
+          (await v.read(
+            v.shape.map(() => 0),
+            v.shape,
+          )) as Float32Array,
+        ),
+      );
     } finally {
       await ds.close();
     }
