@@ -16,29 +16,10 @@ import { hint, message, opt } from "../hint.js";
 import { inputLocation, isRemoteInput } from "../location.js";
 import { inputIdentity } from "../readers/identity.js";
 import { hasGlob, listS3Pattern } from "../readers/remote/list.js";
-
-const MAGIC = /[*?[]/;
+import { GLOB_MAGIC, segmentSource } from "../util/glob.js";
 
 function segmentRegex(segment: string): RegExp {
-  let re = "";
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i];
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        const body = segment
-          .slice(i + 1, end)
-          .replace(/^!/, "^")
-          .replace(/\\/g, "\\\\");
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
+  return new RegExp(`^${segmentSource(segment)}$`);
 }
 
 function listDir(dir: string): { name: string; dir: boolean }[] {
@@ -71,7 +52,7 @@ function expandFrom(base: string, segments: string[], out: Set<string>): void {
     for (const e of listDir(base)) if (e.dir) expandFrom(join(base, e.name), segments, out);
     return;
   }
-  if (!MAGIC.test(head)) {
+  if (!GLOB_MAGIC.test(head)) {
     expandFrom(join(base, head), rest, out);
     return;
   }
@@ -83,11 +64,11 @@ function expandFrom(base: string, segments: string[], out: Set<string>): void {
 
 /** Files matching a pattern, absolute; a plain path is returned as given (errors name it so). */
 export function expandPattern(pattern: string): string[] {
-  if (!MAGIC.test(pattern)) return [pattern];
+  if (!GLOB_MAGIC.test(pattern)) return [pattern];
   const absolute = resolve(pattern);
   const root = isAbsolute(absolute) ? sep : "";
   const segments = absolute.split(sep).filter(Boolean);
-  const firstMagic = segments.findIndex((s) => MAGIC.test(s));
+  const firstMagic = segments.findIndex((s) => GLOB_MAGIC.test(s));
   const base = root + segments.slice(0, firstMagic).join(sep);
   const out = new Set<string>();
   expandFrom(base || sep, segments.slice(firstMagic), out);

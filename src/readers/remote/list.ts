@@ -8,6 +8,7 @@
 import { InputError } from "../../errors.js";
 import { loadSdk, s3Endpoint } from "../../s3/client.js";
 import { describeS3Failure, isRetryable } from "../../s3/errors.js";
+import { GLOB_MAGIC, segmentSource } from "../../util/glob.js";
 import { backoffDelay, DEFAULT_RETRY, sleep } from "../../util/retry.js";
 import { s3Client } from "./s3-fetcher.js";
 
@@ -15,30 +16,6 @@ export interface ListedObject {
   url: string;
   size: number;
   etag?: string;
-}
-
-const MAGIC = /[*?[]/;
-
-function segmentSource(segment: string): string {
-  let re = "";
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i];
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        const body = segment
-          .slice(i + 1, end)
-          .replace(/^!/, "^")
-          .replace(/\\/g, "\\\\");
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return re;
 }
 
 /** The regular expression a whole key must match for `pattern`. */
@@ -56,7 +33,7 @@ export function keyPatternRegex(pattern: string): RegExp {
 }
 
 export function hasGlob(pattern: string): boolean {
-  return MAGIC.test(pattern);
+  return GLOB_MAGIC.test(pattern);
 }
 
 async function retrying<T>(request: () => Promise<T>): Promise<T> {
@@ -72,7 +49,7 @@ async function retrying<T>(request: () => Promise<T>): Promise<T> {
 
 export async function listS3Pattern(bucket: string, keyPattern: string): Promise<ListedObject[]> {
   const url = `s3://${bucket}/${keyPattern}`;
-  const firstMagic = keyPattern.search(MAGIC);
+  const firstMagic = keyPattern.search(GLOB_MAGIC);
   const prefix = firstMagic < 0 ? keyPattern : keyPattern.slice(0, firstMagic);
   const re = keyPatternRegex(keyPattern);
   const sdk = await loadSdk();
