@@ -352,7 +352,6 @@ function treeRss(pid) {
 
 // What two processes can get out of this machine right now: the same CPU-bound loop run once,
 // then twice at the same time. 2.0 on two idle cores; less when something else is running.
-// (regions.mjs has its own copy.)
 const SPIN = "let x=0;for(let i=0;i<2e8;i++)x=(x*1664525+1013904223)|0;if(x===42)console.log(x)";
 
 /** 2 × the wall of one spin loop / the wall of two at once; undefined when one failed. */

@@ -36,6 +36,7 @@ import {
   OUT,
   oneTool,
   PY,
+  parallelCeiling,
   parseOptions,
   positiveInt,
   preflight,
@@ -187,22 +188,6 @@ function chunkFiles(archive, name) {
 }
 
 // ---------------------------------------------------------------- measuring
-
-// What two processes can get out of this machine right now: the same CPU-bound loop run once,
-// then twice at the same time. 2.0 on two idle cores; less when something else is running.
-const SPIN = "let x=0;for(let i=0;i<2e8;i++)x=(x*1664525+1013904223)|0;if(x===42)console.log(x)";
-
-async function parallelCeiling() {
-  const one = await measure([process.execPath, "-e", SPIN]);
-  const two = await measure([
-    "/bin/sh",
-    "-c",
-    `"$0" -e '${SPIN}' & "$0" -e '${SPIN}' & wait`,
-    process.execPath,
-  ]);
-  if (!one.ok || !two.ok) return undefined;
-  return (2 * one.wall) / two.wall;
-}
 
 // ---------------------------------------------------------------- verifying
 

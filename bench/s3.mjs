@@ -12,7 +12,7 @@
 // Writes bench/results-s3.md (overwritten) and prints it. Exit 1 when a command fails or an
 // archive on S3 is not complete.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { request as httpRequest, createServer as httpServer } from "node:http";
 import { createServer } from "node:net";
 import { loadavg } from "node:os";
@@ -185,23 +185,6 @@ function validateJson(env, out) {
   });
 }
 
-function _files(dir) {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    n += e.isDirectory() ? _files(path.join(dir, e.name)) : 1;
-  }
-  return n;
-}
-
-function duBytes(dir) {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    total += e.isDirectory() ? duBytes(p) : statSync(p).size;
-  }
-  return total;
-}
-
 async function runCase(c, o, proxy, env) {
   const rows = [];
   for (const target of ["local", "s3"]) {
@@ -233,7 +216,6 @@ async function runCase(c, o, proxy, env) {
       } else {
         const v = await validateJson(env, out);
         r.objects = Object.values(v.variables ?? []).reduce((n, x) => n + x.chunksPresent, 0);
-        r.bytes = duBytes(out);
       }
     }
     r.wall = median(r.runs.map((m) => m.wall));
