@@ -15,6 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createServer as createNetServer } from "node:net";
 import { cpus, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +127,18 @@ export function versions(modules = XARRAY_STACK) {
     .trim()
     .replace("xarray 999", debVersion ? `xarray ${debVersion} (Debian)` : "xarray 999");
   return { python, zarrify };
+}
+
+/** A TCP port on 127.0.0.1 nothing listens on now, for a server a bench starts (redis, moto). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 // ---------------------------------------------------------------- inputs

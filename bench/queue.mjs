@@ -24,7 +24,7 @@
 // verification fails, or (unless --no-goals) a goal is missed.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -36,6 +36,7 @@ import {
   ensureSeries,
   fmtMB,
   fmtRss,
+  freePort,
   MiB,
   machineLine,
   measure,
@@ -89,17 +90,6 @@ function parseArgs(argv) {
 }
 
 // ---------------------------------------------------------------- redis
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** One inline command to the server; resolves with the first reply line. */
 function redisCommand(port, command) {

@@ -14,7 +14,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { request as httpRequest, createServer as httpServer } from "node:http";
-import { createServer } from "node:net";
 import { loadavg } from "node:os";
 import path from "node:path";
 import {
@@ -25,6 +24,7 @@ import {
   ensureInput,
   ensureSeries,
   fmtMB,
+  freePort,
   HERE,
   MiB,
   machineLine,
@@ -67,17 +67,6 @@ function parseArgs(argv) {
       "--no-fill": ["fill", false],
     },
   );
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function startMoto() {
