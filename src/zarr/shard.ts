@@ -1,14 +1,15 @@
 /**
  * Rewriting part of a shard: the merge step of a writer that shares a shard with others.
  *
- *   patchShard(meta, current, copies): Uint8Array
- *       `current`: the shard as stored (undefined: not there yet); `copies`: boxes of cells to
- *       write, each from a source array into the shard (shard coordinates). Only the inner chunks
- *       the boxes touch are decoded, patched and re-encoded; every other inner chunk keeps its
- *       stored bytes. prepareShardPatch / applyShardPatch split it for a compare-and-swap loop:
- *       inner chunks the copies cover wholly are encoded once, not on every attempt. A shard of a hundred inner chunks that ten writers share is then encoded
- *       about once in all, not ten times over, which is what keeps filling sharded archives near
- *       the speed of unsharded ones.
+ *   prepareShardPatch(meta, copies, extent): ShardPatch
+ *   applyShardPatch(patch, current): Uint8Array
+ *       `copies`: boxes of cells to write, each from a source array into the shard (shard
+ *       coordinates); `current`: the shard as stored (undefined: not there yet). Only the inner
+ *       chunks the boxes touch are decoded, patched and re-encoded; every other inner chunk keeps
+ *       its stored bytes. Inner chunks the copies cover wholly are encoded once, in prepare, not
+ *       on every attempt of the compare-and-swap that applies the patch. A shard of a hundred
+ *       inner chunks that ten writers share is then encoded about once in all, not ten times
+ *       over, which is what keeps filling sharded archives near the speed of unsharded ones.
  *   copyFromShard(meta, stored, box, out, outShape, outStart)
  *       copies the cells of `box` (shard coordinates) into `out`, decoding only the inner chunks
  *       the box touches: reading one step back from a 40-step shard decodes a tenth of it.
@@ -139,16 +140,6 @@ export function applyShardPatch(patch: ShardPatch, current: Uint8Array | undefin
     }
     return joinShard(config, parts);
   });
-}
-
-/** prepareShardPatch + applyShardPatch in one, for a single attempt. */
-export function patchShard(
-  meta: ArrayMeta,
-  current: Uint8Array | undefined,
-  copies: readonly BoxCopy[],
-  extent: readonly number[] = storedChunk(meta),
-): Uint8Array {
-  return applyShardPatch(prepareShardPatch(meta, copies, extent), current);
 }
 
 /** The shard cells of `box` (shard coordinates) copied into `out` at `outStart`. */

@@ -25,7 +25,7 @@ import { parseArrayDocuments } from "../../src/zarr/metadata-parse.js";
 import { pipelineFor, shardingOf } from "../../src/zarr/pipeline/pipeline.js";
 import { splitShard } from "../../src/zarr/pipeline/sharding.js";
 import { readBox } from "../../src/zarr/read.js";
-import { applyShardPatch, patchShard, prepareShardPatch } from "../../src/zarr/shard.js";
+import { applyShardPatch, prepareShardPatch } from "../../src/zarr/shard.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
 import { MemoryStore } from "../../src/zarr/store/memory.js";
 import { sidPython, skipSid } from "../helpers/sid.js";
@@ -100,9 +100,14 @@ describe("sharding_indexed", () => {
     const before = encodeChunk(meta, data, [4, 6]);
     // Two cells in inner chunk (1, 0): rows 2..3, column 1.
     const cells = Float32Array.from([100, 101]);
-    const after = patchShard(meta, before, [
-      { src: cells, srcShape: [2, 1], srcStart: [0, 0], dstStart: [2, 1], count: [2, 1] },
-    ]);
+    const copy = {
+      src: cells,
+      srcShape: [2, 1],
+      srcStart: [0, 0],
+      dstStart: [2, 1],
+      count: [2, 1],
+    };
+    const after = applyShardPatch(prepareShardPatch(meta, [copy], [4, 6]), before);
     const want = data.slice();
     want[2 * 6 + 1] = 100;
     want[3 * 6 + 1] = 101;
@@ -117,9 +122,7 @@ describe("sharding_indexed", () => {
     // Onto nothing yet: the untouched inner chunks are absent.
     const fresh = splitShard(
       config,
-      patchShard(meta, undefined, [
-        { src: cells, srcShape: [2, 1], srcStart: [0, 0], dstStart: [2, 1], count: [2, 1] },
-      ]),
+      applyShardPatch(prepareShardPatch(meta, [copy], [4, 6]), undefined),
       4,
     );
     expect(fresh.map((p) => p !== undefined)).toEqual([false, false, true, false]);
