@@ -18,7 +18,7 @@ import { collectInputs, inputKey, type Shard, totalSize } from "./inputs.js";
 import { createTemplateForInputs } from "./inputs-template.js";
 import { type ResolvedShard, resolveShard } from "./job-array.js";
 import { splitOptions } from "./options.js";
-import { sweepArchiveTemps } from "./sweep.js";
+import { sweepArchiveTemps, sweepOwnTemps } from "./sweep.js";
 import { writeFiles } from "./write-files.js";
 
 export interface RunParallelOptions {
@@ -197,6 +197,8 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
       },
     },
   );
+  // Every write of this run is over (the engine's threads are stopped, also after a fallback).
+  await sweepOwnTemps(store, logger, "run");
   const steps = written.results.reduce((n, r) => n + r.steps, 0);
   const seconds = (performance.now() - started) / 1000;
   logger.info(

@@ -34,3 +34,18 @@ export async function sweepArchiveTemps(
     );
   }
 }
+
+/**
+ * At the end of a verb whose writes all ran in this process (run): removes the temp files this
+ * process's own threads left, which happens when a worker thread is terminated in the middle of a
+ * put (an engine failure the verb recovered from by writing the files again). No other rule
+ * catches them while this process lives, and once it exits they would sit in a finished archive
+ * until another verb's sweep.
+ */
+export async function sweepOwnTemps(store: Store, logger: Logger, verb: string): Promise<void> {
+  if (!(store instanceof FsStore)) return;
+  const removed = await store.sweepStaleTemps("", Date.now(), { ownProcess: true });
+  if (removed > 0) {
+    logger.info(`${verb}: removed ${removed} temp file(s) of its own stopped threads`);
+  }
+}

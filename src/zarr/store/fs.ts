@@ -426,8 +426,15 @@ export class FsStore implements Store {
    * Removes temp files killed writers left under `prefix` (default: the whole store): those of a
    * dead process of this host, and any older than STALE_TEMP_AGE_MS. Returns how many. Costs a
    * walk of the directory tree, so callers do it once per archive-level operation.
+   * `ownProcess`: this process's own temp files go too. Only for a caller that knows none of its
+   * threads is writing any more (a worker thread terminated mid-put leaves its temp file under
+   * the pid of a process that still runs, which no other rule would ever remove).
    */
-  async sweepStaleTemps(prefix = "", now = Date.now()): Promise<number> {
+  async sweepStaleTemps(
+    prefix = "",
+    now = Date.now(),
+    options: { ownProcess?: boolean } = {},
+  ): Promise<number> {
     let removed = 0;
     const walk = async (dir: string): Promise<void> => {
       let entries: fs.Dirent[];
@@ -445,11 +452,11 @@ export class FsStore implements Store {
         }
         if (!e.name.endsWith(TMP_SUFFIX)) continue;
         const m = TMP_NAME.exec(e.name);
+        const pid = m === null ? -1 : Number(m[2]);
         const deadHere =
           m !== null &&
           m[1] === HOST_TAG &&
-          Number(m[2]) !== process.pid &&
-          processIsGone(Number(m[2]));
+          (pid === process.pid ? options.ownProcess === true : processIsGone(pid));
         try {
           if (!deadHere && now - (await fsp.stat(full)).mtimeMs < STALE_TEMP_AGE_MS) continue;
           await fsp.rm(full, { force: true });
