@@ -13,6 +13,7 @@ import type { RegionInput } from "../region/spec.js";
 import { type Layout, recordWritten } from "../region/state.js";
 import { matchTargets } from "../region/targets.js";
 import { checkTargets } from "../region/verify.js";
+import { Semaphore } from "../util/retry.js";
 import { type ArchiveMetadata, readArchiveMetadata } from "../zarr/archive.js";
 import type { Store } from "../zarr/store/types.js";
 import {
@@ -28,6 +29,12 @@ import {
   type Written,
   writePrepared,
 } from "./region.js";
+
+/**
+ * Completion markers written at once: a chunk can complete thousands of files together (one chunk
+ * along time for a file per day), and a write each would hold a descriptor each meanwhile.
+ */
+const MARKERS_IN_FLIGHT = 16;
 
 /** A file of a multi-file write: placed by its times, or by a region given by hand. */
 export interface FileWrite {
@@ -123,11 +130,12 @@ export async function writeFiles(
   const markers: Promise<void>[] = [];
   const recorded = new Set<number>();
   const failed = new Set<number>();
+  const markerSlots = new Semaphore(MARKERS_IN_FLIGHT);
   const mark = (i: number) => {
     const p = prepared[i];
     recorded.add(i);
     if (internal.marker === false) return;
-    markers.push(recordWritten(store, p.input, info.timeDim, stepRanges(p)));
+    markers.push(markerSlots.run(() => recordWritten(store, p.input, info.timeDim, stepRanges(p))));
   };
   const reporter = progressFor(o.progress, verbName, "files");
   const totals: Written = {
