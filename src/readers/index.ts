@@ -7,7 +7,9 @@
  * (readers/remote/): NetCDF-3 and the raw HDF5 path through the source itself, h5wasm through a
  * mount of it (remote/h5-mount.ts). Nothing is downloaded whole.
  */
-import { stat } from "node:fs/promises";
+import { existsSync, type Stats } from "node:fs";
+import { readlink, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
 import { hint, message, opt } from "../hint.js";
@@ -57,6 +59,18 @@ function describe(bytes: Uint8Array): string {
     : `unrecognised magic bytes ${preview}`;
 }
 
+function specialKind(info: Stats): string {
+  if (info.isFIFO()) return "a named pipe (FIFO)";
+  if (info.isCharacterDevice()) return "a character device";
+  if (info.isBlockDevice()) return "a block device";
+  if (info.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+function isZarrDirectory(path: string): boolean {
+  return ["zarr.json", ".zgroup", ".zarray"].some((doc) => existsSync(join(path, doc)));
+}
+
 export async function openDataset(path: string, options: OpenOptions = {}): Promise<Dataset> {
   if (inputLocation(path).kind !== "local") return openRemoteDataset(path, options);
   let bytes: Uint8Array;
@@ -64,9 +78,23 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
   try {
     const info = await stat(path);
     if (info.isDirectory()) {
+      if (isZarrDirectory(path)) {
+        throw new InputError(`${path}: is a Zarr archive, not a NetCDF file`, {
+          path,
+          hint: "zarrify's inputs are NetCDF files; read the archive with xarray.open_zarr, or check it with zarrify validate",
+        });
+      }
       throw new InputError(`${path}: is a directory, not a NetCDF file`, {
         path,
         hint: "pass the .nc files inside it, or a glob such as 'dir/*.nc'",
+      });
+    }
+    // Opening a FIFO blocks until a writer comes, and a device (/dev/zero) never ends: refuse
+    // both before the open, by what stat says they are.
+    if (!info.isFile()) {
+      throw new InputError(`${path}: is ${specialKind(info)}, not a regular file`, {
+        path,
+        hint: "give the path of a NetCDF file; to read a stream, save it to a file first",
       });
     }
     source = await FileByteSource.open(path);
@@ -76,7 +104,16 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw new InputError(`${path}: cannot open input: no such file`, { path, cause: err });
+      const target = await readlink(path).catch(() => undefined);
+      const what =
+        target === undefined
+          ? "no such file"
+          : `it is a symbolic link to ${target}, which does not exist`;
+      throw new InputError(`${path}: cannot open input: ${what}`, {
+        path,
+        cause: err,
+        hint: target === undefined ? "check the path" : "fix or remove the link",
+      });
     }
     throw asUserError(err, { path, reading: true, context: "cannot open input" });
   }
