@@ -54,8 +54,8 @@ export class FaultyStore implements Store {
   private onDeath: () => void = () => {};
   /** Settles when the writer dies (a hung writer's own promise never does). */
   readonly died: Promise<void>;
-  /** Whether the writer's completion record landed: its last act, so its write is complete. */
-  recordLanded = false;
+  /** Completion records that landed (a file's write's last act: that file is complete). */
+  readonly recordsLanded = new Set<string>();
 
   constructor(
     private readonly inner: Store,
@@ -85,7 +85,7 @@ export class FaultyStore implements Store {
     return this.plan.hang ? new Promise<T>(() => {}) : Promise.reject(new Killed(op));
   }
 
-  private async run<T>(real: () => Promise<T>, record = false): Promise<T> {
+  private async run<T>(real: () => Promise<T>, record?: string): Promise<T> {
     const op = ++this.ops;
     const delay = this.rand() * this.plan.maxDelayMs;
     if (delay >= 0.5) await new Promise((r) => setTimeout(r, delay));
@@ -99,7 +99,7 @@ export class FaultyStore implements Store {
     this.inFlight.add(p);
     try {
       const value = await p;
-      if (record) this.recordLanded = true;
+      if (record !== undefined) this.recordsLanded.add(record);
       if (dies || this.dead) {
         this.die();
         return this.gone(op);
@@ -120,7 +120,10 @@ export class FaultyStore implements Store {
     return this.run(() => this.inner.getWithVersion(key));
   }
   set(key: string, value: Uint8Array): Promise<void> {
-    return this.run(() => this.inner.set(key, value), key.startsWith(RECORD_PREFIX));
+    return this.run(
+      () => this.inner.set(key, value),
+      key.startsWith(RECORD_PREFIX) ? key : undefined,
+    );
   }
   setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
     if (this.plan.ignoreConditions)

@@ -14,6 +14,7 @@ import { type Format, jobsOf, type Layout, layoutArb, type Scenario } from "./sc
 export interface ProcessScenario {
   layout: Layout;
   segments: Scenario["segments"];
+  groups: number[];
   twice: number[];
   order: number[];
   writers: number;
@@ -28,11 +29,12 @@ export const processScenarioArb = (format: Format): fc.Arbitrary<ProcessScenario
       minLength: 3,
       maxLength: 12,
     }),
+    groups: fc.array(fc.constantFrom(0, 0, 0, 1, 2), { maxLength: 12 }),
     twice: fc.array(fc.nat(), { maxLength: 2 }),
     order: fc.array(fc.nat({ max: 100 }), { maxLength: 20 }),
     writers: fc.integer({ min: 2, max: 4 }),
-    // The write itself takes 10-30 ms after the region line here; later kills find it done.
-    kills: fc.array(fc.array(fc.integer({ min: 0, max: 25 }), { maxLength: 2 }), { maxLength: 20 }),
+    // A write takes 10-30 ms after its (first) region line here; later kills find it done.
+    kills: fc.array(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 2 }), { maxLength: 20 }),
   });
 
 /** As the in-process model sees it (no delays; the kills are the processes'). */
@@ -40,10 +42,17 @@ export function asScenario(p: ProcessScenario): Scenario {
   return { ...p, maxDelayMs: 0, kills: [], seed: 0 };
 }
 
-/** One write-region process; resolves with whether it was killed, rejects if it failed otherwise. */
-function writeProcess(file: string, archive: string, killAfterMs?: number): Promise<boolean> {
+/**
+ * One write-region process for one file, a `run --resume` for several (which skips the ones a
+ * killed attempt completed); resolves with whether it was killed, rejects if it failed otherwise.
+ */
+function writeProcess(files: string[], archive: string, killAfterMs?: number): Promise<boolean> {
+  const args =
+    files.length === 1
+      ? ["write-region", files[0], archive, "-v"]
+      : ["run", ...files, archive, "--resume", "--jobs", "1", "-v"];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, "write-region", file, archive, "-v"], {
+    const child = spawn(process.execPath, [cliBin, ...args], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
@@ -57,7 +66,7 @@ function writeProcess(file: string, archive: string, killAfterMs?: number): Prom
     child.on("close", (code, signal) => {
       if (signal === "SIGKILL") resolve(true);
       else if (code === 0) resolve(false);
-      else reject(new Error(`write-region ${file}: exit ${code} ${signal ?? ""}\n${stderr}`));
+      else reject(new Error(`${args.join(" ")}: exit ${code} ${signal ?? ""}\n${stderr}`));
     });
   });
 }
@@ -73,14 +82,15 @@ export async function playProcesses(
   archive: string,
   paths: string[],
 ): Promise<ProcessOutcome> {
-  const queue = jobsOf(asScenario(p), paths.length).map((file, job) => ({ file, job }));
+  const queue = jobsOf(p, paths.length).map((files, job) => ({ files, job }));
   const out = { attempts: 0, kills: 0 };
   const lane = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const kills = p.kills[next.job] ?? [];
       for (let a = 0; a <= kills.length; a++) {
         out.attempts++;
-        if (!(await writeProcess(paths[next.file], archive, kills[a]))) break;
+        const files = next.files.map((f) => paths[f]);
+        if (!(await writeProcess(files, archive, kills[a]))) break;
         out.kills++;
       }
     }

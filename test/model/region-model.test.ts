@@ -49,10 +49,11 @@ let n = 0;
 async function check(s: Scenario, rerun: boolean): Promise<void> {
   const where = join(dir, `case-${n++}`);
   const { archive, paths } = await prepare(where, s);
-  const before = await coordinates(archive);
+  const store = new FsStore(archive);
+  const before = await coordinates(store);
   const outcome = await play(s, archive, paths, rerun);
   if (rerun) expect(outcome.complete.size).toBe(paths.length);
-  expect(await differences(s, archive, before, outcome)).toEqual([]);
+  expect(await differences(s, store, archive, before, outcome)).toEqual([]);
   rmSync(where, { recursive: true, force: true });
 }
 
@@ -85,7 +86,8 @@ describe.each(FORMATS)("region fill model, %s", (format) => {
         const s = asScenario(p);
         const where = join(dir, `cli-${n++}`);
         const { archive, paths } = await prepare(where, s);
-        const before = await coordinates(archive);
+        const store = new FsStore(archive);
+        const before = await coordinates(store);
         const o = await playProcesses(p, archive, paths);
         stats.attempts += o.attempts;
         stats.kills += o.kills;
@@ -94,6 +96,7 @@ describe.each(FORMATS)("region fill model, %s", (format) => {
         expect(
           await differences(
             s,
+            store,
             archive,
             before,
             { complete, unfinished: new Set() },
@@ -139,6 +142,7 @@ const FIXED: [string, Omit<Scenario, "layout">, Omit<Scenario["layout"], "format
         { len: 1, keep: true },
         { len: 1, keep: true },
       ],
+      groups: [],
       twice: [],
       order: [],
       writers: 2,
@@ -149,7 +153,7 @@ const FIXED: [string, Omit<Scenario, "layout">, Omit<Scenario["layout"], "format
     { steps: 8, chunkT: 2, shardK: 2, latChunk: NLAT, lonChunk: NLON },
   ],
   [
-    "gaps, a file written twice, a kill before a merge's put and one after it, re-run",
+    "gaps, a group written as `run` does, a file written twice, kills before and after a put, re-run",
     {
       segments: [
         { len: 3, keep: true },
@@ -158,6 +162,7 @@ const FIXED: [string, Omit<Scenario, "layout">, Omit<Scenario["layout"], "format
         { len: 1, keep: true },
         { len: 5, keep: true },
       ],
+      groups: [0, 1, 0, 1],
       twice: [1],
       order: [3, 1, 2, 0, 4],
       writers: 3,
@@ -180,9 +185,10 @@ describe.each(FORMATS)("fixed cases, %s", (format) => {
       const s: Scenario = { ...rest, layout: { ...l, format } };
       const where = join(dir, `fixed-${n++}`);
       const { archive, paths } = await prepare(where, s);
-      const before = await coordinates(archive);
+      const store = new FsStore(archive);
+      const before = await coordinates(store);
       const outcome = await play(s, archive, paths, true);
-      expect(await differences(s, archive, before, outcome)).toEqual([]);
+      expect(await differences(s, store, archive, before, outcome)).toEqual([]);
       const ours = await zarrifyT2m(archive, l.steps);
       expect(sameCells(await zarritaT2m(archive, zarrFormat(format)), ours)).toEqual([]);
       if (format === "v2" || !skipSid) {
@@ -212,9 +218,10 @@ describe("the model can fail", () => {
     for (let round = 0; round < 20 && lost === 0; round++) {
       const where = join(dir, `canary-${n++}`);
       const { archive, paths } = await prepare(where, s);
-      const before = await coordinates(archive);
-      const outcome = await play(s, archive, paths, true, { ignoreConditions: true });
-      lost = (await differences(s, archive, before, outcome)).length;
+      const store = new FsStore(archive);
+      const before = await coordinates(store);
+      const outcome = await play(s, archive, paths, true, { broken: { ignoreConditions: true } });
+      lost = (await differences(s, store, archive, before, outcome)).length;
     }
     expect(lost).toBeGreaterThan(0);
   }, 120_000);

@@ -18,15 +18,19 @@
  * file, none of them damaged, and only killed files' steps may be partial.
  */
 import { mkdirSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import fc from "fast-check";
+import { resolveConfig } from "../../src/config/schema.js";
 import { createLogger } from "../../src/log.js";
 import { writeRegion } from "../../src/ops/region.js";
 import { createTemplate } from "../../src/ops/template.js";
 import { validateArchive } from "../../src/ops/validate.js";
+import { writeFiles } from "../../src/ops/write-files.js";
+import { markerKey } from "../../src/region/state.js";
 import { readArchiveMetadata } from "../../src/zarr/archive.js";
 import { readBox } from "../../src/zarr/read.js";
 import { FsStore } from "../../src/zarr/store/fs.js";
+import type { Store } from "../../src/zarr/store/types.js";
 import { type FaultPlan, FaultyStore, Killed } from "./faulty-store.js";
 import { CELLS, cellValue, endDate, NLAT, NLON, START, writeSteps } from "./files.js";
 
@@ -52,7 +56,9 @@ export interface Scenario {
   layout: Layout;
   /** Consecutive segments from step 0 (the last one cut at the archive's end); kept ones are files. */
   segments: { len: number; keep: boolean }[];
-  /** Files written a second time (indices modulo the number of files). */
+  /** Per file, the group it is written with by one writer (0: alone, by write-region). */
+  groups: number[];
+  /** Files written a second time, alone (indices modulo the number of files). */
   twice: number[];
   /** Sort keys of the jobs: the order writers take them in. */
   order: number[];
@@ -80,14 +86,33 @@ export function filesOf(s: Scenario): FileSpec[] {
   return files;
 }
 
-/** Each job is a file index; sorted by the generated keys, ties by position. */
-export function jobsOf(s: Scenario, nFiles: number): number[] {
+/**
+ * Each job is the files one writer takes together: one file (write-region), or the files of a
+ * group (what `run` does: writeFiles); then the files written a second time, alone. Sorted by the
+ * generated keys, ties by position.
+ */
+export function jobsOf(
+  s: Pick<Scenario, "groups" | "twice" | "order">,
+  nFiles: number,
+): number[][] {
   if (nFiles === 0) return [];
-  const jobs = [...Array(nFiles).keys(), ...s.twice.map((i) => i % nFiles)];
+  const jobs: number[][] = [];
+  const groups = new Map<number, number[]>();
+  for (let f = 0; f < nFiles; f++) {
+    const g = s.groups[f] ?? 0;
+    let job = g === 0 ? undefined : groups.get(g);
+    if (job === undefined) {
+      job = [];
+      jobs.push(job);
+      if (g !== 0) groups.set(g, job);
+    }
+    job.push(f);
+  }
+  for (const i of s.twice) jobs.push([i % nFiles]);
   return jobs
-    .map((file, i) => ({ file, i, key: s.order[i] ?? 0 }))
+    .map((files, i) => ({ files, i, key: s.order[i] ?? 0 }))
     .sort((a, b) => a.key - b.key || a.i - b.i)
-    .map((j) => j.file);
+    .map((j) => j.files);
 }
 
 export const layoutArb = (format: Format): fc.Arbitrary<Layout> =>
@@ -115,6 +140,7 @@ export const scenarioArb = (format: Format): fc.Arbitrary<Scenario> =>
       minLength: 1,
       maxLength: 30,
     }),
+    groups: fc.array(fc.constantFrom(0, 0, 0, 1, 2), { maxLength: 30 }),
     twice: fc.array(fc.nat(), { maxLength: 3 }),
     order: fc.array(fc.nat({ max: 100 }), { maxLength: 40 }),
     writers: fc.integer({ min: 2, max: 6 }),
@@ -137,6 +163,8 @@ export function templateOptions(l: Layout) {
 export async function prepare(
   dir: string,
   s: Scenario,
+  /** Where the archive goes (an s3:// URL); default a directory in `dir`. */
+  location?: string,
 ): Promise<{ archive: string; paths: string[] }> {
   mkdirSync(dir, { recursive: true });
   const files = filesOf(s);
@@ -147,7 +175,7 @@ export async function prepare(
   });
   const template = join(dir, "template.nc");
   writeSteps(template, 0, 1);
-  const archive = join(dir, "archive.zarr");
+  const archive = location ?? join(dir, "archive.zarr");
   await createTemplate({
     templateDataset: template,
     outputPath: archive,
@@ -161,8 +189,7 @@ export async function prepare(
 }
 
 /** The coordinates as the template wrote them, to check that no write changed them. */
-export async function coordinates(archive: string): Promise<Record<string, number[]>> {
-  const store = new FsStore(archive);
+export async function coordinates(store: Store): Promise<Record<string, number[]>> {
   const md = await readArchiveMetadata(store);
   const out: Record<string, number[]> = {};
   for (const [name, meta] of md.arrays) {
@@ -188,24 +215,27 @@ export interface Outcome {
 }
 
 /**
- * Plays the jobs on `s.writers` concurrent writers, each job a writeRegion through its own
- * FaultyStore per attempt. `rerun`: a killed attempt is followed by the job's next one, the last
- * attempt never killed; otherwise a killed job stays killed.
+ * Plays the jobs on `s.writers` concurrent writers, each attempt of a job through its own
+ * FaultyStore: a writeRegion for one file, a writeFiles (as `run` calls it) for a group. `rerun`:
+ * a killed attempt is followed by the job's next one, on the files not complete yet (as `run
+ * --resume` skips the recorded ones), the last attempt never killed; otherwise a killed job stays
+ * killed.
  */
 export async function play(
   s: Scenario,
   archive: string,
   paths: string[],
   rerun: boolean,
-  broken: Pick<FaultPlan, "ignoreConditions"> = {},
+  options: { real?: Store; broken?: Pick<FaultPlan, "ignoreConditions"> } = {},
 ): Promise<Outcome> {
-  const real = new FsStore(archive);
-  const queue = jobsOf(s, paths.length).map((file, job) => ({ file, job }));
+  const real = options.real ?? new FsStore(archive);
+  const queue = jobsOf(s, paths.length).map((files, job) => ({ files, job }));
+  const records = paths.map((p) => markerKey(resolve(p)));
   const out: Outcome = { complete: new Set(), unfinished: new Set(), attempts: 0, kills: 0 };
   const killed = new Set<number>();
   const lane = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      const { file, job } = next;
+      const { files, job } = next;
       const kills = s.kills[job] ?? [];
       const attempts = rerun ? kills.length + 1 : 1;
       for (let a = 0; a < attempts; a++) {
@@ -216,15 +246,20 @@ export async function play(
           killAt: kill?.killAt,
           killMode: kill?.mode ?? "before",
           hang: kill?.hang ?? false,
-          ...broken,
+          ...options.broken,
         };
         const store = new FaultyStore(real, plan);
         out.attempts++;
-        const write = writeRegion(paths[file], archive, { store, logger: quiet });
+        const todo = a === 0 ? files : files.filter((f) => !out.complete.has(f));
+        const write = writeJob(
+          todo.map((f) => paths[f]),
+          archive,
+          store,
+        );
         let error: unknown;
         await Promise.race([write.catch((e) => (error = e ?? "rejected")), store.died]);
         await store.drained();
-        if (store.recordLanded) out.complete.add(file);
+        for (const f of todo) if (store.recordsLanded.has(records[f])) out.complete.add(f);
         if (!store.killed) {
           // A writer that was not killed must have finished, and finished well.
           await write;
@@ -232,13 +267,34 @@ export async function play(
         }
         if (error !== undefined && !isKill(error)) throw error;
         out.kills++;
-        killed.add(file);
+        for (const f of todo) killed.add(f);
       }
     }
   };
   await Promise.all(Array.from({ length: s.writers }, lane));
   for (const f of killed) if (!out.complete.has(f)) out.unfinished.add(f);
   return out;
+}
+
+/** One file by writeRegion; several by writeFiles, as `run` writes them (failures reported, not thrown). */
+async function writeJob(paths: string[], archive: string, store: Store): Promise<void> {
+  if (paths.length === 1) {
+    await writeRegion(paths[0], archive, { store, logger: quiet });
+    return;
+  }
+  const failed: unknown[] = [];
+  await writeFiles(
+    paths.map((path) => ({ path })),
+    archive,
+    {
+      config: resolveConfig({}),
+      store,
+      logger: quiet,
+      internal: { verb: "run" },
+      onFailed: (_input, err) => failed.push(err),
+    },
+  );
+  if (failed.length > 0) throw failed[0];
 }
 
 /** A Killed, or an error caused by one (a layer that wraps what the store threw). */
@@ -256,6 +312,7 @@ function stepsOf(files: FileSpec[], which: Iterable<number>): Set<number> {
 /** Every difference between the archive and the model, as lines (none: they agree). */
 export async function differences(
   s: Scenario,
+  store: Store,
   archive: string,
   before: Record<string, number[]>,
   o: Pick<Outcome, "complete" | "unfinished">,
@@ -266,7 +323,6 @@ export async function differences(
   const done = stepsOf(files, o.complete);
   const maybe = stepsOf(files, o.unfinished);
   const diffs: string[] = [];
-  const store = new FsStore(archive);
   const md = await readArchiveMetadata(store);
   const meta = md.arrays.get("t2m");
   if (!meta) return ["no t2m in the archive"];
@@ -287,13 +343,13 @@ export async function differences(
       if (diffs.length > 20) return diffs;
     }
   }
-  const after = await coordinates(archive);
+  const after = await coordinates(store);
   for (const name of Object.keys(before)) {
     if (JSON.stringify(after[name]) !== JSON.stringify(before[name])) {
       diffs.push(`${name} changed: ${after[name]} (template: ${before[name]})`);
     }
   }
-  const report = await validateArchive(archive);
+  const report = await validateArchive(archive, { store });
   const missing = new Set<number>();
   for (const r of report.missing) for (let t = r.start; t < r.stop; t++) missing.add(t);
   const wantMissing = [...Array(N).keys()].filter((t) => !done.has(t));
@@ -313,7 +369,7 @@ export async function differences(
     diffs.push(`validate complete ${report.complete}`);
   // In this process every lock is given back and every temp file renamed or removed: a writer's
   // FsStore operations run to their end. Killed processes may leave both (and must not matter).
-  const left = leftovers(archive);
+  const left = store instanceof FsStore ? leftovers(store.root) : [];
   if (left.length > 0 && !options.leftoversAllowed) {
     diffs.push(`left in the archive: ${left.join(", ")}`);
   }
