@@ -16,20 +16,43 @@ import { hint, message, opt } from "../hint.js";
 import { inputLocation, isRemoteInput } from "../location.js";
 import { inputIdentity } from "../readers/identity.js";
 import { hasGlob, listS3Pattern } from "../readers/remote/list.js";
+import { isUtf8, legibleName } from "../util/file-name.js";
 import { GLOB_MAGIC, segmentSource } from "../util/glob.js";
 
 function segmentRegex(segment: string): RegExp {
   return new RegExp(`^${segmentSource(segment)}$`);
 }
 
-function listDir(dir: string): { name: string; dir: boolean }[] {
+interface Entry {
+  name: string;
+  dir: boolean;
+  /** The name's bytes when they are not valid UTF-8 (`name` then has U+FFFD in their place). */
+  invalid?: Buffer;
+}
+
+function listDir(dir: string): Entry[] {
   try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => !e.name.startsWith("."))
-      .map((e) => ({ name: e.name, dir: e.isDirectory() }));
+    // As bytes: a name that is not UTF-8 would otherwise come back as another name, silently.
+    return readdirSync(dir, { withFileTypes: true, encoding: "buffer" })
+      .filter((e) => e.name[0] !== 0x2e)
+      .map((e) => ({
+        name: e.name.toString("utf8"),
+        dir: e.isDirectory(),
+        invalid: isUtf8(e.name) ? undefined : e.name,
+      }));
   } catch {
     return [];
   }
+}
+
+/** A matching entry zarrify cannot open by name: refused, rather than left out of the inputs. */
+function entryPath(base: string, e: Entry): string {
+  if (e.invalid === undefined) return join(base, e.name);
+  const shown = join(base, legibleName(e.invalid));
+  throw new InputError(`${shown}: the name is not valid UTF-8, so zarrify cannot open it`, {
+    path: shown,
+    hint: "rename it to a UTF-8 name (e.g. with convmv -f latin1 -t utf-8), or use a pattern that leaves it out",
+  });
 }
 
 function expandFrom(base: string, segments: string[], out: Set<string>): void {
@@ -49,7 +72,7 @@ function expandFrom(base: string, segments: string[], out: Set<string>): void {
       return;
     }
     expandFrom(base, rest, out);
-    for (const e of listDir(base)) if (e.dir) expandFrom(join(base, e.name), segments, out);
+    for (const e of listDir(base)) if (e.dir) expandFrom(entryPath(base, e), segments, out);
     return;
   }
   if (!GLOB_MAGIC.test(head)) {
@@ -58,7 +81,7 @@ function expandFrom(base: string, segments: string[], out: Set<string>): void {
   }
   const re = segmentRegex(head);
   for (const e of listDir(base)) {
-    if (re.test(e.name)) expandFrom(join(base, e.name), rest, out);
+    if (re.test(e.name)) expandFrom(entryPath(base, e), rest, out);
   }
 }
 

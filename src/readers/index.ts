@@ -12,7 +12,7 @@ import { readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Dataset } from "../dataset/types.js";
 import { InputError } from "../errors.js";
-import { hint, message, opt } from "../hint.js";
+import { hint, message, opt, verb } from "../hint.js";
 import { inputLocation } from "../location.js";
 import { asUserError } from "../os-error.js";
 import { type ByteSource, FileByteSource } from "./byte-source.js";
@@ -81,7 +81,7 @@ export async function openDataset(path: string, options: OpenOptions = {}): Prom
       if (isZarrDirectory(path)) {
         throw new InputError(`${path}: is a Zarr archive, not a NetCDF file`, {
           path,
-          hint: "zarrify's inputs are NetCDF files; read the archive with xarray.open_zarr, or check it with zarrify validate",
+          hint: hint`zarrify's inputs are NetCDF files; read the archive with xarray.open_zarr, or check it with ${verb("validate")}`,
         });
       }
       throw new InputError(`${path}: is a directory, not a NetCDF file`, {
