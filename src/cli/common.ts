@@ -158,7 +158,9 @@ function positiveNumber(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new ConfigError(`${flag}: expected a positive number, got '${value}'`);
+    throw new ConfigError(`${flag}: expected a positive number, got '${value}'`, {
+      hint: `give ${flag} a number greater than 0, e.g. ${flag} 4`,
+    });
   }
   return n;
 }
@@ -167,7 +169,9 @@ function wholeNumber(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new ConfigError(`${flag}: expected a whole number >= 0, got '${value}'`);
+    throw new ConfigError(`${flag}: expected a whole number >= 0, got '${value}'`, {
+      hint: `give ${flag} a whole number such as 0 or 3`,
+    });
   }
   return n;
 }
@@ -183,7 +187,9 @@ function jsonObject(flag: string, value: unknown): Record<string, unknown> | und
     });
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ConfigError(`${flag}: expected a JSON object, got ${String(value)}`);
+    throw new ConfigError(`${flag}: expected a JSON object, got ${String(value)}`, {
+      hint: `quote it for the shell, e.g. ${flag} '{"key": "value"}'`,
+    });
   }
   return parsed as Record<string, unknown>;
 }

@@ -10,6 +10,9 @@ import { type ConfigPath, type ConfigSource, where } from "./source.js";
  * numbers is ignored, as are empty entries ("time:10,"). A name may itself contain ':' (the last
  * one separates the length). Errors quote the offending piece.
  */
+const FORM =
+  'give each dimension\'s length, a whole number of at least 1, after a colon, e.g. "time:100,lat:50"';
+
 export function parseKeyValueInts(spec: string, what = "value"): Record<string, number> {
   const out: Record<string, number> = {};
   const pieces = spec
@@ -19,26 +22,30 @@ export function parseKeyValueInts(spec: string, what = "value"): Record<string, 
   if (pieces.length === 0) {
     throw new ConfigError(
       `${what}: expected dim:length pairs such as "time:100,lat:50", got '${spec}'`,
+      { hint: FORM },
     );
   }
   for (const piece of pieces) {
     const colon = piece.lastIndexOf(":");
     if (colon < 0) {
       const hint = piece.includes("=") ? ` (write ${piece.replace("=", ":")})` : "";
-      throw new ConfigError(`${what}: '${piece}' is not dim:length${hint}`, {
-        hint: 'give the length of each dimension after a colon, e.g. "time:100,lat:50"',
-      });
+      throw new ConfigError(`${what}: '${piece}' is not dim:length${hint}`, { hint: FORM });
     }
     const name = piece.slice(0, colon).trim();
     const length = piece.slice(colon + 1).trim();
-    if (name === "") throw new ConfigError(`${what}: '${piece}' has no dimension name`);
+    if (name === "") {
+      throw new ConfigError(`${what}: '${piece}' has no dimension name`, { hint: FORM });
+    }
     if (!/^\d+$/.test(length) || !Number.isSafeInteger(Number(length)) || Number(length) === 0) {
       throw new ConfigError(
         `${what}: '${piece}': the length must be a positive integer, got '${length}'`,
+        { hint: FORM },
       );
     }
     if (Object.hasOwn(out, name)) {
-      throw new ConfigError(`${what}: dimension '${name}' is given twice (in '${piece}')`);
+      throw new ConfigError(`${what}: dimension '${name}' is given twice (in '${piece}')`, {
+        hint: "give each dimension once",
+      });
     }
     out[name] = Number(length);
   }

@@ -8,6 +8,7 @@ import { extname } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { describeOsError, isOsError } from "../os-error.js";
 import { closest } from "../suggest.js";
 import { unwrapSchema } from "./fields.js";
 import { toCamelCase, toSnakeCase } from "./normalize.js";
@@ -90,6 +91,7 @@ export function parseConfigText(text: string, name: string, format?: "json" | "y
       const at = position ? `:${lineOf(text, Number(position[1]))}` : "";
       throw new ConfigError(
         `${name}${at}: not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, "")}`,
+        { hint: `fix the JSON there: one object of "option": value pairs` },
       );
     }
     // JSON is YAML; the document only serves to find lines for later errors.
@@ -102,6 +104,7 @@ export function parseConfigText(text: string, name: string, format?: "json" | "y
       const message = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
       throw new ConfigError(
         `${name}${line === undefined ? "" : `:${line}`}: not valid YAML: ${message}`,
+        { hint: "fix the YAML there: one option per line as name: value, lists in [ ]" },
       );
     }
     data = doc.toJS();
@@ -121,13 +124,15 @@ export async function loadConfigFile(path: string): Promise<ConfigInput> {
     text = await readFile(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "does not exist"
-        : code === "EISDIR"
-          ? "is a directory"
-          : `cannot be read (${(err as Error).message})`;
-    throw new ConfigError(`config file ${path} ${why}`, { cause: err });
+    let why = `cannot be read (${(err as Error).message})`;
+    let hint: string | undefined;
+    if (code === "ENOENT") [why, hint] = ["does not exist", "check the path of the config file"];
+    else if (code === "EISDIR") [why, hint] = ["is a directory", "give a YAML or JSON file"];
+    else if (isOsError(err)) {
+      const os = describeOsError(err, { reading: true });
+      [why, hint] = [`cannot be read (${os.message})`, os.hint];
+    }
+    throw new ConfigError(`config file ${path} ${why}`, { cause: err, hint });
   }
   return parseConfigText(text, path);
 }
@@ -183,7 +188,9 @@ const FALSE = new Set(["false", "0", "no", "off"]);
 function coerce(kind: EnvKind, raw: string, name: string): unknown {
   const value = raw.trim();
   const bad = (expected: string): never => {
-    throw new ConfigError(`environment: ${name} must be ${expected}, not '${raw}'`);
+    throw new ConfigError(`environment: ${name} must be ${expected}, not '${raw}'`, {
+      hint: `set ${name} to ${expected}, or unset it`,
+    });
   };
   const json = (): unknown => {
     try {
@@ -239,6 +246,7 @@ export function configFromEnv(env: Record<string, string | undefined>): ConfigIn
       if (guess !== undefined) {
         throw new ConfigError(
           `environment: unknown variable ${name}; did you mean ${ENV_PREFIX}${guess}?`,
+          { hint: `rename it to ${ENV_PREFIX}${guess}, or unset it` },
         );
       }
       continue;

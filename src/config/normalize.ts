@@ -5,7 +5,7 @@
  */
 import { ConfigError } from "../errors.js";
 import { closest } from "../suggest.js";
-import { type ConfigPath, type ConfigSource, where } from "./source.js";
+import { type ConfigPath, type ConfigSource, fixHint, where } from "./source.js";
 
 export function toCamelCase(key: string): string {
   return key.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -37,14 +37,18 @@ export function canonicalKeys(
     if (!allowed.includes(canonical)) {
       const guess = closest(key, allowed);
       const shown = guess && key.includes("_") ? toSnakeCase(guess) : guess;
-      const hint = guess
+      const suggestion = guess
         ? `; did you mean '${shown}'?`
         : `; valid ${what}s: ${allowed.map((k) => (key.includes("_") ? toSnakeCase(k) : k)).join(", ")}`;
-      throw new ConfigError(`${where(source, [...path, key])}: unknown ${what} '${key}'${hint}`);
+      throw new ConfigError(
+        `${where(source, [...path, key])}: unknown ${what} '${key}'${suggestion}`,
+        { hint: guess ? `rename '${key}' to '${shown}'` : fixHint(source) },
+      );
     }
     if (canonical in spelledAs) {
       throw new ConfigError(
         `${where(source, [...path, key])}: '${spelledAs[canonical]}' and '${key}' are the same option; give it once`,
+        { hint: `remove one of '${spelledAs[canonical]}' and '${key}'` },
       );
     }
     spelledAs[canonical] = key;

@@ -178,7 +178,9 @@ export const CONFIG_KEYS = Object.keys(SHAPE) as (keyof ZarrifyConfig)[];
 function normalize(raw: unknown, source: ConfigSource): Record<string, unknown> {
   if (raw === undefined || raw === null) return {};
   if (!isPlainObject(raw)) {
-    throw new ConfigError(`${source.name}: expected a mapping of option names to values`);
+    throw new ConfigError(`${source.name}: expected a mapping of option names to values`, {
+      hint: "write one option per line as name: value, e.g. chunking: {time: 100}",
+    });
   }
   const c = canonicalKeys(raw, CONFIG_KEYS, source, [], "option");
   if ("packing" in c) c.packing = normalizePacking(c.packing, source);

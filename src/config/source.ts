@@ -26,9 +26,22 @@ export function where(source: ConfigSource, path: ConfigPath): string {
   return line === undefined ? source.name : `${source.name}:${line}`;
 }
 
+/**
+ * What to do about a bad value whose check has no advice of its own: where to correct it, and
+ * where every option's form is written down.
+ */
+export function fixHint(source: ConfigSource): string {
+  const docs = "docs/configuration.md lists every option and its values";
+  if (source.name === "environment") return `correct or unset the variable; ${docs}`;
+  if (source.line !== undefined) return `correct it in ${source.name}; ${docs}`;
+  return docs;
+}
+
 function fail(source: ConfigSource, path: ConfigPath, message: string, hint?: Hint): never {
   const label = source.label?.(path) ?? `'${path.join(".")}'`;
-  throw new ConfigError(`${where(source, path)}: ${label} ${message}`, { hint });
+  throw new ConfigError(`${where(source, path)}: ${label} ${message}`, {
+    hint: hint ?? fixHint(source),
+  });
 }
 
 /**

@@ -100,7 +100,9 @@ function positive(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new ConfigError(`${flag}: expected a positive number, got '${value}'`);
+    throw new ConfigError(`${flag}: expected a positive number, got '${value}'`, {
+      hint: `give ${flag} a number greater than 0`,
+    });
   }
   return n;
 }

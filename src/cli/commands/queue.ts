@@ -26,7 +26,9 @@ function wholeFlag(flag: string, value: unknown, min: number): number | undefine
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) {
-    throw new ConfigError(`${flag}: expected a whole number >= ${min}, got '${value}'`);
+    throw new ConfigError(`${flag}: expected a whole number >= ${min}, got '${value}'`, {
+      hint: `give ${flag} a whole number of at least ${min}`,
+    });
   }
   return n;
 }
