@@ -33,7 +33,7 @@ import { type DetachedSource, detachVariables } from "../readers/detached.js";
 import { inputVersion } from "../readers/identity.js";
 import { openDataset } from "../readers/index.js";
 import type { RegionRun } from "../region/locate.js";
-import { filterRuns, placeRuns } from "../region/place.js";
+import { dimLength, filterRuns, placeRuns } from "../region/place.js";
 import { parseRegion, type RegionInput, type RegionSpec } from "../region/spec.js";
 import {
   type Layout,
@@ -191,12 +191,8 @@ export async function prepareRegion(
 ): Promise<PreparedRegion> {
   const { store, info, md, internal, archive } = c;
   const spec = region === undefined ? {} : parseRegion(region);
-  for (const dim of Object.keys(spec)) {
-    if (!md.arrays.size || ![...md.arrays.values()].some((a) => a.dimensionNames.includes(dim))) {
-      throw new RegionError(`region names '${dim}', which is not a dimension of the archive`);
-    }
-  }
-  const targets = matchTargets(ds, info, md, spec);
+  checkRegionBounds(ds, md, info.timeDim, spec);
+  const targets = matchTargets(ds, info, md, spec, c.verb);
   await checkGrid(ds, store, info, md, spec, c.coordinates);
   await checkStringsFit(ds, targets);
   const placed = await placeRuns(
@@ -255,6 +251,39 @@ export async function prepareRegion(
     targets.map((t) => t.variable.name),
   );
   return { input: ds.path, ds, targets, runs, spec, steps, first, last, detached };
+}
+
+/**
+ * The region's dimensions are the archive's and its non-time ranges lie inside the archive and
+ * are as long as the file's dimensions (time is placed, and checked, by placeRuns): otherwise a
+ * write would land partly outside the arrays.
+ */
+function checkRegionBounds(ds: Dataset, md: ArchiveMetadata, timeDim: string, spec: RegionSpec) {
+  const archiveDims = [...new Set([...md.arrays.values()].flatMap((a) => a.dimensionNames))];
+  for (const [dim, r] of Object.entries(spec)) {
+    if (!archiveDims.includes(dim)) {
+      throw new RegionError(`region names '${dim}', which is not a dimension of the archive`, {
+        hint: `the archive's dimensions are ${archiveDims.join(", ")}`,
+      });
+    }
+    if (dim === timeDim || (r.start === undefined && r.stop === undefined)) continue;
+    const length = dimLength(md, dim);
+    const start = r.start ?? 0;
+    const stop = r.stop ?? length;
+    if (stop > length || start >= length) {
+      throw new RegionError(
+        `${ds.path}: region ${dim}:${start}:${stop} lies outside the archive, whose ${dim} has ${length} cells`,
+        { hint: `give ${dim}:start:stop within 0..${length}` },
+      );
+    }
+    const theirs = ds.dims.find((d) => d.name === dim)?.size;
+    if (theirs !== undefined && theirs !== stop - start) {
+      throw new RegionError(
+        `${ds.path}: region ${dim}:${start}:${stop} is ${stop - start} cells long, but the file has ${theirs} along ${dim}`,
+        { hint: `give a region of exactly ${theirs} cells along ${dim}, within 0..${length}` },
+      );
+    }
+  }
 }
 
 export function rangeAction(config: ZarrifyConfig) {

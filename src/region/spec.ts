@@ -28,6 +28,9 @@ function index(text: string, what: string): number | undefined {
   return n;
 }
 
+/** The form of a region, for hints: how the CLI or the library writes one. */
+const FORM = hint`write the region as dim:start:stop archive indexes, e.g. ${opt("region", "time:0:100")}`;
+
 export function parseRegion(input: RegionInput): RegionSpec {
   const out: RegionSpec = {};
   if (typeof input === "string") {
@@ -55,6 +58,7 @@ export function parseRegion(input: RegionInput): RegionSpec {
         // Untyped callers (JSON, plain JS) could otherwise get the whole dimension by mistake.
         throw new ConfigError(
           `region for '${dim}': ${JSON.stringify(r)} is not [start, stop], {start, stop} or null`,
+          { hint: FORM },
         );
       }
     }
@@ -62,11 +66,15 @@ export function parseRegion(input: RegionInput): RegionSpec {
   for (const [dim, r] of Object.entries(out)) {
     for (const v of [r.start, r.stop]) {
       if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
-        throw new ConfigError(`region for '${dim}': ${v} is not a whole number >= 0`);
+        throw new ConfigError(`region for '${dim}': ${v} is not a whole number >= 0`, {
+          hint: FORM,
+        });
       }
     }
     if (r.start !== undefined && r.stop !== undefined && r.stop <= r.start) {
-      throw new ConfigError(`region for '${dim}': stop ${r.stop} is not after start ${r.start}`);
+      throw new ConfigError(`region for '${dim}': stop ${r.stop} is not after start ${r.start}`, {
+        hint: hint`stop is excluded, as in Python slices, so it must exceed start: e.g. ${opt("region", `${dim}:${Math.min(r.start, r.stop)}:${Math.max(r.start, r.stop + 1)}`)}`,
+      });
     }
   }
   return out;

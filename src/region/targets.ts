@@ -34,6 +34,8 @@ export function matchTargets(
   info: Layout,
   md: ArchiveMetadata,
   spec: RegionSpec,
+  /** The verb writing, for the hint: only write-region can place a part of the grid. */
+  verbName = "write-region",
 ): Target[] {
   const byName = new Map(ds.variables.map((v) => [v.name, v]));
   const missing = info.regionArrays.filter((n) => !byName.has(n));
@@ -69,7 +71,10 @@ export function matchTargets(
       throw new RegionError(
         `${ds.path}: variable '${name}' is ${dimsText(variable.dims, variable.shape)} in the file but ${dimsText(meta.dimensionNames, meta.shape)} in the archive`,
         {
-          hint: hint`the file's grid differs from the template's; regrid it, or write a part of the grid with ${opt("region")}`,
+          hint:
+            verbName === "write-region"
+              ? hint`the file's grid differs from the template's; regrid it, or write a part of the grid with ${opt("region")}`
+              : "the file's grid differs from the archive's; regrid it to the archive's grid first",
         },
       );
     }
