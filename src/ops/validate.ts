@@ -29,6 +29,26 @@ import { type ChunkPart, forEachChunkIn, readBox } from "../zarr/read.js";
 import type { Store } from "../zarr/store/types.js";
 import { archiveStore } from "./archive-store.js";
 
+/**
+ * Readers that do not use the consolidated metadata (zarr-python opening one array, and zarrify's
+ * own append, which re-reads the hierarchy) read each array's own document: one that does not
+ * parse, or is gone, leaves an archive that opens in xarray but breaks there.
+ */
+async function checkOwnDocuments(store: Store, md: ArchiveMetadata, archive: string) {
+  const own = await readArchiveMetadata(store, { consolidated: false });
+  for (const path of md.arrays.keys()) {
+    if (own.arrays.has(path)) continue;
+    const doc = md.format === 2 ? ".zarray" : "zarr.json";
+    throw new InputError(
+      `${archive}: array '${path}' is in the consolidated metadata, but its own ${doc} is missing or not an array's`,
+      {
+        path: archive,
+        hint: "the archive is damaged: restore the file from a copy, or recreate the archive",
+      },
+    );
+  }
+}
+
 export interface StepRange {
   /** Archive step indexes [start, stop). */
   start: number;
@@ -208,6 +228,7 @@ export async function validateArchive(
     });
   }
   const md = await readArchiveMetadata(store);
+  if (md.consolidated) await checkOwnDocuments(store, md, archive);
   const info = await readTemplateInfo(store, archive);
   const time = findTime(md, info?.timeDim);
   let dates: string[] = [];

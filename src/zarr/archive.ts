@@ -45,13 +45,27 @@ export function jsonBytes(doc: Json, indent: number): Uint8Array {
   return encoder.encode(`${stringifyJson(doc, indent)}\n`);
 }
 
+/** Where a key of the store is, for messages: the file or the object URL. */
+function keyLocation(store: Store, key: string): string {
+  const d = store.describe();
+  if (d?.kind === "fs") return `${d.root.replace(/\/+$/, "")}/${key}`;
+  if (d?.kind === "s3") return `s3://${d.bucket}/${d.prefix ? `${d.prefix}/` : ""}${key}`;
+  return key;
+}
+
 export async function readJson(store: Store, key: string): Promise<Json | undefined> {
   const bytes = await store.get(key);
   if (bytes === undefined) return undefined;
   try {
     return parseJson(decoder.decode(bytes));
   } catch (err) {
-    throw new InputError(`Cannot parse ${key}: ${(err as Error).message}`, { cause: err });
+    throw new InputError(
+      `${keyLocation(store, key)}: the archive's metadata is not valid JSON (${(err as Error).message})`,
+      {
+        cause: err,
+        hint: "the archive is damaged: restore this file from a copy, or recreate the archive",
+      },
+    );
   }
 }
 

@@ -183,6 +183,8 @@ describe("opening something that is not an archive", () => {
     await expect(readArchiveMetadata(rootArray)).rejects.toThrow(/root is a Zarr array/);
     const broken = new MemoryStore();
     await broken.set("zarr.json", new TextEncoder().encode("{not json"));
-    await expect(readArchiveMetadata(broken)).rejects.toThrow(/Cannot parse zarr.json/);
+    await expect(readArchiveMetadata(broken)).rejects.toThrow(
+      /zarr.json: the archive.s metadata is not valid JSON/,
+    );
   });
 });
