@@ -5,7 +5,8 @@
  * (`compute: false`), so they read as fill values until `write-region` fills them. With
  * `compute: true` the template file's own data are then written into their region.
  *
- * Built in a staging directory and renamed into place when complete, like convert.
+ * Built in a staging directory and renamed into place when complete, like convert; the computed
+ * region is written before that, so a template is never there without the data it was asked for.
  */
 import type { ConfigInput, ZarrifyConfig } from "../config/schema.js";
 import { resolveConfig } from "../config/schema.js";
@@ -283,6 +284,7 @@ export async function createTemplate(
     );
     let info: TemplateInfo;
     let variables: string[];
+    let computed: RegionWriteResult | undefined;
     try {
       ({ info, variables } = await buildArchive(ds, staged.store, {
         timeVar,
@@ -293,6 +295,19 @@ export async function createTemplate(
         logger,
         output,
       }));
+      if (options.compute) {
+        // Into the staged archive, before the commit: a template killed while its data were
+        // written would otherwise be a finished archive missing them, which the same command
+        // run again refuses to touch (the output exists).
+        // From the path when there is one, so the region is recorded like any write-region.
+        const source = typeof options.templateDataset === "string" ? options.templateDataset : ds;
+        computed = await writeRegion(
+          source,
+          output,
+          { ...configInput, store: staged.store, logger, progress: options.progress },
+          { verb: "create-template" },
+        );
+      }
       await staged.commit();
     } catch (err) {
       await staged.abort();
@@ -312,16 +327,7 @@ export async function createTemplate(
       regionArrays,
       seconds: 0,
     };
-    if (options.compute) {
-      // From the path when there is one, so the region is recorded like any write-region.
-      const source = typeof options.templateDataset === "string" ? options.templateDataset : ds;
-      result.computed = await writeRegion(
-        source,
-        output,
-        { ...configInput, logger, progress: options.progress },
-        { verb: "create-template" },
-      );
-    }
+    if (computed) result.computed = computed;
     result.seconds = (performance.now() - started) / 1000;
     return result;
   } finally {
