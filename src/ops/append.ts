@@ -17,6 +17,7 @@
  * With `skip`, an overlapping step that holds no data yet (a template step, or a step a killed
  * append grew but did not fill) is written, not skipped.
  */
+import { resolve } from "node:path";
 import { type ConfigInput, resolveConfig } from "../config/schema.js";
 import { formatDate } from "../dataset/cftime/date.js";
 import { encodeTimes } from "../dataset/cftime/encoding.js";
@@ -26,12 +27,15 @@ import { writeBox } from "../engine/chunk-sink.js";
 import type { ProgressListener } from "../engine/progress.js";
 import { RegionError } from "../errors.js";
 import { hint, opt, verb } from "../hint.js";
+import { isRemoteInput } from "../location.js";
 import { type Logger, libraryLogger } from "../log.js";
+import { inputIdentity, sameIdentity } from "../readers/identity.js";
 import { openDataset } from "../readers/index.js";
 import { withArchiveLock } from "../region/archive-lock.js";
 import { fileAxis } from "../region/place.js";
 import type { Layout } from "../region/state.js";
 import {
+  readMarker,
   readTemplateInfo,
   recordWritten,
   type TemplateInfo,
@@ -293,7 +297,7 @@ export async function appendToZarr(
         },
       );
       // The record comes before the archive grows, so a grown step is never unrecorded.
-      await recordWritten(store, input, dim, result.runs);
+      await recordWritten(store, input, dim, await withEarlierRuns(store, input, result.runs));
       if (fresh.length > 0) {
         // The time coordinate last: until it grows, readers (and a re-run) see the old archive.
         for (const [name, meta] of grown) {
@@ -326,4 +330,28 @@ export async function appendToZarr(
       await ds?.close();
     }
   });
+}
+
+/**
+ * The runs this append wrote, and those an earlier append of the same file (same version)
+ * recorded. A second append of a file, or the re-run of one killed after its data, skips the
+ * steps it wrote before; its record replaces the earlier one (one per file), so it must keep
+ * them, or they would read as never written.
+ */
+async function withEarlierRuns(
+  store: Store,
+  input: string,
+  runs: [number, number][],
+): Promise<[number, number][]> {
+  const absolute = isRemoteInput(input) ? input : resolve(input);
+  const before = await readMarker(store, absolute);
+  if (!before || !sameIdentity(before, await inputIdentity(absolute))) return runs;
+  const all = [...before.runs, ...runs].sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [start, stop] of all) {
+    const last = merged[merged.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], stop);
+    else merged.push([start, stop]);
+  }
+  return merged;
 }
