@@ -7,7 +7,8 @@
  *
  * How the guarantees of store/types.ts are kept on POSIX filesystems:
  * - set: the value goes to a temp file in the key's own directory, then rename() replaces the
- *   key; rename within a directory is atomic, so readers see the old file or the new one. A killed
+ *   key under the key's lock (below, so it is linearizable with setIfMatch); rename within a
+ *   directory is atomic, so readers see the old file or the new one. A killed
  *   writer leaves only a temp file (".<name>.<pid>-...zarrify-tmp"), never a partial key; temp and
  *   lock files are hidden from list/listDir and from zarr (their names start with ".").
  * - setIfAbsent: temp file + link(temp, key). link() fails with EEXIST when the key exists, which
@@ -233,15 +234,23 @@ export class FsStore implements Store {
     let tmp: string | undefined;
     try {
       tmp = await this.writeTemp(file, value);
-      await fsp.rename(tmp, file);
-      tmp = undefined;
-      await this.syncDir(file);
+      // Under the key's lock: a rename landing between a setIfMatch's compare and its own rename
+      // would be overwritten by that stale merge (a chunk one writer stores blind while another,
+      // writing some of the same cells, merges into it: its other cells were lost).
+      await this.withLock(key, file, async () => {
+        await fsp.rename(tmp as string, file);
+        tmp = undefined;
+        await this.syncDir(file);
+      });
     } catch (err) {
-      if (tmp) await fsp.rm(tmp, { force: true });
+      if (err instanceof ConversionError) throw err;
       this.fail("write", key, err);
+    } finally {
+      if (tmp) await fsp.rm(tmp, { force: true });
     }
   }
 
+  /** Without the key's lock: not for keys that others update with setIfMatch. */
   setSync(key: string, value: Uint8Array): void {
     const file = this.file(key);
     let tmp: string | undefined;

@@ -8,9 +8,11 @@
  * - `set` is atomic: a concurrent `get` returns either the old or the new value, never a mix or a
  *   truncated value, also when the writer is killed midway.
  * - `setIfAbsent` and `setIfMatch` are compare-and-swap operations: of several concurrent callers
- *   expecting the same state exactly one succeeds. They are linearizable with each other and with
- *   `deleteIfMatch`, but NOT with plain `set`/`delete`: a key that several writers update must be
- *   updated only through the conditional operations (this is what a per-chunk lock or a
+ *   expecting the same state exactly one succeeds. They are linearizable with each other, with
+ *   `deleteIfMatch` and with plain `set` (a conditional put never overwrites a put that landed
+ *   after the value it compared: the chunk sink stores a chunk blind while another writer of some
+ *   of the same cells may be merging into it), but NOT with plain `delete`: a key that several
+ *   writers update must not be deleted unconditionally (this is what a per-chunk lock or a
  *   read-merge-write of a chunk shared by two regions builds on).
  * - A version token identifies the value a key holds. Tokens are opaque strings; two reads of an
  *   unchanged key return the same token; equal tokens imply equal content. (S3's ETag fits.)
