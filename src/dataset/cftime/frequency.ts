@@ -76,6 +76,9 @@ export function parseFrequency(freq: string): Frequency {
   if (m === null || unit === undefined) {
     throw new ConfigError(
       `unknown frequency '${freq}'; expected e.g. 15min, 6H, 1D, 1W, MS (month starts), M (month ends), YS (year starts), Y (year ends)`,
+      {
+        hint: "a frequency is a unit with an optional count in front, as pandas writes it: 3H, 1D",
+      },
     );
   }
   const n = m[1] === undefined ? 1 : Number(m[1]);
@@ -172,6 +175,7 @@ export function timeRange(
   if (compareDates(start, end) > 0) {
     throw new ConfigError(
       `time range start ${formatDate(start)} is after its end ${formatDate(end)}`,
+      { hint: "swap the two dates: the start comes first" },
     );
   }
   const step = FIXED_STEP_US[f.unit];

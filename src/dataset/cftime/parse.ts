@@ -181,6 +181,7 @@ export function parseDate(text: string, calendar?: Calendar | string | null): CF
   if (parsed === undefined) {
     throw new ConfigError(
       `cannot read date '${text}'; expected YYYY-MM-DD, optionally with a time: YYYY-MM-DDThh:mm[:ss]`,
+      { hint: "write the date as 2020-01-01 or 2020-01-01T06:00" },
     );
   }
   assertValid(parsed.date, cal, () => `invalid date '${text}'`);
