@@ -184,9 +184,13 @@ export class FsStore implements Store {
       try {
         await fh.writeFile(value);
         if (this.durable) await fh.sync();
-      } finally {
-        await fh.close();
+      } catch (err) {
+        // A write cut short (ENOSPC, EIO) must not leave its partial temp file in the archive.
+        await fh.close().catch(() => {});
+        await fsp.rm(tmp, { force: true });
+        throw err;
       }
+      await fh.close();
     };
     try {
       await write();
@@ -205,9 +209,12 @@ export class FsStore implements Store {
       try {
         fs.writeFileSync(fd, value);
         if (this.durable) fs.fsyncSync(fd);
-      } finally {
+      } catch (err) {
         fs.closeSync(fd);
+        fs.rmSync(tmp, { force: true });
+        throw err;
       }
+      fs.closeSync(fd);
     };
     try {
       write();
