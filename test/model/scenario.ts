@@ -141,7 +141,7 @@ export const scenarioArb = (format: Format): fc.Arbitrary<Scenario> =>
       maxLength: 30,
     }),
     groups: fc.array(fc.constantFrom(0, 0, 0, 1, 2), { maxLength: 30 }),
-    twice: fc.array(fc.nat(), { maxLength: 3 }),
+    twice: fc.array(fc.nat(), { maxLength: 4 }),
     order: fc.array(fc.nat({ max: 100 }), { maxLength: 40 }),
     writers: fc.integer({ min: 2, max: 6 }),
     maxDelayMs: fc.integer({ min: 0, max: 4 }),
