@@ -51,7 +51,7 @@ import type { Store } from "../zarr/store/types.js";
 import { archiveStore } from "./archive-store.js";
 import { splitOptions } from "./options.js";
 import { checkStringsFit } from "./strings.js";
-import { sweepArchiveTemps } from "./sweep.js";
+import { sweepForRegionWrite } from "./sweep.js";
 
 export interface RegionOptions {
   /** Set the region by hand instead of from the file's times. */
@@ -446,7 +446,14 @@ export async function writeRegion(
     const p = await prepareRegion(ds, runOptions.region, context);
     // Only once every check passed (a refused file leaves the archive as it was), and only for a
     // write into an existing template: convert's and append's archives are swept by them.
-    if (!internal.layout) await sweepArchiveTemps(store, logger, verbName, { rateLimited: true });
+    const underWay = internal.layout
+      ? undefined
+      : await sweepForRegionWrite(
+          store,
+          logger,
+          verbName,
+          typeof input === "string" ? input : undefined,
+        );
     await internal.beforeWrite?.();
 
     const reporter = progressFor(runOptions.progress, verbName);
@@ -476,6 +483,8 @@ export async function writeRegion(
     if (typeof input === "string" && internal.marker !== false) {
       await recordWritten(store, input, info.timeDim, stepRanges(p));
     }
+    // Only after the record: until then a re-run must know this attempt may have died.
+    await underWay?.();
     const seconds = (performance.now() - started) / 1000;
     logger.info(
       `${verbName}: done ${inputName}: ${totals.chunks} chunks (${totals.merged} shared, ${totals.conflicts} conflicts redone), ${(totals.bytesWritten / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(2)} s`,

@@ -5,11 +5,17 @@
  * write-region, of which thousands may run against one archive, at most once per
  * STALE_TEMP_AGE_MS across all writers, as recorded in `.zarrify/swept`.
  */
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { isRemoteInput } from "../location.js";
 import type { Logger } from "../log.js";
 import { FsStore, STALE_TEMP_AGE_MS } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 
 const SWEPT_KEY = ".zarrify/swept";
+/** One document per file while a write-region of it runs: `<sha-256 of its path>.json`. */
+const WRITING_PREFIX = ".zarrify/writing/";
 
 export async function sweepArchiveTemps(
   store: Store,
@@ -48,4 +54,41 @@ export async function sweepOwnTemps(store: Store, logger: Logger, verb: string):
   if (removed > 0) {
     logger.info(`${verb}: removed ${removed} temp file(s) of its own stopped threads`);
   }
+}
+
+/**
+ * The sweep of a write-region, and its record of being under way. The rate limit would let a
+ * killed writer's temp files outlive the re-run that completes its region (for up to 10 minutes,
+ * until some later write sweeps), so each write of a file leaves `.zarrify/writing/<file>.json`
+ * while it runs, and a write that finds one of the same file (an earlier attempt that never
+ * finished: killed, or still running elsewhere, in which case a sweep is merely early and still
+ * safe), or debris of one, sweeps at once. Returns what removes the record once the write is
+ * recorded complete.
+ * A Dataset handed in has no path to name a record by: only the rate-limited sweep then.
+ */
+export async function sweepForRegionWrite(
+  store: Store,
+  logger: Logger,
+  verb: string,
+  input: string | undefined,
+): Promise<() => Promise<void>> {
+  if (!(store instanceof FsStore)) return async () => {};
+  if (input === undefined) {
+    await sweepArchiveTemps(store, logger, verb, { rateLimited: true });
+    return async () => {};
+  }
+  const absolute = isRemoteInput(input) ? input : resolve(input);
+  const key = `${WRITING_PREFIX}${createHash("sha256").update(absolute).digest("hex").slice(0, 32)}.json`;
+  // A write killed while it put its own record leaves only that put's temp and lock files: the
+  // records' directory is small (one document per write under way), so it is swept every time.
+  const debris = await store.sweepStaleTemps(WRITING_PREFIX.slice(0, -1));
+  const interrupted = debris > 0 || (await store.get(key)) !== undefined;
+  await sweepArchiveTemps(store, logger, verb, { rateLimited: !interrupted });
+  await store.set(
+    key,
+    new TextEncoder().encode(
+      JSON.stringify({ input: absolute, host: hostname(), pid: process.pid, started: new Date() }),
+    ),
+  );
+  return () => store.delete(key);
 }
