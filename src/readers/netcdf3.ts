@@ -12,6 +12,8 @@ import { computeLayout, type VarLayout } from "./netcdf3/layout.js";
 import { readVariable } from "./netcdf3/read.js";
 import type { SlabSource } from "./netcdf3/slab.js";
 
+const CORRUPT_HINT = "the file may be truncated or corrupt; check its size against the original";
+
 const FORMATS: Record<CdfVersion, SourceFormat> = {
   1: "netcdf3-classic",
   2: "netcdf3-64bit-offset",
@@ -41,7 +43,7 @@ export async function openNetcdf3(path: string): Promise<Dataset> {
 export async function openNetcdf3Source(source: ByteSource): Promise<Dataset> {
   const path = source.describe();
   const fail = (message: string): never => {
-    throw new InputError(`${path}: ${message}`, { path });
+    throw new InputError(`${path}: ${message}`, { path, hint: CORRUPT_HINT });
   };
   try {
     const fileSize = await source.size();
@@ -107,6 +109,7 @@ export async function openNetcdf3Source(source: ByteSource): Promise<Dataset> {
     throw new InputError(`${path}: cannot read NetCDF-3 file: ${(err as Error).message}`, {
       path,
       cause: err,
+      hint: CORRUPT_HINT,
     });
   }
 }

@@ -4,7 +4,7 @@
  * types 10 and 11, for datasets with more than one unlimited axis).
  */
 import { type ChunkTable, checkChunk, encSize, type IndexContext } from "./chunk-table.js";
-import { FormatError, type LeReader, UNDEFINED_ADDRESS } from "./le-reader.js";
+import { CorruptError, FormatError, type LeReader, UNDEFINED_ADDRESS } from "./le-reader.js";
 
 const MAX_DEPTH = 64;
 const MAX_NODE_BYTES = 2 ** 24;
@@ -23,7 +23,7 @@ export async function btreeV1(ctx: IndexContext, table: ChunkTable): Promise<voi
 
   const visit = async (address: number, depth: number, expectLevel?: number): Promise<void> => {
     if (seen.has(address) || seen.size > maxNodes || depth > MAX_DEPTH) {
-      throw new FormatError("chunk B-tree has a cycle or is too deep");
+      throw new CorruptError("chunk B-tree has a cycle or is too deep");
     }
     seen.add(address);
     const header = file.reader(await file.read(address, headerSize));
@@ -125,7 +125,7 @@ export async function btreeV2(ctx: IndexContext, table: ChunkTable): Promise<voi
   let nodes = 0;
   const maxNodes = Math.ceil(file.size / prefix);
   const visit = async (address: number, level: number, records: number): Promise<void> => {
-    if (++nodes > maxNodes) throw new FormatError("v2 B-tree has too many nodes");
+    if (++nodes > maxNodes) throw new CorruptError("v2 B-tree has too many nodes");
     if (records > maxRecords[level]) throw new FormatError("v2 B-tree node overfull");
     const r = file.reader(await file.read(address, nodeSize));
     r.signature(level === 0 ? "BTLF" : "BTIN");

@@ -3,7 +3,7 @@
  * address, stored size and filter mask) and what every index reader shares: the grid of the
  * maximum extent, entry decoding, and the checks an entry passes before it is believed.
  */
-import { FormatError, type LeReader, UNDEFINED_ADDRESS } from "./le-reader.js";
+import { CorruptError, FormatError, type LeReader, UNDEFINED_ADDRESS } from "./le-reader.js";
 import type { RawFile } from "./raw-file.js";
 import type { Layout } from "./storage.js";
 
@@ -151,10 +151,10 @@ export function checkChunk(ctx: IndexContext, entry: ChunkEntry): ChunkEntry {
     throw new FormatError(`unfiltered chunk of ${entry.size} bytes, expected ${ctx.chunkBytes}`);
   }
   if (entry.size > MAX_EXPANSION * ctx.chunkBytes + 4096) {
-    throw new FormatError(`stored chunk of ${entry.size} bytes for ${ctx.chunkBytes} of data`);
+    throw new CorruptError(`stored chunk of ${entry.size} bytes for ${ctx.chunkBytes} of data`);
   }
   if (!ctx.file.contains(entry.address, entry.size)) {
-    throw new FormatError(
+    throw new CorruptError(
       `chunk of ${entry.size} bytes at address ${entry.address} lies outside the file`,
     );
   }

@@ -61,6 +61,7 @@ export interface Layout {
   ignored: { path: string; reason: string }[];
 }
 
+const CORRUPT_HINT = "the file may be truncated or corrupt; check its size against the original";
 const DIM_WITHOUT_VARIABLE = "This is a netCDF dimension but not a netCDF variable";
 /** netCDF-C's prefix for a non-coordinate variable that has a dimension's name. */
 const NON_COORD_PREPEND = "_nc4_non_coord_";
@@ -105,8 +106,9 @@ class LayoutReader {
       try {
         type = m.get_type(this.fileId, objPath);
       } catch (err) {
-        this.ignored.push({ path: objPath, reason: hdf5ErrorSummary(err) });
-        continue;
+        // Links that lead nowhere have a type (H5G_LINK, H5G_UDLINK); an object whose header
+        // cannot be read is damage, and skipping it would drop a variable with only a warning.
+        throw new Error(`object '${objPath}': ${hdf5ErrorSummary(err)}`, { cause: err });
       }
       if (type === m.H5G_GROUP) childGroups.push(objPath);
       else if (type === m.H5G_DATASET) this.readDataset(group, name, objPath);
@@ -289,6 +291,7 @@ export function readLayout(module: H5Module, fileId: bigint, filePath: string): 
     throw new InputError(`${filePath}: cannot read the HDF5 structure: ${hdf5ErrorSummary(err)}`, {
       path: filePath,
       cause: err,
+      hint: CORRUPT_HINT,
     });
   }
 }

@@ -7,6 +7,13 @@
 /** HDF5 metadata the raw path does not understand or finds inconsistent. */
 export class FormatError extends Error {}
 
+/**
+ * Metadata no valid file has (a chunk bigger than deflate can make its data, a chunk outside the
+ * file, a cycle): the dataset is not handed to h5wasm instead, which would follow it (libhdf5
+ * inflates a chunk into a buffer it keeps doubling), but refused.
+ */
+export class CorruptError extends FormatError {}
+
 /** An address with every bit set: "undefined" (unallocated storage, no sibling, …). */
 export const UNDEFINED_ADDRESS = -1;
 

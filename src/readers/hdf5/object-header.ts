@@ -3,7 +3,7 @@
  * of header messages of one object, continuation messages followed. Checksums are not verified;
  * what the raw path takes from a header is checked for consistency where it is used.
  */
-import { FormatError } from "./le-reader.js";
+import { CorruptError, FormatError } from "./le-reader.js";
 import type { RawFile } from "./raw-file.js";
 
 export interface HeaderMessage {
@@ -45,10 +45,17 @@ export async function readObjectHeader(file: RawFile, address: number): Promise<
   throw new FormatError(`no object header at address ${address}`);
 }
 
-function checkBlock(block: Block): void {
+/** Checks a block before it is read; `seen` holds the addresses read so far (a cycle). */
+function checkBlock(block: Block, seen: Set<number>): void {
   if (block.length < 0 || block.length > MAX_BLOCK) {
     throw new FormatError(`object header block of ${block.length} bytes`);
   }
+  if (seen.has(block.address)) {
+    throw new CorruptError(
+      `object header continuation at ${block.address} is read twice (a cycle)`,
+    );
+  }
+  seen.add(block.address);
 }
 
 async function readV1(
@@ -64,10 +71,11 @@ async function readV1(
   const messages: HeaderMessage[] = [];
   // The prefix is 12 bytes, padded to 16 so messages stay 8-byte aligned.
   const pending: Block[] = [{ address: address + 16, length: size }];
+  const seen = new Set<number>();
   for (let n = 0; pending.length > 0; n++) {
     if (n > MAX_BLOCKS) throw new FormatError("too many object header continuation blocks");
     const block = pending.shift() as Block;
-    checkBlock(block);
+    checkBlock(block, seen);
     const bytes = await file.read(block.address, block.length);
     const m = file.reader(bytes);
     while (m.remaining >= 8 && messages.length < count) {
@@ -112,13 +120,14 @@ async function readV2(
     }
   };
   const first: Block = { address: address + r.pos, length: chunk0 };
-  checkBlock(first);
+  const seen = new Set<number>();
+  checkBlock(first, seen);
   const pending: Block[] = [];
   parse(await file.read(first.address, first.length), pending);
   for (let n = 0; pending.length > 0; n++) {
     if (n > MAX_BLOCKS) throw new FormatError("too many object header continuation blocks");
     const block = pending.shift() as Block;
-    checkBlock(block);
+    checkBlock(block, seen);
     if (block.length < 8) throw new FormatError("object header continuation block too small");
     const bytes = await file.read(block.address, block.length);
     file.reader(bytes).signature("OCHK");

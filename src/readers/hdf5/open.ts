@@ -326,6 +326,7 @@ export async function openHdf5(path: string, options: OpenHdf5Options = {}): Pro
     throw new InputError(`${path}: cannot read the HDF5 file: ${hdf5ErrorSummary(err)}`, {
       path,
       cause: err,
+      hint: "the file may be truncated or corrupt; check its size against the original",
     });
   }
 }

@@ -13,7 +13,7 @@ import { copyBox, directOffset, strides, swap } from "./box-copy.js";
 import { type ChunkEntry, ChunkTable, readChunkIndex } from "./chunk-index.js";
 import type { ChunkTableData } from "./chunk-table.js";
 import { ChunkDataError, decodeChunk, type RawFilter, rawFilters } from "./filters.js";
-import { FormatError, UNDEFINED_ADDRESS } from "./le-reader.js";
+import { CorruptError, FormatError, UNDEFINED_ADDRESS } from "./le-reader.js";
 import type { RawFile } from "./raw-file.js";
 import { INDEX_NAMES, readStorage, type Storage } from "./storage.js";
 import type { Superblock } from "./superblock.js";
@@ -46,7 +46,11 @@ export interface RawReport {
   chunks?: number;
 }
 
-export type RawPlan = { report: RawReport; dataset?: RawDataset };
+/**
+ * `corrupt`: the storage metadata is damaged (`CorruptError`), so reads must fail rather than
+ * go to h5wasm.
+ */
+export type RawPlan = { report: RawReport; dataset?: RawDataset; corrupt?: string };
 
 /**
  * A planned RawDataset as plain data (structured-clone friendly): the object header's address,
@@ -74,7 +78,8 @@ export async function planRaw(input: RawPlanInput): Promise<RawPlan> {
   try {
     storage = await readStorage(input.file, input.address);
   } catch (err) {
-    return { report: { raw: false, reason: reasonOf(err) } };
+    const reason = reasonOf(err);
+    return { report: { raw: false, reason }, corrupt: corruptOf(err) };
   }
   const { layout } = storage;
   const name =
@@ -121,13 +126,17 @@ export async function planRaw(input: RawPlanInput): Promise<RawPlan> {
       dataset: new RawDataset(input, storage, table),
     };
   } catch (err) {
-    return no(reasonOf(err));
+    return { ...no(reasonOf(err)), corrupt: corruptOf(err) };
   }
 }
 
 function reasonOf(err: unknown): string {
   if (err instanceof FormatError) return err.message;
   throw err;
+}
+
+function corruptOf(err: unknown): string | undefined {
+  return err instanceof CorruptError ? err.message : undefined;
 }
 
 export class RawDataset {

@@ -12,7 +12,10 @@ type H5wasm = typeof import("h5wasm/node");
 export type H5Module = Awaited<H5wasm["ready"]>;
 export type { Metadata };
 
-type ModuleFactory = (options: { noInitialRun: boolean }) => Promise<H5Module>;
+type ModuleFactory = (options: {
+  noInitialRun: boolean;
+  printErr?: (line: string) => void;
+}) => Promise<H5Module>;
 
 /**
  * h5wasm's emscripten factory (dist/node/hdf5_util.js), which h5wasm's package exports do not
@@ -51,7 +54,13 @@ async function instantiate(): Promise<H5Module> {
   instances++;
   const url = factoryUrl();
   const module = url
-    ? await ((await import(url)) as { default: ModuleFactory }).default({ noInitialRun: true })
+    ? await ((await import(url)) as { default: ModuleFactory }).default({
+        noInitialRun: true,
+        // Emscripten's own complaints ("Cannot enlarge memory, requested …" when a corrupt
+        // chunk inflates past the heap) would be a second, stray line on stderr; the failed call
+        // throws, and that error is what is reported.
+        printErr: () => {},
+      })
     : await (await import("h5wasm/node")).ready;
   // Without this HDF5 prints its whole error stack to stderr and h5wasm carries on with a
   // failed id; with it every failing API call throws, carrying that stack as its message.

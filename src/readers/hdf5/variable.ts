@@ -122,7 +122,13 @@ export function makeVariable(spec: VariableSpec): Hdf5Variable {
 
   /** A box inside the stored extent: raw when the plan allows, else h5wasm. */
   async function readStored(start: number[], count: number[]): Promise<DataArray> {
-    const dataset = (await rawPlan()).dataset;
+    const { dataset, corrupt } = await rawPlan();
+    if (corrupt) {
+      throw new InputError(`${spec.filePath}: cannot read variable '${spec.name}': ${corrupt}`, {
+        path: spec.filePath,
+        hint: "the file may be corrupt or truncated",
+      });
+    }
     if (dataset) {
       let bytes: Uint8Array | undefined;
       try {
