@@ -6,6 +6,7 @@
  * times, other grids) would fail again; `--resume` re-runs exactly the files without a completion
  * marker, which each file gets as soon as its last chunk is stored.
  */
+import { onInterrupt } from "../cleanup.js";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { ConfigError, type ZarrifyError } from "../errors.js";
 import { hint, message, opt, verb } from "../hint.js";
@@ -181,6 +182,10 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
 
   const totalBytes = await totalSize(todo);
   const failed: FailedFile[] = [];
+  // Interrupted, the engine's threads are stopped first (cleanups run newest first) and then the
+  // temp files of their unfinished puts removed: the archive stays, and no sweep rule would
+  // remove them until the next run.
+  const forget = onInterrupt(() => sweepOwnTemps(store, logger, "run"));
   const written = await writeFiles(
     todo.map((path) => ({ path })),
     archive,
@@ -196,7 +201,7 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
         logger.error(`run: ${input}: ${message}`);
       },
     },
-  );
+  ).finally(forget);
   // Every write of this run is over (the engine's threads are stopped, also after a fallback).
   await sweepOwnTemps(store, logger, "run");
   const steps = written.results.reduce((n, r) => n + r.steps, 0);

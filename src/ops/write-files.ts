@@ -3,6 +3,7 @@
  * and placed first (ops/region.ts prepareRegion), then all their pieces go through the engine at
  * once, so a chunk several of them fill is assembled once and stored once, blind.
  */
+import { onInterrupt } from "../cleanup.js";
 import type { ZarrifyConfig } from "../config/schema.js";
 import type { DataArray } from "../dataset/types.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
@@ -131,10 +132,22 @@ export async function writeFiles(
   const recorded = new Set<number>();
   const failed = new Set<number>();
   const markerSlots = new Semaphore(MARKERS_IN_FLIGHT);
+  // Interrupted (SIGINT/SIGTERM), the engine's threads stop (engine/pool.ts), which fails the
+  // write: no reason to write the files again one by one, nor to begin a marker. `stopping` is
+  // registered once a write has started, after the pool's cleanup, so it runs first (cleanups
+  // run newest first); the markers under way are let end after it, so none is cut off half done.
+  let interrupted = false;
+  const forgetInterrupt = onInterrupt(() => Promise.allSettled(markers).then(() => {}));
+  const stopping = <T>(write: Promise<T>): Promise<T> => {
+    const forget = onInterrupt(() => {
+      interrupted = true;
+    });
+    return write.finally(forget);
+  };
   const mark = (i: number) => {
     const p = prepared[i];
     recorded.add(i);
-    if (internal.marker === false) return;
+    if (internal.marker === false || interrupted) return;
     markers.push(markerSlots.run(() => recordWritten(store, p.input, info.timeDim, stepRanges(p))));
   };
   const reporter = progressFor(o.progress, verbName, "files");
@@ -164,16 +177,18 @@ export async function writeFiles(
       reporter.update?.({ ...u, doneTasks: recorded.size, totalTasks: prepared.length }));
   try {
     try {
-      const all = await writePrepared(prepared, store, info, {
-        jobs: config.jobs,
-        group: config.group,
-        progress,
-        // Verified files are recorded once the check passed.
-        onFileDone: checking ? undefined : mark,
-      });
+      const all = await stopping(
+        writePrepared(prepared, store, info, {
+          jobs: config.jobs,
+          group: config.group,
+          progress,
+          // Verified files are recorded once the check passed.
+          onFileDone: checking ? undefined : mark,
+        }),
+      );
       add(all, (k) => k);
     } catch (err) {
-      if (!o.onFailed) throw err;
+      if (!o.onFailed || interrupted) throw err;
       // Which file broke the shared write is not known: the files not finished are written again
       // one by one (writes are idempotent), so only the broken one fails.
       logger.warn(
@@ -181,11 +196,11 @@ export async function writeFiles(
       );
       for (const [i, p] of prepared.entries()) {
         if (recorded.has(i)) continue;
+        if (interrupted) throw err;
         try {
-          const one = await writePrepared([p], store, info, {
-            jobs: config.jobs,
-            group: config.group,
-          });
+          const one = await stopping(
+            writePrepared([p], store, info, { jobs: config.jobs, group: config.group }),
+          );
           add(one, () => i);
           if (!checking) mark(i);
         } catch (e) {
@@ -195,6 +210,7 @@ export async function writeFiles(
       }
     }
   } finally {
+    forgetInterrupt();
     reporter.stop();
     await Promise.all(markers);
   }
