@@ -42,7 +42,9 @@ export function matchTargets(
   if (missing.length > 0) {
     throw new RegionError(
       `${ds.path}: missing variable(s) the template has: ${missing.join(", ")}`,
-      { hint: "every file must hold all the template's time-dependent variables" },
+      {
+        hint: hint`every file must hold the template's time-dependent variables: leave this one out, or make the template with only those all files have (${opt("variables")})`,
+      },
     );
   }
   return info.regionArrays.map((name) => {

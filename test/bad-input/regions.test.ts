@@ -139,7 +139,10 @@ describe("write-region of a file that does not fit the template", () => {
   it("a real file without the template's variables: exit 4, names them", () => {
     const file = real("netcdf-c_ref_nctest_classic.nc");
     const r = writeRegion(file);
-    expectFailsWithHint(r, { code: 4, fragments: [file, /missing variable\(s\) .*: t2m/] });
+    expectFailsWithHint(r, {
+      code: 4,
+      fragments: [file, /missing variable\(s\) .*: t2m/, /leave this one out/, /--variables/],
+    });
   });
 
   it("not a NetCDF file: exit 3", () => {
