@@ -34,6 +34,8 @@ export interface FaultPlan {
   seed: number;
   /** 1-based operation at which the writer dies; never when undefined or past its last one. */
   killAt?: number;
+  /** Or at its first completion record: every chunk stored, the record not (or just) written. */
+  killAtRecord?: boolean;
   killMode: "before" | "after";
   /** Dead operations never settle (a hung process) instead of throwing. */
   hang: boolean;
@@ -90,7 +92,8 @@ export class FaultyStore implements Store {
     const delay = this.rand() * this.plan.maxDelayMs;
     if (delay >= 0.5) await new Promise((r) => setTimeout(r, delay));
     if (this.dead) return this.gone(op);
-    const dies = this.plan.killAt === op;
+    const dies =
+      this.plan.killAt === op || (this.plan.killAtRecord === true && record !== undefined);
     if (dies && this.plan.killMode === "before") {
       this.die();
       return this.gone(op);

@@ -47,7 +47,8 @@ export interface Layout {
 }
 
 export interface Kill {
-  killAt: number;
+  /** The store operation it dies at; "record": its first completion record. */
+  killAt: number | "record";
   mode: "before" | "after";
   hang: boolean;
 }
@@ -127,8 +128,12 @@ export const layoutArb = (format: Format): fc.Arbitrary<Layout> =>
   });
 
 const killArb: fc.Arbitrary<Kill> = fc.record({
-  // A write-region makes about 11-30 store operations here; later ones mean no kill.
-  killAt: fc.integer({ min: 1, max: 32 }),
+  // A write-region makes about 11-30 store operations here; later ones mean no kill. Dying at the
+  // record (its data all stored) is the one case where validate must go by the record alone.
+  killAt: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 1, max: 32 }) },
+    { weight: 1, arbitrary: fc.constant("record" as const) },
+  ),
   mode: fc.constantFrom("before" as const, "after" as const),
   hang: fc.boolean(),
 });
@@ -243,7 +248,8 @@ export async function play(
         const plan: FaultPlan = {
           maxDelayMs: s.maxDelayMs,
           seed: (s.seed ^ (job * 7919 + a * 104729)) >>> 0,
-          killAt: kill?.killAt,
+          killAt: typeof kill?.killAt === "number" ? kill.killAt : undefined,
+          killAtRecord: kill?.killAt === "record",
           killMode: kill?.mode ?? "before",
           hang: kill?.hang ?? false,
           ...options.broken,
