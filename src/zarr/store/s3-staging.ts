@@ -20,8 +20,9 @@
  *   Holding back in the store is the minimal change: the engine and the metadata code keep their
  *   order (documents before data, consolidated at the end) and need not know about staging.
  * - Finished means a root document exists (zarr.json, .zgroup or .zmetadata). A stale marker
- *   beside one is a commit killed after its root document: the archive is complete, and only the
- *   marker is removed.
+ *   beside one is a commit killed among the root documents: after the last (zarr.json, or v2's
+ *   .zmetadata) the archive is complete, and only the marker is removed (the next build refuses
+ *   the output as existing); before it, the build is taken over and redone like any other.
  * - abort() deletes every key under the prefix, the marker last. The CLI runs it on SIGINT and
  *   SIGTERM (src/cleanup.ts); what SIGKILL leaves is cleaned up by the next run on the output.
  * - An existing finished archive is refused unless overwrite; with overwrite it is removed
@@ -79,6 +80,12 @@ function isStale(marker: Partial<Marker> | undefined, now: number): boolean {
 export async function holdsFinishedArchive(store: Store): Promise<boolean> {
   const top = await store.listDir("");
   return top.keys.some((k) => ROOT_OPENERS.includes(k));
+}
+
+/** Whether the root's last document is there: zarr.json (v3) or .zmetadata (v2, written last). */
+async function rootComplete(store: Store): Promise<boolean> {
+  const top = await store.listDir("");
+  return top.keys.includes("zarr.json") || top.keys.includes(".zmetadata");
 }
 
 /** Anything at the prefix besides zarrify's own records (the marker, the store's probe). */
@@ -225,7 +232,17 @@ export async function stageS3Archive(
     new ConfigError(`${url}: output already exists`, {
       hint: hint`choose a new output location, or pass ${opt("overwrite", true)} to replace it`,
     });
-  if (!overwrite && (await holdsFinishedArchive(store))) throw exists();
+  if (!overwrite && (await holdsFinishedArchive(store))) {
+    // A dead build's marker beside the root: its commit was killed among the root documents.
+    // Complete (its last one there), only the marker is left to remove; otherwise (v2: .zgroup
+    // but no .zmetadata yet) it is an interrupted build like any other, taken over below.
+    const current = await store.getWithVersion(PARTIAL_MARKER_KEY);
+    if (!current || !isStale(markerOf(current.value), Date.now())) throw exists();
+    if (await rootComplete(store)) {
+      await store.deleteIfMatch(PARTIAL_MARKER_KEY, current.version);
+      throw exists();
+    }
+  }
 
   const mine = encoder.encode(
     JSON.stringify({ host: hostname(), pid: process.pid, time: Date.now() } satisfies Marker),
@@ -252,7 +269,7 @@ export async function stageS3Archive(
 
   const release = () => store.delete(PARTIAL_MARKER_KEY);
   try {
-    if (await holdsFinishedArchive(store)) {
+    if ((await holdsFinishedArchive(store)) && !(tookOver && !(await rootComplete(store)))) {
       // Finished: either there before (overwrite) or a commit killed after its root document.
       if (!overwrite) {
         await release();
