@@ -217,6 +217,33 @@ describe("NetCDF-3", () => {
     expectConvertRefused(save("name_negative.nc", b), [/variable name length 4294967280/]);
   });
 
+  // Found by the fuzzer (test/fuzz/crashers/nc3-empty-name-*.json): it was exit 2, "Invalid Zarr
+  // array path", naming no file.
+  it("a variable name that is empty once cut at its NUL is refused", async () => {
+    const b = bytesOf("nc3_cdf2_record.nc");
+    const lat = nc3Fields(b).vars.find((v) => v.name === "lat");
+    b[(lat?.nameLenAt ?? -1) + 4] = 0;
+    const path = save("name_nul.nc", b);
+    expectConvertRefused(path, [/empty variable name/]);
+    await expectOpenOrReadRefused(path, /empty variable name/);
+  });
+
+  it("a variable name with a '/' is refused (it would be a nested Zarr path)", () => {
+    const b = bytesOf("nc3_cdf2_record.nc");
+    const temp = nc3Fields(b).vars.find((v) => v.name === "temp");
+    b[(temp?.nameLenAt ?? -1) + 5] = 0x2f;
+    expectConvertRefused(save("name_slash.nc", b), [/variable name "t\/mp" .* contains '\/'/]);
+  });
+
+  it("two variables of one name are refused", () => {
+    const b = bytesOf("nc3_cdf2_record.nc");
+    const h = nc3Fields(b);
+    // "flag" becomes "time": same length, so nothing else moves.
+    const flag = h.vars.find((v) => v.name === "flag");
+    b.set(Buffer.from("time"), (flag?.nameLenAt ?? -1) + 4);
+    expectConvertRefused(save("name_twice.nc", b), [/two variables named "time"/]);
+  });
+
   it("a variable of rank 2^31 is refused", () => {
     const b = bytesOf("nc3_cdf2_record.nc");
     putBE(b, nc3Fields(b).vars[0].rankAt, 4, 2 ** 31);

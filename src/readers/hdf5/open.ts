@@ -16,6 +16,8 @@ import { RawFile } from "./raw-file.js";
 import { type H5Module, h5module, hdf5ErrorSummary, retire } from "./runtime.js";
 import { describeFilters, type Hdf5Variable, makeVariable } from "./variable.js";
 
+const CORRUPT_HINT = "the file may be truncated or corrupt; check its size against the original";
+
 export interface UnsupportedVariable {
   name: string;
   reason: string;
@@ -129,7 +131,7 @@ function openFile(module: H5Module, path: string, h5Path = path, state?: FileSta
     throw new InputError(`${path}: not a readable HDF5 file: ${hdf5ErrorSummary(err)}`, {
       path,
       cause: err,
-      hint: "the file may be truncated or corrupt; check its size against the original",
+      hint: CORRUPT_HINT,
     });
   }
   if (fileId < 0n) {
@@ -253,9 +255,20 @@ function buildDataset(
     unsupported,
     warnings,
     children: () =>
-      group.children.map((child) =>
-        buildDataset(module, fileId, path, layout, child, anchor, raw, false),
-      ),
+      group.children.map((child) => {
+        // A child group's attributes and filters are read only now, long after the open's
+        // error handling: what HDF5 throws here is the file's damage, said as the open says it.
+        try {
+          return buildDataset(module, fileId, path, layout, child, anchor, raw, false);
+        } catch (err) {
+          if (err instanceof InputError) throw err;
+          retire(module);
+          throw new InputError(
+            `${path}: cannot read the HDF5 group '${child.path}': ${hdf5ErrorSummary(err)}`,
+            { path, cause: err, hint: CORRUPT_HINT },
+          );
+        }
+      }),
     async close() {
       // Children share the file with the Dataset that opened it; only that one closes it.
       if (!owner || !anchor.state.open) return;
@@ -326,7 +339,7 @@ export async function openHdf5(path: string, options: OpenHdf5Options = {}): Pro
     throw new InputError(`${path}: cannot read the HDF5 file: ${hdf5ErrorSummary(err)}`, {
       path,
       cause: err,
-      hint: "the file may be truncated or corrupt; check its size against the original",
+      hint: CORRUPT_HINT,
     });
   }
 }

@@ -104,6 +104,12 @@ export async function parseHeader(
     const raw = c.bytes(len);
     const nul = raw.indexOf(0);
     const name = utf8.decode(nul < 0 ? raw : raw.subarray(0, nul)).normalize("NFC");
+    // Empty once cut at the NUL, or with a '/' (which netCDF-C refuses in names): no valid writer
+    // makes one, and downstream it would be an empty or nested Zarr path, not a name.
+    if (name.length === 0) fail(`bad header: empty ${what} name at offset ${at}`);
+    if (name.includes("/")) {
+      fail(`bad header: ${what} name ${JSON.stringify(name)} at offset ${at} contains '/'`);
+    }
     // Padding bytes are not checked: some writers put '0' characters there
     // (netCDF-C's ref_null_byte_padding_test.nc), and netCDF-C accepts them too.
     c.skip(padded - len);
@@ -228,6 +234,14 @@ export async function parseHeader(
     vars.push({ name, type, dimIds, attrs: varAttrs.attrs, attrTypes: varAttrs.attrTypes, begin });
   }
 
+  // Two dimensions or variables of one name: the second would silently replace the first.
+  for (const [what, names] of [
+    ["dimension", dims.map((d) => d.name)],
+    ["variable", vars.map((v) => v.name)],
+  ] as const) {
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) fail(`bad header: two ${what}s named ${JSON.stringify(twice)}`);
+  }
   return { version, numrecs, dims, attrs, attrTypes, vars, headerEnd: c.pos };
 }
 
