@@ -21,7 +21,7 @@ import { promisify } from "node:util";
 import { python, repoRoot } from "../helpers/paths.js";
 import { seededRandom } from "../helpers/random.js";
 import { sidPython } from "../helpers/sid.js";
-import { runCli, sleep, startCli } from "./proc.js";
+import { MODULE_LOAD, runCli, sleep, startCli } from "./proc.js";
 import type { Attempt, Env, Scenario } from "./scenarios.js";
 import {
   comparableKeys,
@@ -254,10 +254,18 @@ export async function runScenario(
     try {
       await s.setup(env, a);
       r.delayMs = Math.round(rand() * clean.seconds * 1000);
-      const started = startCli(s.command(env, a), a.env);
+      let started = startCli(s.command(env, a), a.env);
       await Promise.race([sleep(r.delayMs), started.done]);
       started.kill();
-      const exit = await started.done;
+      let exit = await started.done;
+      if (exit.code !== 0 && exit.signal === null && MODULE_LOAD.test(exit.stderr)) {
+        // dist/ was being rebuilt by another session: it did nothing; start it again.
+        r.notes.push("restarted once: the CLI failed to load (dist/ being rebuilt)");
+        started = startCli(s.command(env, a), a.env);
+        await Promise.race([sleep(r.delayMs), started.done]);
+        started.kill();
+        exit = await started.done;
+      }
       r.outcome = exit.signal === "SIGKILL" ? "killed" : `finished first (exit ${exit.code})`;
       if (exit.signal !== "SIGKILL" && exit.code !== 0) {
         r.violations.push(

@@ -80,7 +80,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180
  * Other sessions rebuild dist/ on this machine: a CLI started while its modules are rewritten
  * fails before it does anything, with one of these. Such a start is not a result.
  */
-const MODULE_LOAD =
+export const MODULE_LOAD =
   /ERR_MODULE_NOT_FOUND|Cannot find module|SyntaxError: |does not provide an export/;
 
 export async function runCli(
