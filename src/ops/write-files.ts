@@ -148,7 +148,13 @@ export async function writeFiles(
     const p = prepared[i];
     recorded.add(i);
     if (internal.marker === false || interrupted) return;
-    markers.push(markerSlots.run(() => recordWritten(store, p.input, info.timeDim, stepRanges(p))));
+    const marker = markerSlots.run(() =>
+      recordWritten(store, p.input, info.timeDim, stepRanges(p)),
+    );
+    // Awaited only once every chunk is stored: a marker failing before that (a full disk, a store
+    // error) would meanwhile be an unhandled rejection, which ends the process.
+    marker.catch(() => {});
+    markers.push(marker);
   };
   const reporter = progressFor(o.progress, verbName, "files");
   const totals: Written = {
