@@ -241,6 +241,39 @@ describe.each(FORMATS)("a writer that dies at its completion record, %s", (forma
   });
 });
 
+describe("a group writer (as run writes) killed at its first completion record", () => {
+  it("fails with the kill, as an error of the write, not as an unhandled rejection", async () => {
+    // Found by the model: the marker's rejection waited, unhandled, for the other files' chunks.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const s: Scenario = {
+        layout: { format: "v2", steps: 8, chunkT: 1, shardK: 1, latChunk: NLAT, lonChunk: NLON },
+        segments: [1, 1, 1, 1].map((len) => ({ len, keep: true })),
+        groups: [1, 1, 1, 1],
+        twice: [],
+        order: [],
+        writers: 2,
+        maxDelayMs: 2,
+        kills: [[{ killAt: "record", mode: "before", hang: false }]],
+        seed: 3,
+      };
+      const where = join(dir, `group-record-${n++}`);
+      const { archive, paths } = await prepare(where, s);
+      const store = new FsStore(archive);
+      const before = await coordinates(store);
+      const outcome = await play(s, archive, paths, false);
+      expect(outcome.kills).toBe(1);
+      expect(await differences(s, store, archive, before, outcome)).toEqual([]);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+});
+
 describe("the model can fail", () => {
   it("with a store whose conditional puts ignore their condition, it sees steps lost", async () => {
     const s: Scenario = { ...FIXED[0][1], layout: { ...FIXED[0][2], format: "v2" } };
