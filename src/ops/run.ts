@@ -201,7 +201,11 @@ export async function runParallel(all: RunParallelOptions & ConfigInput): Promis
         logger.error(`run: ${input}: ${message}`);
       },
     },
-  ).finally(forget);
+  ).then((r) => {
+    // Not on a failure: an interrupted write fails before the cleanups reach the sweep.
+    forget();
+    return r;
+  });
   // Every write of this run is over (the engine's threads are stopped, also after a fallback).
   await sweepOwnTemps(store, logger, "run");
   const steps = written.results.reduce((n, r) => n + r.steps, 0);

@@ -216,7 +216,8 @@ export async function writeFiles(
       }
     }
   } finally {
-    forgetInterrupt();
+    // Interrupted, the write fails before the cleanups reach the markers: left for them to wait.
+    if (!interrupted) forgetInterrupt();
     reporter.stop();
     await Promise.all(markers);
   }
