@@ -8,6 +8,15 @@
 type Cleanup = () => void | Promise<void>;
 
 const pending: Cleanup[] = [];
+let interrupted = false;
+
+/**
+ * True once an interrupt's cleanups have begun. A verb that fails from then on fails because its
+ * threads were stopped under it; that is no error to report, as the process exits 130/143.
+ */
+export function interruptInProgress(): boolean {
+  return interrupted;
+}
 
 /** Register `fn`; call the returned function once the thing no longer needs undoing. */
 export function onInterrupt(fn: Cleanup): () => void {
@@ -23,6 +32,7 @@ export function onInterrupt(fn: Cleanup): () => void {
  * write into is removed), each at most once. A failing cleanup does not stop the others.
  */
 export async function runInterruptCleanups(): Promise<void> {
+  interrupted = true;
   while (pending.length > 0) {
     const fn = pending.pop() as Cleanup;
     try {

@@ -1,6 +1,7 @@
 /** The `zarrify` command line. Commands are thin: flags → config → an op from src/ops. */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { interruptInProgress } from "../cleanup.js";
 import { InputError } from "../errors.js";
 import { isUtf8, legibleName } from "../util/file-name.js";
 import { version } from "../version.js";
@@ -49,6 +50,9 @@ export async function main(argv: string[]): Promise<number> {
       // Commander has already printed its one-line message (or the help/version text).
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // The interrupt handler exits with the signal's code once its cleanups finish; until then
+    // this process must neither print the stopped verb's failure nor exit with another code.
+    if (interruptInProgress()) return new Promise<never>(() => setInterval(() => {}, 60_000));
     process.stderr.write(`${formatError(err, verbosity)}\n`);
     return exitCodeFor(err);
   }
