@@ -7,8 +7,12 @@
  *   existing output, as for any finished archive, and the dead build's marker is gone;
  * - v2 killed between .zgroup and .zmetadata: the archive opens without its consolidated
  *   metadata; the re-run takes the build over and completes it.
+ * And a process killed during its store's conditional-write probe left the probe object
+ * (.zarrify/probe/…) for good (the matrix's second run, create-template and a queue worker on
+ * S3): the next probe removes those of dead processes.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,5 +71,16 @@ describe.skipIf(skipMoto)(
         expect(JSON.parse(v.stdout)).toMatchObject({ complete: true, missingSteps: 0 });
       });
     }
+
+    it("a probe object a killed process left is removed by the next probe", async () => {
+      const prefix = "probe-left";
+      const host = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+      const left = `.zarrify/probe/${host}-${deadPid()}-${Date.now()}-abcdef`;
+      await s3Store(place(prefix)).set(left, new TextEncoder().encode("probe"));
+      const c = await runCli(["convert", input, `s3://${moto.bucket}/${prefix}`], env());
+      expect(c.code, c.stderr).toBe(0);
+      const keys = await s3Keys(place(prefix));
+      expect(keys.filter((k) => k.startsWith(".zarrify/probe/"))).toEqual([]);
+    });
   },
 );

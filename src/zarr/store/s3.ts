@@ -51,12 +51,14 @@
  *
  * The SDK (about 200 ms to load) is imported on the first request, so fs-only runs never load it.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 
 const MAX_PUT_BYTES = 5 * 2 ** 30;
 
 import type { S3Client } from "@aws-sdk/client-s3";
 import { StoreError } from "../../errors.js";
+import { processIsGone } from "../../process-alive.js";
 import {
   loadSdk,
   makeS3Client,
@@ -92,6 +94,13 @@ const PRIOR_META = "zarrify-prior";
  * plus a backoff later, at worst).
  */
 const HISTORY = 128;
+
+const PROBE_DIR = ".zarrify/probe/";
+/** In probe names, so a later probe knows whether a pid in one is one of its own host's. */
+const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+/** "<host>-<pid>-<ms>-<random>", as probe() names them. */
+const PROBE_NAME = /^([0-9a-f]{8})-(\d+)-(\d+)-[A-Za-z0-9_-]+$/;
+const STALE_PROBE_MS = 10 * 60 * 1000;
 
 export interface S3StoreOptions {
   bucket: string;
@@ -540,8 +549,9 @@ export class S3Store implements Store {
    * and If-Match on PUT, and If-Match on DELETE? Some S3-compatible servers accept the headers
    * and ignore them (moto before 5.2, for one), and every compare-and-swap would then "win":
    * concurrent writers would silently lose updates. Five requests on a probe object
-   * ("<prefix>/.zarrify/probe/<random>", removed afterwards); a server that ignores a condition
-   * gets a StoreError naming it, on this and every later conditional write of the store.
+   * ("<prefix>/.zarrify/probe/<host>-<pid>-<time>-<random>", removed afterwards), and a listing
+   * for the probes killed processes left; a server that ignores a condition gets a StoreError
+   * naming it, on this and every later conditional write of the store.
    */
   checkConditionalWrites(): Promise<void> {
     if (!this.verifyConditionalWrites) return Promise.resolve();
@@ -556,7 +566,7 @@ export class S3Store implements Store {
   }
 
   private async probe(): Promise<void> {
-    const key = `.zarrify/probe/${randomBytes(9).toString("base64url")}`;
+    const key = `${PROBE_DIR}${HOST_TAG}-${process.pid}-${Date.now()}-${randomBytes(6).toString("base64url")}`;
     const Key = this.objectKey(key);
     const Body = new TextEncoder().encode("zarrify conditional-write probe");
     const NO_SUCH_ETAG = '"00000000000000000000000000000000"';
@@ -599,6 +609,7 @@ export class S3Store implements Store {
     } finally {
       await this.delete(key).catch(() => undefined);
     }
+    await this.removeDeadProbes().catch(() => undefined);
     if (ignored.length > 0) {
       const at = this.endpoint ? ` at ${this.endpoint}` : "";
       throw new StoreError(
@@ -608,6 +619,23 @@ export class S3Store implements Store {
           hint: "use a server that enforces conditional writes (AWS S3 does, moto from 5.2.4, other S3-compatible servers in recent releases)",
         },
       );
+    }
+  }
+
+  /**
+   * A process killed during its probe leaves the probe object, which no one else would remove:
+   * after each probe, those of dead processes of this host and those older than a live probe
+   * can be (10 minutes) go. Names of another form (other versions) are left alone: their owner may
+   * be probing, and deleting its object would make it see a condition ignored.
+   */
+  private async removeDeadProbes(): Promise<void> {
+    const now = Date.now();
+    for (const key of await this.list(PROBE_DIR)) {
+      const m = PROBE_NAME.exec(key.slice(PROBE_DIR.length));
+      if (!m) continue;
+      const pid = Number(m[2]);
+      const dead = m[1] === HOST_TAG && pid !== process.pid && processIsGone(pid);
+      if (dead || now - Number(m[3]) > STALE_PROBE_MS) await this.delete(key);
     }
   }
 
