@@ -229,6 +229,18 @@ class LayoutReader {
   }
 
   private attachedScales(path: string, rank: number): string[][] {
+    // libhdf5's dimension-scale calls read DIMENSION_LIST whole; with a damaged dataspace (an
+    // attribute's extent is fixed, so a maximum that differs is damage) they allocated 1.2 GB
+    // before failing (found by the fuzzer). Checked from its metadata first, which reads nothing.
+    if (this.module.get_attribute_names(this.fileId, path).includes("DIMENSION_LIST")) {
+      const meta = this.module.get_attribute_metadata(this.fileId, path, "DIMENSION_LIST");
+      const { shape, maxshape } = meta;
+      if (shape?.length !== 1 || shape[0] !== rank || maxshape?.[0] !== shape[0]) {
+        throw new Error(
+          `${path}: its DIMENSION_LIST attribute has extent [${shape}] and maximum [${maxshape}] (a variable of rank ${rank} has one fixed extent [${rank}])`,
+        );
+      }
+    }
     const out: string[][] = [];
     for (let d = 0; d < rank; d++) out.push(this.module.get_attached_scales(this.fileId, path, d));
     return out;

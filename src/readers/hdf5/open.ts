@@ -10,7 +10,9 @@ import { hint, opt } from "../../hint.js";
 import type { ByteSource } from "../byte-source.js";
 import { mountRemote, type RemoteMount } from "../remote/h5-mount.js";
 import { readAttrs } from "./attrs.js";
+import { checkFillHeaps } from "./global-heap.js";
 import { type DimInfo, type GroupInfo, type Layout, readLayout } from "./layout.js";
+import { CorruptError } from "./le-reader.js";
 import { planRaw, type RawPlan } from "./raw-chunks.js";
 import { RawFile } from "./raw-file.js";
 import { type H5Module, h5module, hdf5ErrorSummary, retire } from "./runtime.js";
@@ -73,6 +75,60 @@ function remoteFailure(state: FileState | undefined): InputError | undefined {
   return err instanceof InputError ? err : undefined;
 }
 
+function rawFile(state: FileState, path: string): Promise<RawFile | undefined> {
+  state.raw ??= (state.remote ? RawFile.over(state.remote.source) : RawFile.open(path)).catch(
+    () => undefined,
+  );
+  return state.raw;
+}
+
+/** An HDF5 object reference is the object header's address (8 bytes, little-endian). */
+function objectAddress(state: FileState, hdf5Path: string): number {
+  const ref = Uint8Array.from(state.module.create_object_reference(state.fileId, hdf5Path));
+  if (ref.length !== 8) throw new Error(`object reference of ${ref.length} bytes`);
+  return Number(new DataView(ref.buffer).getBigUint64(0, true));
+}
+
+/**
+ * Refuses a file whose variable-length fill values name a global heap collection libhdf5 would
+ * hang on (`global-heap.ts`), before h5wasm reads any dataset's metadata.
+ */
+async function guardGlobalHeaps(state: FileState, path: string): Promise<void> {
+  const { module, fileId } = state;
+  const addresses: number[] = [];
+  const walk = (group: string) => {
+    for (const name of module.get_names(fileId, group, false)) {
+      const child = group === "/" ? `/${name}` : `${group}/${name}`;
+      let type: number;
+      try {
+        type = module.get_type(fileId, child);
+      } catch {
+        continue; // readLayout reports it
+      }
+      if (type === module.H5G_GROUP) walk(child);
+      else if (type === module.H5G_DATASET) {
+        try {
+          addresses.push(objectAddress(state, child));
+        } catch {
+          // No address: nothing to check; h5wasm says what is wrong with it.
+        }
+      }
+    }
+  };
+  walk("/");
+  const file = await rawFile(state, path);
+  if (!file || addresses.length === 0) return;
+  try {
+    await checkFillHeaps(file, addresses);
+  } catch (err) {
+    if (!(err instanceof CorruptError)) throw err;
+    throw new InputError(`${path}: cannot read the HDF5 structure: ${err.message}`, {
+      path,
+      hint: CORRUPT_HINT,
+    });
+  }
+}
+
 /** The raw plan of the dataset at `hdf5Path`, or why there is none. */
 async function rawPlanFor(
   state: FileState,
@@ -82,17 +138,11 @@ async function rawPlanFor(
   extent: number[],
   elementSize: number,
 ): Promise<RawPlan> {
-  state.raw ??= (state.remote ? RawFile.over(state.remote.source) : RawFile.open(path)).catch(
-    () => undefined,
-  );
-  const file = await state.raw;
+  const file = await rawFile(state, path);
   if (!file || !state.open) return { report: { raw: false, reason: "no raw access to the file" } };
   let address: number;
   try {
-    // An HDF5 object reference is the object header's address (8 bytes, little-endian).
-    const ref = Uint8Array.from(state.module.create_object_reference(state.fileId, hdf5Path));
-    if (ref.length !== 8) throw new Error(`object reference of ${ref.length} bytes`);
-    address = Number(new DataView(ref.buffer).getBigUint64(0, true));
+    address = objectAddress(state, hdf5Path);
   } catch (err) {
     return { report: { raw: false, reason: `no object address: ${hdf5ErrorSummary(err)}` } };
   }
@@ -308,6 +358,7 @@ export async function openHdf5(path: string, options: OpenHdf5Options = {}): Pro
   const state: FileState = { module, fileId, open: true, remote: opening.remote };
   const anchor = { state };
   try {
+    await guardGlobalHeaps(state, path);
     const layout = readLayout(module, fileId, path);
     const groupPath = normalizeGroup(options.group);
     const group = layout.groups.get(groupPath);
