@@ -58,6 +58,7 @@ function expectConvertRefused(
   const r = runCliBounded(["convert", path, archive, "--overwrite"], { timeoutMs: 60_000, env });
   expectCleanFailure(r, { code: 3, fragments: [path, ...fragments], maxRssMiB: 400 });
   expect(r.stderr.trim().split("\n"), "an error line and a hint").toHaveLength(2);
+  // CORRUPT_LOG=file collects each case's message, peak RSS and time: docs/errors.md's rows.
   if (process.env.CORRUPT_LOG)
     appendFileSync(
       process.env.CORRUPT_LOG,

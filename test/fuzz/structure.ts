@@ -234,6 +234,7 @@ export function lookup3(key: Uint8Array, initval = 0): number {
 
 /** Stores the lookup3 checksum of [from, to) at `to`. */
 export function checksum(b: Uint8Array, from: number, to: number): void {
+  if (!(from >= 0 && from < to && to + 4 <= b.length)) throw new Error("checksum out of range");
   putLE(b, to, 4, lookup3(b.subarray(from, to)));
 }
 
