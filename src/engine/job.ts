@@ -102,7 +102,19 @@ export interface WorkerStats {
   tasks: number;
 }
 
-export type WorkerRequest = { type: "task"; id: number; task: EngineTask } | { type: "close" };
+export type WorkerRequest =
+  | {
+      type: "task";
+      id: number;
+      task: EngineTask;
+      /**
+       * The inputs the task's pieces name, as `[index into EngineJob.inputs, ref]`: a worker
+       * starts with none and learns each with the first task that reads it, so a job of 10,000
+       * files does not copy all their descriptions into every thread.
+       */
+      inputs: [number, InputRef][];
+    }
+  | { type: "close" };
 
 export type WorkerReply =
   | { type: "ready" }

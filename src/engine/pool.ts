@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import { onInterrupt } from "../cleanup.js";
 import { ConversionError } from "../errors.js";
 import { deserializeError } from "./errors.js";
-import type { EngineJob, EngineTask, TaskResult, WorkerReply } from "./job.js";
+import type { EngineJob, EngineTask, InputRef, TaskResult, WorkerReply } from "./job.js";
 
 export type TaskDone = (task: EngineTask, result: TaskResult) => void;
 
@@ -16,10 +16,17 @@ export type TaskDone = (task: EngineTask, result: TaskResult) => void;
  */
 function spawnWorker(job: EngineJob): Worker {
   const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./worker.js", here), { workerData: job });
+  // Without the inputs: each task brings those it reads (inputsOf).
+  const workerData: EngineJob = { ...job, inputs: [] };
+  if (!here.endsWith(".ts")) return new Worker(new URL("./worker.js", here), { workerData });
   const entry = JSON.stringify(new URL("./worker.ts", here).href);
   const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${entry}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: job });
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+function inputsOf(job: EngineJob, task: EngineTask): [number, InputRef][] {
+  const used = new Set(task.pieces.map((p) => p.input));
+  return [...used].map((i) => [i, job.inputs[i]]);
 }
 
 export async function runOnWorkers(
@@ -49,7 +56,7 @@ export async function runOnWorkers(
       if (failed) return;
       if (next < tasks.length) {
         const id = next++;
-        worker.postMessage({ type: "task", id, task: tasks[id] });
+        worker.postMessage({ type: "task", id, task: tasks[id], inputs: inputsOf(job, tasks[id]) });
       } else {
         worker.postMessage({ type: "close" });
       }

@@ -36,6 +36,8 @@ port.on("message", (message: WorkerRequest) => {
     return;
   }
   const { id, task } = message;
+  // Sparse: the cache reads refs from this same array, by index.
+  for (const [i, ref] of message.inputs) job.inputs[i] = ref;
   queue = queue.then(async () => {
     try {
       const result = await writeTask(task, job.arrays, job.inputs, files, store);
