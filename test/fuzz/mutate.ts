@@ -9,6 +9,7 @@
  * after HDF5 signatures (superblock, object headers, B-tree nodes, heaps, chunk index blocks).
  */
 
+import { seededRandom } from "../helpers/random.js";
 import { checksum, fixSuperblock, objectHeader, superblock } from "./structure.js";
 
 export type Op =
@@ -31,18 +32,6 @@ export type Op =
 export interface Mutation {
   seed: number;
   ops: Op[];
-}
-
-/** mulberry32: small, fast, and the same sequence on every platform for a seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function applyOps(input: Uint8Array, ops: Op[]): Uint8Array {
@@ -223,7 +212,7 @@ const BOUNDARY: bigint[] = [
 
 /** One random mutation of `b` (1–4 ops), deterministic for (`b`, `seed`). */
 export function mutate(b: Uint8Array, seed: number): Mutation {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   const int = (n: number) => Math.floor(r() * n);
   const format = formatOf(b);

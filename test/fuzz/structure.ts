@@ -5,6 +5,7 @@
  * B-tree nodes, and the Jenkins lookup3 checksum libhdf5 verifies on the checksummed ones (an
  * edit that is not re-checksummed only tests the checksum check).
  */
+import { SIZE as NC3_TYPE_BYTES } from "../readers/netcdf3-builder.js";
 
 // --------------------------------------------------------------------------------- NetCDF-3
 
@@ -69,19 +70,6 @@ export function nc3Fields(b: Uint8Array): Nc3Fields {
     p += pad4(n);
     return { name: s, nameLenAt: at };
   };
-  const typeBytes: Record<number, number> = {
-    1: 1,
-    2: 1,
-    3: 2,
-    4: 4,
-    5: 4,
-    6: 8,
-    7: 1,
-    8: 2,
-    9: 4,
-    10: 8,
-    11: 8,
-  };
   const attrs = (): { countAt: number; list: Nc3Attr[] } => {
     p += 4; // tag
     const countAt = p;
@@ -94,7 +82,7 @@ export function nc3Fields(b: Uint8Array): Nc3Fields {
       p += 4;
       const nelemsAt = p;
       const ne = size();
-      p += pad4(ne * typeBytes[type]);
+      p += pad4(ne * NC3_TYPE_BYTES[type]);
       list.push({ ...nm, typeAt, nelemsAt });
     }
     return { countAt, list };

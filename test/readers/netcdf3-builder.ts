@@ -16,7 +16,8 @@ export const NC = {
   INT64: 10,
   UINT64: 11,
 } as const;
-const SIZE: Record<number, number> = {
+/** Bytes per value of each NetCDF-3 type code. */
+export const SIZE: Record<number, number> = {
   1: 1,
   2: 1,
   3: 2,
