@@ -16,10 +16,13 @@ const FEW = 200;
 const MANY = 2_000;
 const GRID = { y: 256, x: 256 };
 /**
- * The growth allowed a file. Measured (two workers): about 12 KiB a file for run, 18 KiB for
- * convert (the main thread's plan of each file, and each worker's copy of the job's input list).
+ * The growth allowed a file: a sixth of a file's values, so holding them (or a copy of each file's
+ * read buffer) fails it. Measured (two workers, each given only its tasks' inputs): about 21 KiB a
+ * file for run and 26 for convert on an idle machine, the main thread's plan of each file; 36 for
+ * convert in a full CI run, where a starved concurrent GC lets more garbage pile up before it
+ * collects.
  */
-const PER_FILE_KIB = 32;
+const PER_FILE_KIB = 48;
 
 let root: string;
 let files: string[];
