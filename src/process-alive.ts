@@ -1,4 +1,9 @@
 /** Whether a process of this host has ended, for telling abandoned files from a live writer's. */
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+
+/** This host, in names of files a process leaves while it works, so other hosts' are told apart. */
+export const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 
 /**
  * True only when `pid` certainly does not run (ESRCH). A pid we may not signal (EPERM) runs; a

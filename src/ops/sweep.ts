@@ -5,11 +5,11 @@
  * write-region, of which thousands may run against one archive, at most once per
  * STALE_TEMP_AGE_MS across all writers, as recorded in `.zarrify/swept`.
  */
-import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { isRemoteInput } from "../location.js";
 import type { Logger } from "../log.js";
+import { inputDocumentKey } from "../region/state.js";
 import { FsStore, STALE_TEMP_AGE_MS } from "../zarr/store/fs.js";
 import type { Store } from "../zarr/store/types.js";
 
@@ -78,7 +78,7 @@ export async function sweepForRegionWrite(
     return async () => {};
   }
   const absolute = isRemoteInput(input) ? input : resolve(input);
-  const key = `${WRITING_PREFIX}${createHash("sha256").update(absolute).digest("hex").slice(0, 32)}.json`;
+  const key = inputDocumentKey(WRITING_PREFIX, absolute);
   // A write killed while it put its own record leaves only that put's temp and lock files: the
   // records' directory is small (one document per write under way), so it is swept every time.
   const debris = await store.sweepStaleTemps(WRITING_PREFIX.slice(0, -1));

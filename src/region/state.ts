@@ -110,9 +110,16 @@ export async function readTemplateInfo(
   return info as TemplateInfo;
 }
 
-/** Absolute input paths (URLs as written) name their marker, so a file always finds its own. */
+/**
+ * The key of an input's document under `prefix`: absolute input paths (URLs as written) name it,
+ * so a file always finds its own.
+ */
+export function inputDocumentKey(prefix: string, absoluteInput: string): string {
+  return `${prefix}${createHash("sha256").update(absoluteInput).digest("hex").slice(0, 32)}.json`;
+}
+
 export function markerKey(absoluteInput: string): string {
-  return `${WRITTEN_PREFIX}${createHash("sha256").update(absoluteInput).digest("hex").slice(0, 32)}.json`;
+  return inputDocumentKey(WRITTEN_PREFIX, absoluteInput);
 }
 
 export async function writeMarker(store: Store, marker: WrittenMarker): Promise<void> {

@@ -28,7 +28,7 @@ import * as path from "node:path";
 import { threadId } from "node:worker_threads";
 import { ConversionError, ZarrifyError } from "../../errors.js";
 import { asUserError } from "../../os-error.js";
-import { processIsGone } from "../../process-alive.js";
+import { HOST_TAG, processIsGone } from "../../process-alive.js";
 import { checkKey, checkPrefix } from "./key.js";
 import type { DirListing, Store, StoreDescription, VersionedValue } from "./types.js";
 
@@ -77,7 +77,6 @@ function ownerIsGone(content: Buffer): boolean {
 let tmpCounter = 0;
 const PROCESS_TAG = randomBytes(4).toString("hex");
 /** In temp names, so a sweeper knows whether a pid in them is one of its own host's. */
-const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 /** ".<name>.<host>-<pid>-<thread>-<process tag>-<n>.zarrify-tmp", as tmpFor makes them. */
 const TMP_NAME = /\.([0-9a-f]{8})-(\d+)-\d+-[0-9a-f]{8}-\d+\.zarrify-tmp$/;
 /**

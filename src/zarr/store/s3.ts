@@ -51,14 +51,13 @@
  *
  * The SDK (about 200 ms to load) is imported on the first request, so fs-only runs never load it.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
 
 const MAX_PUT_BYTES = 5 * 2 ** 30;
 
 import type { S3Client } from "@aws-sdk/client-s3";
 import { StoreError } from "../../errors.js";
-import { processIsGone } from "../../process-alive.js";
+import { HOST_TAG, processIsGone } from "../../process-alive.js";
 import {
   loadSdk,
   makeS3Client,
@@ -97,7 +96,6 @@ const HISTORY = 128;
 
 const PROBE_DIR = ".zarrify/probe/";
 /** In probe names, so a later probe knows whether a pid in one is one of its own host's. */
-const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 /** "<host>-<pid>-<ms>-<random>", as probe() names them. */
 const PROBE_NAME = /^([0-9a-f]{8})-(\d+)-(\d+)-[A-Za-z0-9_-]+$/;
 const STALE_PROBE_MS = 10 * 60 * 1000;
