@@ -180,4 +180,21 @@ describe("module graph of src/", () => {
     const outside = [...new Set([...graph.keys()].map(dirOf))].filter((d) => d !== "cli");
     expect(crossings(outside, ["cli"])).toEqual([]);
   });
+
+  // `zarrify --version` or `convert` must not load BullMQ, ioredis or every other verb's modules
+  // (they cost 0.3 s of start-up): commands import their ops when their action runs.
+  it("lets cli/commands import ops and queue only on demand", () => {
+    const eager: string[] = [];
+    for (const file of sourceFiles(join(srcRoot, "cli", "commands"))) {
+      const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest);
+      for (const st of source.statements) {
+        if (!ts.isImportDeclaration(st) || st.importClause?.isTypeOnly) continue;
+        const target = (st.moduleSpecifier as ts.StringLiteral).text;
+        if (/\/(ops|queue)\//.test(target) && !target.endsWith("/queue/env.js")) {
+          eager.push(`${moduleName(file)} → ${target}`);
+        }
+      }
+    }
+    expect(eager).toEqual([]);
+  });
 });

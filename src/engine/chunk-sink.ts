@@ -24,7 +24,7 @@ import { copyBox } from "../zarr/nd.js";
 import { type ChunkPart, forEachChunkIn } from "../zarr/read.js";
 import { applyShardPatch, prepareShardPatch } from "../zarr/shard.js";
 import type { Store } from "../zarr/store/types.js";
-import { extractBox } from "./box.js";
+import { extractBox, inScratch } from "./box.js";
 import type { SinkResult } from "./job.js";
 
 /** Puts and merges of one block at once. */
@@ -130,16 +130,23 @@ export function blockParts(meta: ArrayMeta, block: Box): ChunkPart[] {
 }
 
 /**
+ * A part's cells (C order, shape part.count). `transient`: the sink encodes them before it awaits
+ * anything and keeps nothing of them, so they may live in reused memory (engine/box.ts
+ * scratchArray); otherwise they are kept across a merge's retries.
+ */
+export type PartData = (part: ChunkPart, index: number, transient: boolean) => DataArray;
+
+/**
  * Writes the cells of `covered` (boxes in array coordinates, inside the block, not overlapping)
- * into the array. `dataOf(part)` gives each part's cells (C order, shape part.count); cells
- * outside `covered` are never written, so their values there do not matter.
+ * into the array. `dataOf` gives each part's cells; cells outside `covered` are never written, so
+ * their values there do not matter.
  */
 export async function writeChunks(
   store: Store,
   meta: ArrayMeta,
   block: Box,
   parts: readonly ChunkPart[],
-  dataOf: (part: ChunkPart, index: number) => DataArray,
+  dataOf: PartData,
   covered: readonly Box[],
 ): Promise<SinkResult> {
   const result: SinkResult = { chunks: 0, merged: 0, conflicts: 0, bytesWritten: 0 };
@@ -159,16 +166,18 @@ export async function writeChunks(
     if (pieces.length === 0) continue;
     result.chunks++;
     const key = arrayChunkKey(meta, part.index);
-    const data = dataOf(part, i);
     const cells = pieces.reduce((n, b) => n + product(b.count), 0);
     if (cells === product(own.count)) {
       // Covered boxes do not overlap, so covering every cell means this writer owns the chunk;
       // the chunk then lies inside the block too (covered boxes are inside it).
-      const encoded = encodeChunk(meta, data, part.count);
+      let encoded = encodeChunk(meta, dataOf(part, i, true), part.count);
+      // Uncompressed bytes may be a view of the cells; scratch cells are reused by the next chunk.
+      if (inScratch(encoded)) encoded = encoded.slice();
       result.bytesWritten += encoded.byteLength;
       await launch(store.set(key, encoded));
       continue;
     }
+    const data = dataOf(part, i, false);
     const at = part.inBox.map((o, d) => block.start[d] + o);
     const patches = pieces.map((b) => ({
       inPart: b.start.map((s, d) => s - at[d]),
@@ -198,6 +207,7 @@ export function writeBox(
   const box = { start, count };
   const parts = blockParts(meta, box);
   const whole = parts.length === 1 && count.every((n, d) => n === parts[0].count[d]);
-  const dataOf = (p: ChunkPart) => (whole ? data : extractBox(data, count, p.inBox, p.count));
+  const dataOf: PartData = (p, _index, transient) =>
+    whole ? data : extractBox(data, count, p.inBox, p.count, meta.dtype, transient);
   return writeChunks(store, meta, box, parts, dataOf, [box]);
 }

@@ -94,7 +94,10 @@ export interface WorkerStats {
   threadId: number;
   /** h5wasm WASM instances the worker has started so far (0: it read everything detached). */
   h5wasmInstances: number;
-  /** Milliseconds from the job's start (EngineJob.startedAt) to the worker being ready. */
+  /**
+   * Milliseconds from the job's start (EngineJob.startedAt) to the worker being ready; 0 for a
+   * worker that was started before the job and was ready by then.
+   */
   readyMs: number;
   /** Milliseconds from the job's start to the end of this task. */
   doneMs: number;
@@ -103,6 +106,8 @@ export interface WorkerStats {
 }
 
 export type WorkerRequest =
+  /** First, once: the job every later task belongs to. */
+  | { type: "job"; job: EngineJob }
   | {
       type: "task";
       id: number;
@@ -117,7 +122,6 @@ export type WorkerRequest =
   | { type: "close" };
 
 export type WorkerReply =
-  | { type: "ready" }
   | ({ type: "done"; id: number } & TaskResult)
   | { type: "error"; id: number | null; error: SerializedError };
 

@@ -1,12 +1,24 @@
 /**
  * Runs engine tasks on worker threads, one task in flight per worker, so memory stays bounded
  * whatever the input size.
+ *
+ * A worker thread spends ~200 ms loading its modules before it can take a task. `prestartWorkers`
+ * lets a verb start them while the main thread is still opening the input and planning (which
+ * leaves the other cores idle); a job then takes those spares first. Spares are unref'd, so a
+ * verb that fails before its job, or needs no threads after all, still exits as soon as it is done.
  */
 import { Worker } from "node:worker_threads";
 import { onInterrupt } from "../cleanup.js";
 import { ConversionError } from "../errors.js";
 import { deserializeError } from "./errors.js";
-import type { EngineJob, EngineTask, InputRef, TaskResult, WorkerReply } from "./job.js";
+import type {
+  EngineJob,
+  EngineTask,
+  InputRef,
+  TaskResult,
+  WorkerReply,
+  WorkerRequest,
+} from "./job.js";
 
 export type TaskDone = (task: EngineTask, result: TaskResult) => void;
 
@@ -14,14 +26,63 @@ export type TaskDone = (task: EngineTask, result: TaskResult) => void;
  * Built code starts `worker.js` directly. Under the test runner the engine runs from TypeScript
  * sources, so the worker first registers tsx's loader and then imports `worker.ts`.
  */
-function spawnWorker(job: EngineJob): Worker {
+function spawnWorker(): Worker {
   const here = import.meta.url;
-  // Without the inputs: each task brings those it reads (inputsOf).
-  const workerData: EngineJob = { ...job, inputs: [] };
-  if (!here.endsWith(".ts")) return new Worker(new URL("./worker.js", here), { workerData });
+  if (!here.endsWith(".ts")) return new Worker(new URL("./worker.js", here));
   const entry = JSON.stringify(new URL("./worker.ts", here).href);
   const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${entry}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true });
+}
+
+interface Spare {
+  worker: Worker;
+  /** Detaches the spare's own listeners once a job takes it. */
+  release: () => void;
+}
+
+const spares: Spare[] = [];
+
+/** Starts worker threads up to `count` spares, for the next job to take. */
+export function prestartWorkers(count: number): void {
+  while (spares.length < count) {
+    const worker = spawnWorker();
+    worker.unref();
+    // A spare that fails to start, or exits, is simply not there to take: the job spawns anew.
+    const gone = () => {
+      const i = spares.findIndex((s) => s.worker === worker);
+      if (i >= 0) spares.splice(i, 1);
+    };
+    worker.on("error", gone);
+    worker.on("exit", gone);
+    spares.push({
+      worker,
+      release: () => {
+        worker.off("error", gone);
+        worker.off("exit", gone);
+        worker.ref();
+      },
+    });
+  }
+}
+
+/** Spares started and not yet taken or dropped (for tests and diagnostics). */
+export function spareCount(): number {
+  return spares.length;
+}
+
+/** Stops the spares no job took: the job they were started for ran inline, or on fewer threads. */
+export function dropSpares(): void {
+  for (const { worker, release } of spares.splice(0)) {
+    release();
+    void worker.terminate();
+  }
+}
+
+function takeWorker(): Worker {
+  const spare = spares.shift();
+  if (!spare) return spawnWorker();
+  spare.release();
+  return spare.worker;
 }
 
 function inputsOf(job: EngineJob, task: EngineTask): [number, InputRef][] {
@@ -44,6 +105,8 @@ export async function runOnWorkers(
   let failed = false;
   // Interrupted, the workers stop before anything removes the directory they write into.
   const forget = onInterrupt(() => Promise.all(pool.map((w) => w.terminate())).then(() => {}));
+  // Without the inputs: each task brings those it reads (inputsOf).
+  const shared: EngineJob = { ...job, inputs: [] };
 
   const done = new Promise<void>((resolve, reject) => {
     const fail = (err: Error) => {
@@ -52,22 +115,22 @@ export async function runOnWorkers(
       for (const w of pool) void w.terminate();
       reject(err);
     };
+    const send = (worker: Worker, message: WorkerRequest) => worker.postMessage(message);
     const feed = (worker: Worker) => {
       if (failed) return;
       if (next < tasks.length) {
         const id = next++;
-        worker.postMessage({ type: "task", id, task: tasks[id], inputs: inputsOf(job, tasks[id]) });
+        send(worker, { type: "task", id, task: tasks[id], inputs: inputsOf(job, tasks[id]) });
       } else {
-        worker.postMessage({ type: "close" });
+        send(worker, { type: "close" });
       }
     };
     for (let i = 0; i < count; i++) {
-      const worker = spawnWorker(job);
+      const worker = takeWorker();
       pool.push(worker);
       exits.push(new Promise((r) => worker.once("exit", r)));
       worker.on("message", (m: WorkerReply) => {
-        if (m.type === "ready") feed(worker);
-        else if (m.type === "done") {
+        if (m.type === "done") {
           onDone(tasks[m.id], m);
           finished++;
           // Always feed: once the tasks run out, this tells the worker to close.
@@ -81,8 +144,13 @@ export async function runOnWorkers(
           fail(new ConversionError(`worker exited with code ${code} before finishing`));
         }
       });
+      // The port queues these until the worker's modules are loaded and it listens.
+      send(worker, { type: "job", job: shared });
+      feed(worker);
     }
   });
+  // The job took what it needed; the rest were started for nothing.
+  dropSpares();
   try {
     await done;
     // Workers close their input files on "close"; wait so the caller can commit the output safely.

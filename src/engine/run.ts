@@ -14,12 +14,21 @@ import type { Store } from "../zarr/store/types.js";
 import { InputCache } from "./inputs.js";
 import type { EngineTask, InputRef, SinkResult, TaskResult } from "./job.js";
 import { arrayMetaFor } from "./metadata.js";
-import { runOnWorkers } from "./pool.js";
+import { dropSpares, prestartWorkers, runOnWorkers } from "./pool.js";
 import type { ProgressListener } from "./progress.js";
 import { writeTask } from "./write-task.js";
 
 /** Below this much data, starting worker threads (and a WASM instance each) costs more than it saves. */
-const WORKER_THRESHOLD_BYTES = 32 * 1024 * 1024;
+export const WORKER_THRESHOLD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Starts the worker threads a job of about `bytes` on `jobs` threads will run on, so they load
+ * while the caller opens its inputs and plans. Inputs on disk are compressed, so `bytes` read
+ * from their sizes undercounts: a job this misses still starts its threads when it runs.
+ */
+export function prestartFor(bytes: number, jobs: number): void {
+  if (jobs > 1 && bytes >= WORKER_THRESHOLD_BYTES) prestartWorkers(jobs);
+}
 
 export interface EngineRun {
   inputs: InputRef[];
@@ -110,6 +119,7 @@ export async function execute(run: EngineRun): Promise<EngineTotals> {
     totals.threads = [...threads.values()];
     return totals;
   }
+  dropSpares();
   const files = new InputCache(run.inputs, run.lent);
   try {
     for (const task of tasks) {

@@ -6,9 +6,8 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { ConfigError } from "../errors.js";
 import { hint, opt } from "../hint.js";
+import { QUEUE_ENV } from "./env.js";
 import { QueueError } from "./errors.js";
-
-export const QUEUE_ENV = "ZARRIFY_QUEUE";
 
 export interface QueueServer {
   /** The URL as given. */

@@ -1,13 +1,11 @@
 import { access, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
-import { type ConfigAnswers, configYaml, defaultAnswers } from "../../analyze/config-answers.js";
+import type { ConfigAnswers } from "../../analyze/config-answers.js";
 import type { AnalyzeReport } from "../../analyze/report.js";
-import { formatAnalyzeReport } from "../../analyze/text.js";
 import { configFromEnv } from "../../config/load.js";
 import { resolveConfig } from "../../config/schema.js";
 import { ConfigError, ConversionError } from "../../errors.js";
-import { analyzeFile } from "../../ops/analyze.js";
 import { ACCESS_PATTERNS, type AccessPattern } from "../../plan/chunking.js";
 import { parseCompression } from "../../zarr/compression.js";
 import {
@@ -70,6 +68,8 @@ Examples:
       env: configFromEnv(process.env),
       file: await fileConfig(flags),
     });
+    const { analyzeFile } = await import("../../ops/analyze.js");
+    const { formatAnalyzeReport } = await import("../../analyze/text.js");
     const report = await analyzeFile(input, {
       ...config,
       testPerformance: flags.testPerformance === true,
@@ -164,6 +164,7 @@ const yesNo = (a: string): boolean | undefined =>
   /^(y|yes)$/i.test(a) ? true : /^(n|no)$/i.test(a) ? false : undefined;
 
 async function interview(report: AnalyzeReport, asker: Asker): Promise<string> {
+  const { configYaml, defaultAnswers } = await import("../../analyze/config-answers.js");
   const d = defaultAnswers(report);
   const answers: ConfigAnswers = { ...d };
   answers.accessPattern = await choose(

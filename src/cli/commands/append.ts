@@ -1,5 +1,4 @@
 import { Command, Option } from "commander";
-import { appendToZarr } from "../../ops/append.js";
 import {
   addCommonOptions,
   addJsonOption,
@@ -35,6 +34,7 @@ Examples:
     async (input: string, archive: string, flags: CommonFlags & Record<string, unknown>) => {
       const logger = ctx.logger(flags.verbose);
       const config = await commandConfig(flags);
+      const { appendToZarr } = await import("../../ops/append.js");
       const r = await appendToZarr(input, archive, { ...config, logger, progress: flags.progress });
       printResult(
         ctx.out,

@@ -1,6 +1,5 @@
 import { Command, Option } from "commander";
 import { ConfigError } from "../../errors.js";
-import { convertToZarr } from "../../ops/convert.js";
 import {
   addArchiveOptions,
   addCommonOptions,
@@ -49,6 +48,7 @@ Examples:
     const inputs = paths.slice(0, -1);
     const logger = ctx.logger(flags.verbose);
     const config = await commandConfig(flags);
+    const { convertToZarr } = await import("../../ops/convert.js");
     const result = await convertToZarr(inputs, output, {
       ...config,
       overwrite: flags.overwrite === true,

@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { createTemplate } from "../../ops/template.js";
 import {
   addArchiveOptions,
   addCommonOptions,
@@ -42,6 +41,7 @@ Then fill it, in as many processes as you like:
     async (template: string, output: string, flags: CommonFlags & Record<string, unknown>) => {
       const logger = ctx.logger(flags.verbose);
       const config = await commandConfig(flags);
+      const { createTemplate } = await import("../../ops/template.js");
       const result = await createTemplate({
         ...config,
         templateDataset: template,

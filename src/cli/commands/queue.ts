@@ -1,10 +1,7 @@
 import { Command } from "commander";
 import { onInterrupt } from "../../cleanup.js";
 import { ConfigError } from "../../errors.js";
-import { QUEUE_ENV } from "../../queue/connection.js";
-import { formatQueueStatus, queueStatus, retryFailed } from "../../queue/status.js";
-import { submitFiles } from "../../queue/submit.js";
-import { runWorkers } from "../../queue/work.js";
+import { QUEUE_ENV } from "../../queue/env.js";
 import {
   addArchiveOptions,
   addCommonOptions,
@@ -70,6 +67,7 @@ Examples:
     const logger = ctx.logger(flags.verbose);
     const config = await commandConfig(flags);
     const archive = paths[paths.length - 1];
+    const { submitFiles } = await import("../../queue/submit.js");
     const result = await submitFiles({
       inputs: paths.slice(0, -1),
       archive,
@@ -136,6 +134,7 @@ Examples:
       stop();
       await done;
     });
+    const { runWorkers } = await import("../../queue/work.js");
     try {
       done = runWorkers({
         queue: flags.queue as string | undefined,
@@ -172,6 +171,7 @@ function statusCommand(ctx: CliContext): Command {
   addCommonOptions(cmd);
   cmd.action(async (archive: string, flags: Flags) => {
     ctx.logger(flags.verbose);
+    const { formatQueueStatus, queueStatus } = await import("../../queue/status.js");
     const s = await queueStatus(archive, flags.queue as string | undefined);
     ctx.out(flags.json === true ? JSON.stringify(s, null, 2) : formatQueueStatus(s));
   });
@@ -187,6 +187,7 @@ function retryCommand(ctx: CliContext): Command {
   addCommonOptions(cmd);
   cmd.action(async (archive: string, flags: Flags) => {
     ctx.logger(flags.verbose);
+    const { retryFailed } = await import("../../queue/status.js");
     const r = await retryFailed(archive, flags.queue as string | undefined);
     printResult(
       ctx.out,

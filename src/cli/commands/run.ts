@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { runParallel } from "../../ops/run.js";
 import {
   addArchiveOptions,
   addCommonOptions,
@@ -57,6 +56,7 @@ Examples:
     const logger = ctx.logger(flags.verbose);
     const config = await commandConfig(flags);
     const output = paths[paths.length - 1];
+    const { runParallel } = await import("../../ops/run.js");
     const result = await runParallel({
       ...config,
       inputs: paths.slice(0, -1),

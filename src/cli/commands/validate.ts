@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { formatValidateReport, validateArchive } from "../../ops/validate.js";
 import { addCommonOptions, type CommonFlags } from "../common.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../report-error.js";
@@ -25,6 +24,7 @@ Examples:
   );
   cmd.action(async (archive: string, flags: CommonFlags & Record<string, unknown>) => {
     const logger = ctx.logger(flags.verbose);
+    const { formatValidateReport, validateArchive } = await import("../../ops/validate.js");
     const report = await validateArchive(archive, { logger });
     ctx.out(flags.json ? JSON.stringify(report, null, 2) : formatValidateReport(report));
     if (flags.requireComplete && !report.complete) ctx.exitCode = EXIT.incomplete;

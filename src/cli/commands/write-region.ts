@@ -1,5 +1,4 @@
 import { Command, Option } from "commander";
-import { writeRegion } from "../../ops/region.js";
 import {
   addCommonOptions,
   addJsonOption,
@@ -46,6 +45,7 @@ Examples:
     async (input: string, archive: string, flags: CommonFlags & Record<string, unknown>) => {
       const logger = ctx.logger(flags.verbose);
       const config = await commandConfig(flags);
+      const { writeRegion } = await import("../../ops/region.js");
       const result = await writeRegion(input, archive, {
         ...config,
         region: flags.region as string | undefined,

@@ -5,6 +5,7 @@
  */
 import { promisify } from "node:util";
 import { inflate as inflateCb } from "node:zlib";
+import { byteUnshuffle } from "../../util/byte-shuffle.js";
 
 const inflateAsync = promisify(inflateCb);
 
@@ -116,69 +117,11 @@ export function unshuffle(data: Uint8Array, size: number, target?: Uint8Array): 
     target.set(data);
     return target;
   }
-  const n = Math.floor(data.length / size);
-  const aligned = target && target.byteOffset % 4 === 0 && target.length === data.length;
-  const out = aligned ? target : new Uint8Array(data.length);
-  // Whole-word stores for the common sizes (element b-th byte = plane b): ~10x the byte loop.
-  const at = out.byteOffset;
-  if (size === 2) unshuffle2(data, n, new Uint16Array(out.buffer, at, n));
-  else if (size === 4) unshuffle4(data, n, new Uint32Array(out.buffer, at, n));
-  else if (size === 8) unshuffle8(data, n, new Uint32Array(out.buffer, at, 2 * n));
-  else {
-    for (let b = 0; b < size; b++) {
-      const plane = b * n;
-      for (let i = 0, o = b; i < n; i++, o += size) out[o] = data[plane + i];
-    }
-  }
-  const tail = n * size;
-  if (tail < data.length) out.set(data.subarray(tail), tail);
+  const out = target && target.length === data.length ? target : new Uint8Array(data.length);
+  byteUnshuffle(data, out, size);
   if (target && out !== target) {
     target.set(out);
     return target;
   }
   return out;
-}
-
-// Little-endian word assembly; the platform is little-endian (as the HDF5 raw path assumes).
-function unshuffle2(d: Uint8Array, n: number, out: Uint16Array): void {
-  for (let i = 0; i < n; i++) out[i] = d[i] | (d[n + i] << 8);
-}
-
-function unshuffle4(d: Uint8Array, n: number, out: Uint32Array): void {
-  const m = n >> 2;
-  let done = 0;
-  if (d.byteOffset % 4 === 0 && n % 4 === 0) {
-    // Four elements per step from one 32-bit load of each plane.
-    const { buffer, byteOffset: at } = d;
-    const q0 = new Uint32Array(buffer, at, m);
-    const q1 = new Uint32Array(buffer, at + n, m);
-    const q2 = new Uint32Array(buffer, at + 2 * n, m);
-    const q3 = new Uint32Array(buffer, at + 3 * n, m);
-    for (let j = 0, o = 0; j < m; j++, o += 4) {
-      const w0 = q0[j];
-      const w1 = q1[j];
-      const w2 = q2[j];
-      const w3 = q3[j];
-      out[o] = (w0 & 0xff) | ((w1 & 0xff) << 8) | ((w2 & 0xff) << 16) | ((w3 & 0xff) << 24);
-      out[o + 1] =
-        ((w0 >>> 8) & 0xff) | (w1 & 0xff00) | ((w2 & 0xff00) << 8) | ((w3 & 0xff00) << 16);
-      out[o + 2] =
-        ((w0 >>> 16) & 0xff) | ((w1 >>> 8) & 0xff00) | (w2 & 0xff0000) | ((w3 & 0xff0000) << 8);
-      out[o + 3] =
-        (w0 >>> 24) | ((w1 >>> 16) & 0xff00) | ((w2 >>> 8) & 0xff0000) | (w3 & 0xff000000);
-    }
-    done = n;
-  }
-  const n2 = 2 * n;
-  const n3 = 3 * n;
-  for (let i = done; i < n; i++) {
-    out[i] = d[i] | (d[n + i] << 8) | (d[n2 + i] << 16) | (d[n3 + i] << 24);
-  }
-}
-
-function unshuffle8(d: Uint8Array, n: number, out: Uint32Array): void {
-  for (let i = 0, o = 0; i < n; i++, o += 2) {
-    out[o] = d[i] | (d[n + i] << 8) | (d[2 * n + i] << 16) | (d[3 * n + i] << 24);
-    out[o + 1] = d[4 * n + i] | (d[5 * n + i] << 8) | (d[6 * n + i] << 16) | (d[7 * n + i] << 24);
-  }
 }

@@ -130,6 +130,18 @@ export function bloscBlocksize(
   return blocksize;
 }
 
+/**
+ * Frames are built in memory reused across calls (one thread compresses one chunk at a time) and
+ * copied out at their compressed size: a fresh chunk-sized buffer per chunk costs page faults
+ * and collections for memory that is mostly thrown away.
+ */
+let frameScratch: Uint8Array = new Uint8Array(0);
+let blockScratch: Uint8Array = new Uint8Array(0);
+
+function scratch(current: Uint8Array, bytes: number): Uint8Array {
+  return current.length >= bytes ? current : new Uint8Array(bytes);
+}
+
 function zstdLevel(clevel: number): number {
   return clevel < 9 ? clevel * 2 - 1 : 22;
 }
@@ -206,10 +218,12 @@ export function bloscCompress(src: Uint8Array, opts: BloscOptions): Uint8Array {
   const nblocks = Math.ceil(nbytes / blocksize);
   const leftover = nbytes % blocksize;
   const maxbytes = nbytes + HEADER;
-  const dst = new Uint8Array(maxbytes);
+  frameScratch = scratch(frameScratch, maxbytes);
+  blockScratch = scratch(blockScratch, blocksize);
+  const dst = frameScratch;
   const view = new DataView(dst.buffer);
   writeHeader(dst, flags, typesize, nbytes, blocksize);
-  const tmp = new Uint8Array(blocksize);
+  const tmp = blockScratch;
   let ntbytes = HEADER + 4 * nblocks;
   if (ntbytes > maxbytes) return memcpyFrame(src, flags, typesize, blocksize);
 
@@ -248,7 +262,7 @@ export function bloscCompress(src: Uint8Array, opts: BloscOptions): Uint8Array {
     }
   }
   view.setInt32(12, ntbytes, true);
-  return dst.subarray(0, ntbytes);
+  return dst.slice(0, ntbytes);
 }
 
 export function readBloscHeader(frame: Uint8Array): BloscHeader {
@@ -309,7 +323,8 @@ export function bloscDecompress(frame: Uint8Array): Uint8Array {
   const nblocks = Math.ceil(h.nbytes / blocksize);
   const leftover = h.nbytes % blocksize;
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const tmp = new Uint8Array(blocksize);
+  blockScratch = scratch(blockScratch, blocksize);
+  const tmp = blockScratch;
   for (let j = 0; j < nblocks; j++) {
     const isLeftover = j === nblocks - 1 && leftover > 0;
     const bsize = isLeftover ? leftover : blocksize;

@@ -14,8 +14,8 @@
  * - setIfAbsent: temp file + link(temp, key). link() fails with EEXIST when the key exists, which
  *   makes "create if absent" atomic without any lock. (On filesystems without hard links the
  *   fallback is an O_EXCL create written in place: still exclusive, but not torn-read proof.)
- * - setIfMatch / deleteIfMatch: under a per-key lock file (".<name>.zarrify-lock", itself created
- *   with the link() trick), read the current value, compare its version, then rename/unlink. A lock
+ * - setIfMatch / deleteIfMatch: under a per-key lock file (".<name>.zarrify-lock", created with
+ *   O_EXCL), read the current value, compare its version, then rename/unlink. A lock
  *   whose file is older than lockStaleMs (default 30 s; locks are held for milliseconds) belongs to
  *   a dead writer and is broken; so is, at once, a lock whose owner pid no longer runs on this host.
  * - Versions are the SHA-256 of the content, so they survive restarts and need no side files.
@@ -72,6 +72,13 @@ function ownerIsGone(content: Buffer): boolean {
   if (owner.host !== hostname() || typeof owner.pid !== "number") return false;
   if (owner.pid === process.pid) return false;
   return processIsGone(owner.pid);
+}
+
+/** Which file a lock is: what releaseLock compares before removing it. */
+interface LockIdentity {
+  dev: bigint;
+  ino: bigint;
+  birth: bigint;
 }
 
 let tmpCounter = 0;
@@ -377,7 +384,8 @@ export class FsStore implements Store {
     );
     const deadline = Date.now() + this.lockTimeoutMs;
     let delay = 1;
-    while (!(await this.createExclusive(lock, content))) {
+    let held: LockIdentity | undefined;
+    while (!(held = await this.takeLock(lock, content))) {
       await this.breakIfStale(lock);
       if (Date.now() > deadline) {
         throw new ConversionError(
@@ -393,14 +401,53 @@ export class FsStore implements Store {
     try {
       return await fn();
     } finally {
-      await this.releaseLock(lock, content);
+      await this.releaseLock(lock, held);
     }
   }
 
-  private async releaseLock(lock: string, content: Buffer): Promise<void> {
+  /**
+   * Creates the lock file with O_EXCL, which is atomic on local filesystems and NFSv3+: one call
+   * fewer than the temp + link of setIfAbsent, and locks are taken on every put. A reader can see
+   * it empty for an instant; ownerIsGone leaves such a lock to the age rule. Undefined: held by
+   * another writer.
+   */
+  private async takeLock(lock: string, content: Buffer): Promise<LockIdentity | undefined> {
+    let fh: fs.promises.FileHandle;
     try {
-      const cur = await fsp.readFile(lock);
-      if (cur.equals(content)) await fsp.rm(lock, { force: true });
+      fh = await fsp.open(lock, "wx").catch(async (err) => {
+        // The key's directory does not exist yet: the first put into it.
+        if (code(err) !== "ENOENT") throw err;
+        await fsp.mkdir(path.dirname(lock), { recursive: true });
+        return fsp.open(lock, "wx");
+      });
+    } catch (err) {
+      if (code(err) === "EEXIST") return undefined;
+      throw err;
+    }
+    try {
+      await fh.writeFile(content);
+      const st = await fh.stat({ bigint: true });
+      return { dev: st.dev, ino: st.ino, birth: st.birthtimeNs };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await fsp.rm(lock, { force: true });
+      throw err;
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Removes the lock if it is still the file this writer created: a writer that held it past
+   * lockStaleMs may have had it broken and another writer may hold a new one by now (the inode
+   * alone could be reused at once; its birth time with it cannot).
+   */
+  private async releaseLock(lock: string, held: LockIdentity): Promise<void> {
+    try {
+      const st = await fsp.stat(lock, { bigint: true });
+      if (st.dev === held.dev && st.ino === held.ino && st.birthtimeNs === held.birth) {
+        await fsp.rm(lock, { force: true });
+      }
     } catch (err) {
       if (code(err) !== "ENOENT") throw err;
     }
