@@ -4,8 +4,10 @@
  *
  * A worker thread spends ~200 ms loading its modules before it can take a task. `prestartWorkers`
  * lets a verb start them while the main thread is still opening the input and planning (which
- * leaves the other cores idle); a job then takes those spares first. Spares are unref'd, so a
- * verb that fails before its job, or needs no threads after all, still exits as soon as it is done.
+ * leaves the other cores idle); a job then takes those spares first. Small jobs that run inline
+ * meanwhile (a template's coordinates) leave them be. Spares are unref'd, so a verb that fails
+ * before its job, or needs no threads after all, still exits as soon as it is done; in a process
+ * that lives on (the library in a server), spares no job took within SPARE_IDLE_MS stop.
  */
 import { Worker } from "node:worker_threads";
 import { onInterrupt } from "../cleanup.js";
@@ -34,6 +36,9 @@ function spawnWorker(): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
+/** How long a spare waits for a job before it stops. */
+export const SPARE_IDLE_MS = 30_000;
+
 interface Spare {
   worker: Worker;
   /** Detaches the spare's own listeners once a job takes it. */
@@ -42,8 +47,8 @@ interface Spare {
 
 const spares: Spare[] = [];
 
-/** Starts worker threads up to `count` spares, for the next job to take. */
-export function prestartWorkers(count: number): void {
+/** Starts worker threads up to `count` spares, for the next job to take within `idleMs`. */
+export function prestartWorkers(count: number, idleMs = SPARE_IDLE_MS): void {
   while (spares.length < count) {
     const worker = spawnWorker();
     worker.unref();
@@ -52,11 +57,17 @@ export function prestartWorkers(count: number): void {
       const i = spares.findIndex((s) => s.worker === worker);
       if (i >= 0) spares.splice(i, 1);
     };
+    const idle = setTimeout(() => {
+      gone();
+      void worker.terminate();
+    }, idleMs);
+    idle.unref();
     worker.on("error", gone);
     worker.on("exit", gone);
     spares.push({
       worker,
       release: () => {
+        clearTimeout(idle);
         worker.off("error", gone);
         worker.off("exit", gone);
         worker.ref();
@@ -70,7 +81,7 @@ export function spareCount(): number {
   return spares.length;
 }
 
-/** Stops the spares no job took: the job they were started for ran inline, or on fewer threads. */
+/** Stops the spares no job took: the job they were started for ran on fewer threads. */
 export function dropSpares(): void {
   for (const { worker, release } of spares.splice(0)) {
     release();

@@ -14,7 +14,7 @@ import type { Store } from "../zarr/store/types.js";
 import { InputCache } from "./inputs.js";
 import type { EngineTask, InputRef, SinkResult, TaskResult } from "./job.js";
 import { arrayMetaFor } from "./metadata.js";
-import { dropSpares, prestartWorkers, runOnWorkers } from "./pool.js";
+import { prestartWorkers, runOnWorkers } from "./pool.js";
 import type { ProgressListener } from "./progress.js";
 import { writeTask } from "./write-task.js";
 
@@ -119,7 +119,6 @@ export async function execute(run: EngineRun): Promise<EngineTotals> {
     totals.threads = [...threads.values()];
     return totals;
   }
-  dropSpares();
   const files = new InputCache(run.inputs, run.lent);
   try {
     for (const task of tasks) {

@@ -5,7 +5,7 @@
  */
 import { onInterrupt } from "../cleanup.js";
 import type { ZarrifyConfig } from "../config/schema.js";
-import type { DataArray } from "../dataset/types.js";
+import type { DataArray, Dataset } from "../dataset/types.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
 import { prestartFor, WORKER_THRESHOLD_BYTES } from "../engine/run.js";
 import type { Logger } from "../log.js";
@@ -62,6 +62,9 @@ export interface FilesWriteResult {
  * they share are assembled and stored once. Where files overlap, the later one in `writes` wins.
  * A file's completion marker is written as soon as its last chunk is stored.
  */
+/** Files opened ahead of the one being prepared. */
+const OPEN_AHEAD = 3;
+
 export async function writeFiles(
   writes: readonly FileWrite[],
   archive: string,
@@ -100,40 +103,70 @@ export async function writeFiles(
   const claimed = new Set<number>();
   const coordinates = new Map<string, Promise<DataArray>>();
   const placed: (PreparedRegion | undefined)[] = new Array(writes.length);
-  // Winner first: a step the later file writes is not the earlier file's to write.
-  for (let i = writes.length - 1; i >= 0; i--) {
-    const w = writes[i];
-    logger.info(
-      `${verbName}: [${i + 1}/${writes.length}] ${w.path}${w.where ? ` → ${w.where}` : ""}`,
-    );
-    const keep = internal.keepStep;
-    try {
-      const ds = await openDataset(w.path, { group: config.group });
-      try {
-        const p = await prepareRegion(ds, w.region, {
-          store,
-          archive,
-          info,
-          md,
-          config,
-          internal: {
-            ...internal,
-            archiveAxis: axis,
-            keepStep: (k) => !claimed.has(k) && (keep === undefined || keep(k)),
-          },
-          logger,
-          verb: verbName,
-          coordinates,
-        });
-        for (const r of p.runs) for (let k = 0; k < r.count; k++) claimed.add(r.archiveStart + k);
-        placed[i] = p;
-      } finally {
-        await ds.close();
-      }
-    } catch (err) {
-      if (!o.onFailed) throw err;
-      o.onFailed(w.path, err);
+  // Files are opened a few ahead of the one being prepared: opening is mostly h5wasm on this
+  // thread, and the next files' reads then overlap this one's parsing.
+  const ahead = new Map<number, Promise<Dataset>>();
+  const openAt = (i: number): Promise<Dataset> => {
+    let pending = ahead.get(i);
+    if (!pending) {
+      pending = openDataset(writes[i].path, { group: config.group });
+      // Awaited when its turn comes, or closed below: not an unhandled rejection meanwhile.
+      pending.catch(() => {});
+      ahead.set(i, pending);
     }
+    return pending;
+  };
+  try {
+    // Winner first: a step the later file writes is not the earlier file's to write.
+    for (let i = writes.length - 1; i >= 0; i--) {
+      const w = writes[i];
+      logger.info(
+        `${verbName}: [${i + 1}/${writes.length}] ${w.path}${w.where ? ` → ${w.where}` : ""}`,
+      );
+      for (let j = i - 1; j >= Math.max(0, i - OPEN_AHEAD); j--) openAt(j);
+      const opening = openAt(i);
+      ahead.delete(i);
+      const keep = internal.keepStep;
+      try {
+        const ds = await opening;
+        try {
+          const p = await prepareRegion(ds, w.region, {
+            store,
+            archive,
+            info,
+            md,
+            config,
+            internal: {
+              ...internal,
+              archiveAxis: axis,
+              keepStep: (k) => !claimed.has(k) && (keep === undefined || keep(k)),
+            },
+            logger,
+            verb: verbName,
+            coordinates,
+          });
+          for (const r of p.runs) {
+            for (let k = 0; k < r.count; k++) claimed.add(r.archiveStart + k);
+          }
+          placed[i] = p;
+        } finally {
+          await ds.close();
+        }
+      } catch (err) {
+        if (!o.onFailed) throw err;
+        o.onFailed(w.path, err);
+      }
+    }
+  } finally {
+    // Opened ahead of a failure that stopped the loop.
+    await Promise.all(
+      [...ahead.values()].map((p) =>
+        p.then(
+          (ds) => ds.close(),
+          () => {},
+        ),
+      ),
+    );
   }
   const prepared = placed.filter((p): p is PreparedRegion => p !== undefined);
   const checking = prepared.length > 0 && checkTargets(prepared[0].targets, config).length > 0;

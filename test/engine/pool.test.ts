@@ -1,7 +1,8 @@
 /**
  * engine/pool.ts spare workers: threads started before a job (prestartWorkers) are taken by the
  * next job that runs on threads, which then finds them ready (readyMs 0) and writes the same
- * archive as fresh ones; a job that runs inline stops them instead of leaving them idle.
+ * archive as fresh ones; a job that runs inline leaves them for the next, and spares no job takes
+ * stop on their own.
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -74,11 +75,13 @@ describe("spare workers", () => {
     expect(treeDigest(join(dir, "warm.zarr"))).toBe(treeDigest(join(dir, "fresh.zarr")));
   }, 180_000);
 
-  it("are stopped by a job that runs inline", async () => {
-    prestartWorkers(2);
+  it("outlive a job that runs inline, then stop when no job takes them", async () => {
+    prestartWorkers(2, 1500);
     expect(spareCount()).toBe(2);
     const r = await convert(small, join(dir, "small.zarr"));
     expect(r.workers).toBe(0);
+    expect(spareCount()).toBe(2);
+    await sleep(2500);
     expect(spareCount()).toBe(0);
   }, 60_000);
 });
