@@ -73,52 +73,60 @@ function locals(k: number): string {
   return names.join(" ");
 }
 
-function shuffleFunc(k: number): string {
-  const loads = Array.from(
-    { length: k },
-    (_, i) => `(local.set $v${i} (v128.load offset=${16 * i} (local.get $s)))`,
-  );
-  const { body, last } = rounds(k, true);
-  const stores = Array.from(
-    { length: k },
-    (_, j) =>
-      `(v128.store (i32.add (local.get $d) (i32.mul (local.get $stride) (i32.const ${j}))) (local.get $${last}${j}))`,
-  );
-  return `(func (export "shuffle${k}") (param $src i32) (param $dst i32) (param $stride i32) (param $m i32)
+/** A kernel: per step of 16 elements, `steps` (loads, rounds, stores), then $s and $d advance. */
+function kernel(
+  name: string,
+  k: number,
+  params: string,
+  steps: string[],
+  srcStep: number,
+  dstStep: number,
+): string {
+  return `(func (export "${name}") ${params}
     (local $i i32) (local $s i32) (local $d i32) ${locals(k)}
     (local.set $s (local.get $src))
     (local.set $d (local.get $dst))
     (block $done (loop $top
       (br_if $done (i32.ge_u (local.get $i) (local.get $m)))
-      ${[...loads, ...body, ...stores].join("\n      ")}
-      (local.set $s (i32.add (local.get $s) (i32.const ${16 * k})))
-      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      ${steps.join("\n      ")}
+      (local.set $s (i32.add (local.get $s) (i32.const ${srcStep})))
+      (local.set $d (i32.add (local.get $d) (i32.const ${dstStep})))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $top))))`;
+}
+
+/** The memory operand of vector j: at `base` + j * 16 (contiguous) or `base` + j * $stride (planes). */
+const at = (base: string, j: number, planes: boolean) =>
+  planes
+    ? `(i32.add (local.get ${base}) (i32.mul (local.get $stride) (i32.const ${j})))`
+    : `offset=${16 * j} (local.get ${base})`;
+
+function shuffleFunc(k: number): string {
+  const loads = Array.from(
+    { length: k },
+    (_, i) => `(local.set $v${i} (v128.load ${at("$s", i, false)}))`,
+  );
+  const { body, last } = rounds(k, true);
+  const stores = Array.from(
+    { length: k },
+    (_, j) => `(v128.store ${at("$d", j, true)} (local.get $${last}${j}))`,
+  );
+  const params = "(param $src i32) (param $dst i32) (param $stride i32) (param $m i32)";
+  return kernel(`shuffle${k}`, k, params, [...loads, ...body, ...stores], 16 * k, 16);
 }
 
 function unshuffleFunc(k: number): string {
   const loads = Array.from(
     { length: k },
-    (_, j) =>
-      `(local.set $v${j} (v128.load (i32.add (local.get $s) (i32.mul (local.get $stride) (i32.const ${j})))))`,
+    (_, j) => `(local.set $v${j} (v128.load ${at("$s", j, true)}))`,
   );
   const { body, last } = rounds(k, false);
   const stores = Array.from(
     { length: k },
-    (_, i) => `(v128.store offset=${16 * i} (local.get $d) (local.get $${last}${i}))`,
+    (_, i) => `(v128.store ${at("$d", i, false)} (local.get $${last}${i}))`,
   );
-  return `(func (export "unshuffle${k}") (param $src i32) (param $stride i32) (param $dst i32) (param $m i32)
-    (local $i i32) (local $s i32) (local $d i32) ${locals(k)}
-    (local.set $s (local.get $src))
-    (local.set $d (local.get $dst))
-    (block $done (loop $top
-      (br_if $done (i32.ge_u (local.get $i) (local.get $m)))
-      ${[...loads, ...body, ...stores].join("\n      ")}
-      (local.set $s (i32.add (local.get $s) (i32.const 16)))
-      (local.set $d (i32.add (local.get $d) (i32.const ${16 * k})))
-      (local.set $i (i32.add (local.get $i) (i32.const 16)))
-      (br $top))))`;
+  const params = "(param $src i32) (param $stride i32) (param $dst i32) (param $m i32)";
+  return kernel(`unshuffle${k}`, k, params, [...loads, ...body, ...stores], 16, 16 * k);
 }
 
 /** Pages of 64 KiB: util/byte-shuffle.ts uses [0, half) for input and [half, end) for output. */

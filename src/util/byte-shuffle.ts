@@ -77,52 +77,69 @@ function copyTail(src: Uint8Array, dst: Uint8Array, bulk: number): void {
   if (bulk < src.length) dst.set(src.subarray(bulk), bulk);
 }
 
-export function byteShuffle(src: Uint8Array, dst: Uint8Array, size: number, simd = true): void {
+/** One slice of `m` elements from element `done` of `n`: copied in, through the kernel, out. */
+type Slice = (
+  mem: Uint8Array,
+  kernel: Kernel,
+  src: Uint8Array,
+  dst: Uint8Array,
+  size: number,
+  n: number,
+  done: number,
+  m: number,
+) => void;
+
+const shuffleSlice: Slice = (mem, kernel, src, dst, size, n, done, m) => {
+  mem.set(src.subarray(done * size, (done + m) * size), 0);
+  kernel(0, HALF, m, m);
+  for (let j = 0; j < size; j++) {
+    dst.set(mem.subarray(HALF + j * m, HALF + (j + 1) * m), j * n + done);
+  }
+};
+
+const unshuffleSlice: Slice = (mem, kernel, src, dst, size, n, done, m) => {
+  for (let j = 0; j < size; j++) mem.set(src.subarray(j * n + done, j * n + done + m), j * m);
+  kernel(0, m, HALF, m);
+  dst.set(mem.subarray(HALF, HALF + m * size), done * size);
+};
+
+type Scalar = typeof shuffleScalar;
+
+/** Either direction: the kernels over whole 16-element steps, the scalar loop for the rest. */
+function transpose(
+  src: Uint8Array,
+  dst: Uint8Array,
+  size: number,
+  simd: boolean,
+  direction: "shuffle" | "unshuffle",
+  slice: Slice,
+  scalar: Scalar,
+): void {
   const n = Math.floor(src.length / size);
   if (size <= 1 || n === 0) {
     dst.set(src);
     return;
   }
   const k = simd ? loadKernels() : null;
+  const kernel = k?.[direction][size];
   let done = 0;
-  if (k && size in k.shuffle) {
+  if (k && kernel) {
     const mem = new Uint8Array(k.memory.buffer);
-    const kernel = k.shuffle[size];
     while (n - done >= 16) {
       const m = Math.min(SLICE, (n - done) & ~15);
-      mem.set(src.subarray(done * size, (done + m) * size), 0);
-      kernel(0, HALF, m, m);
-      for (let j = 0; j < size; j++) {
-        dst.set(mem.subarray(HALF + j * m, HALF + (j + 1) * m), j * n + done);
-      }
+      slice(mem, kernel, src, dst, size, n, done, m);
       done += m;
     }
   }
-  shuffleScalar(src, dst, size, n, done);
+  scalar(src, dst, size, n, done);
   copyTail(src, dst, n * size);
 }
 
+/** `simd: false` takes the scalar loop throughout (the tests' reference). */
+export function byteShuffle(src: Uint8Array, dst: Uint8Array, size: number, simd = true): void {
+  transpose(src, dst, size, simd, "shuffle", shuffleSlice, shuffleScalar);
+}
+
 export function byteUnshuffle(src: Uint8Array, dst: Uint8Array, size: number, simd = true): void {
-  const n = Math.floor(src.length / size);
-  if (size <= 1 || n === 0) {
-    dst.set(src);
-    return;
-  }
-  const k = simd ? loadKernels() : null;
-  let done = 0;
-  if (k && size in k.unshuffle) {
-    const mem = new Uint8Array(k.memory.buffer);
-    const kernel = k.unshuffle[size];
-    while (n - done >= 16) {
-      const m = Math.min(SLICE, (n - done) & ~15);
-      for (let j = 0; j < size; j++) {
-        mem.set(src.subarray(j * n + done, j * n + done + m), j * m);
-      }
-      kernel(0, m, HALF, m);
-      dst.set(mem.subarray(HALF, HALF + m * size), done * size);
-      done += m;
-    }
-  }
-  unshuffleScalar(src, dst, size, n, done);
-  copyTail(src, dst, n * size);
+  transpose(src, dst, size, simd, "unshuffle", unshuffleSlice, unshuffleScalar);
 }

@@ -10,13 +10,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveConfig } from "../../src/config/schema.js";
-import { finishArchive, writePlanMetadata } from "../../src/engine/metadata.js";
-import { type ExecuteResult, executePlan } from "../../src/engine/run.js";
-import { convertToZarr, planForDataset } from "../../src/ops/convert.js";
-import { DEFAULT_MAX_BLOCK_MB } from "../../src/plan/blocks.js";
-import { openDataset } from "../../src/readers/index.js";
-import { FsStore } from "../../src/zarr/store/fs.js";
+import type { ExecuteResult } from "../../src/engine/run.js";
+import { convertToZarr } from "../../src/ops/convert.js";
+import { convertOnEngine } from "../helpers/engine-convert.js";
 import { writeGrid } from "../helpers/grid-nc.js";
 import { python, tempDir } from "../helpers/paths.js";
 
@@ -62,30 +58,13 @@ async function withDetached<T>(on: boolean, run: () => Promise<T>): Promise<T> {
   }
 }
 
-const config = resolveConfig({
-  cli: { zarrFormat: 2, jobs: 2, chunking: { time: 1, lat: 361, lon: 720 } },
-});
-
 /** The engine half of convert, with its per-thread start-up diagnostics. */
-async function convertPlan(out: string): Promise<ExecuteResult> {
-  const ds = await openDataset(nc4);
-  try {
-    const plan = planForDataset(ds, config);
-    const store = new FsStore(out);
-    await writePlanMetadata(store, plan);
-    const result = await executePlan({
-      plan,
-      dataset: ds,
-      store,
-      jobs: 2,
-      maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 2 ** 20,
-    });
-    await finishArchive(store, plan.zarrFormat);
-    return result;
-  } finally {
-    await ds.close();
-  }
-}
+const convertPlan = (out: string) =>
+  convertOnEngine(nc4, out, {
+    zarrFormat: 2,
+    jobs: 2,
+    chunking: { time: 1, lat: 361, lon: 720 },
+  });
 
 beforeAll(() => {
   // 12 × 721 × 1440 float32 = 50 MB: above the engine's 32 MiB worker threshold.

@@ -7,15 +7,9 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveConfig } from "../../src/config/schema.js";
-import { finishArchive, writePlanMetadata } from "../../src/engine/metadata.js";
 import { dropSpares, prestartWorkers, spareCount } from "../../src/engine/pool.js";
-import { type ExecuteResult, executePlan } from "../../src/engine/run.js";
-import { planForDataset } from "../../src/ops/convert.js";
-import { DEFAULT_MAX_BLOCK_MB } from "../../src/plan/blocks.js";
-import { openDataset } from "../../src/readers/index.js";
-import { FsStore } from "../../src/zarr/store/fs.js";
 import { treeDigest } from "../helpers/clean-failure.js";
+import { convertOnEngine } from "../helpers/engine-convert.js";
 import { writeGrid } from "../helpers/grid-nc.js";
 import { tempDir } from "../helpers/paths.js";
 
@@ -34,26 +28,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function convert(input: string, out: string): Promise<ExecuteResult> {
-  const config = resolveConfig({ cli: { zarrFormat: 2, jobs: 2, chunking: { time: 1 } } });
-  const ds = await openDataset(input);
-  try {
-    const plan = planForDataset(ds, config);
-    const store = new FsStore(out);
-    await writePlanMetadata(store, plan);
-    const result = await executePlan({
-      plan,
-      dataset: ds,
-      store,
-      jobs: 2,
-      maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 2 ** 20,
-    });
-    await finishArchive(store, plan.zarrFormat);
-    return result;
-  } finally {
-    await ds.close();
-  }
-}
+const convert = (input: string, out: string) =>
+  convertOnEngine(input, out, { zarrFormat: 2, jobs: 2, chunking: { time: 1 } });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
