@@ -384,8 +384,15 @@ export class FsStore implements Store {
     );
     const deadline = Date.now() + this.lockTimeoutMs;
     let delay = 1;
-    let held: LockIdentity | undefined;
-    while (!(held = await this.takeLock(lock, content))) {
+    for (;;) {
+      const held = await this.takeLock(lock, content);
+      if (held) {
+        try {
+          return await fn();
+        } finally {
+          await this.releaseLock(lock, held);
+        }
+      }
       await this.breakIfStale(lock);
       if (Date.now() > deadline) {
         throw new ConversionError(
@@ -397,11 +404,6 @@ export class FsStore implements Store {
       }
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, 50);
-    }
-    try {
-      return await fn();
-    } finally {
-      await this.releaseLock(lock, held);
     }
   }
 
