@@ -16,13 +16,16 @@ const FEW = 200;
 const MANY = 2_000;
 const GRID = { y: 256, x: 256 };
 /**
- * The growth allowed a file: a sixth of a file's values, so holding them (or a copy of each file's
- * read buffer) fails it. Measured (two workers, each given only its tasks' inputs): about 21 KiB a
- * file for run and 26 for convert on an idle machine, the main thread's plan of each file; 36 for
- * convert in a full CI run, where a starved concurrent GC lets more garbage pile up before it
- * collects.
+ * The growth allowed a file: a quarter of a file's values, so holding them (or a copy of each
+ * file's read buffer) fails it. It is the main thread's plan of each file that grows. Measured at
+ * two workers, each given only its tasks' inputs:
+ * - before the workers reused a chunk scratch: 15 KiB a file for run and 27 for convert on an idle
+ *   machine, 36 for convert in a full CI run;
+ * - since: 45–47 and 44–49 on an idle machine, 50 for run in a full CI run. The peak at 2,000
+ *   files stayed where it was (245 → 250 MiB for run); at 200 files it fell (218 → 168 MiB), as
+ *   the workers hold less, so less of the plan's growth hides under their memory.
  */
-const PER_FILE_KIB = 48;
+const PER_FILE_KIB = 64;
 
 let root: string;
 let files: string[];
