@@ -441,8 +441,9 @@ export class FsStore implements Store {
 
   /**
    * Removes the lock if it is still the file this writer created: a writer that held it past
-   * lockStaleMs may have had it broken and another writer may hold a new one by now (the inode
-   * alone could be reused at once; its birth time with it cannot).
+   * lockStaleMs may have had it broken and another writer may hold a new one by now. The inode
+   * alone could be reused at once; with the birth time (where the filesystem records one, as
+   * ext4, xfs and btrfs do) it cannot.
    */
   private async releaseLock(lock: string, held: LockIdentity): Promise<void> {
     try {
