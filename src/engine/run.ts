@@ -3,7 +3,9 @@
  * (and the store can be opened by another thread), inline otherwise. Every verb comes here: convert
  * through executePlan, region writes with the tasks plan/region-tasks.ts makes.
  */
+import { statSync } from "node:fs";
 import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
+import { isRemoteInput } from "../location.js";
 import { planBlocks } from "../plan/blocks.js";
 import type { WritePlan } from "../plan/write-plan.js";
 import { detachVariables } from "../readers/detached.js";
@@ -19,15 +21,28 @@ import type { ProgressListener } from "./progress.js";
 import { writeTask } from "./write-task.js";
 
 /** Below this much data, starting worker threads (and a WASM instance each) costs more than it saves. */
-export const WORKER_THRESHOLD_BYTES = 32 * 1024 * 1024;
+const WORKER_THRESHOLD_BYTES = 32 * 1024 * 1024;
 
 /**
- * Starts the worker threads a job of about `bytes` on `jobs` threads will run on, so they load
- * while the caller opens its inputs and plans. Inputs on disk are compressed, so `bytes` read
- * from their sizes undercounts: a job this misses still starts its threads when it runs.
+ * Starts the worker threads a job reading `inputs` on `jobs` threads will run on, so they load
+ * while the caller opens its inputs and plans. The guess is the local inputs' sizes on disk,
+ * counted only until they reach the threshold; they are compressed, so it undercounts, and a job
+ * it misses still starts its threads when it runs. Remote inputs and unreadable files count 0
+ * (opening them reports the problem).
  */
-export function prestartFor(bytes: number, jobs: number): void {
-  if (jobs > 1 && bytes >= WORKER_THRESHOLD_BYTES) prestartWorkers(jobs);
+export function prestartFor(inputs: readonly string[], jobs: number): void {
+  if (jobs <= 1) return;
+  let bytes = 0;
+  for (const path of inputs) {
+    if (bytes >= WORKER_THRESHOLD_BYTES) break;
+    if (isRemoteInput(path)) continue;
+    try {
+      bytes += statSync(path).size;
+    } catch {
+      // counted as nothing
+    }
+  }
+  if (bytes >= WORKER_THRESHOLD_BYTES) prestartWorkers(jobs);
 }
 
 export interface EngineRun {

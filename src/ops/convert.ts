@@ -3,13 +3,12 @@
  * (ops/new-archive.ts): on disk built beside the output and renamed into place when complete, on
  * S3 built in place with the metadata documents written last.
  */
-import { availableParallelism } from "node:os";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { findTimeDim } from "../dataset/coords.js";
 import { type Dataset, DTYPE_SIZE } from "../dataset/types.js";
 import { finishArchive, writePlanMetadata } from "../engine/metadata.js";
 import { progressFor, sequenceProgress } from "../engine/progress.js";
-import { executePlan, prestartFor, WORKER_THRESHOLD_BYTES } from "../engine/run.js";
+import { executePlan, prestartFor } from "../engine/run.js";
 import { libraryLogger } from "../log.js";
 import { DEFAULT_MAX_BLOCK_MB } from "../plan/blocks.js";
 import { chunksWithOverrides } from "../plan/chunking.js";
@@ -24,7 +23,7 @@ import { archiveLocation } from "./archive-store.js";
 import { convertMany } from "./concat.js";
 import type { ConvertResult, RunOptions } from "./convert-types.js";
 import { treeParts } from "./group-tree.js";
-import { collectInputs, localBytes } from "./inputs.js";
+import { collectInputs } from "./inputs.js";
 import { newArchiveStore } from "./new-archive.js";
 import { splitOptions } from "./options.js";
 import { packPlan, reportOutOfRange } from "./packing.js";
@@ -84,7 +83,7 @@ export async function convertToZarr(
   const logger = run.logger ?? libraryLogger;
   const outputPath = archiveLocation(output, "output");
   const inputs = await collectInputs({ patterns: Array.isArray(input) ? input : [input] });
-  prestartFor(localBytes(inputs, WORKER_THRESHOLD_BYTES), config.jobs ?? availableParallelism());
+  prestartFor(inputs, config.jobs);
   if (inputs.length > 1) return convertMany(inputs, output, config, run, logger);
   const started = performance.now();
   const source = inputs[0];
@@ -130,7 +129,7 @@ export async function convertToZarr(
           plan,
           dataset: parts[i].ds,
           store,
-          jobs: config.jobs ?? availableParallelism(),
+          jobs: config.jobs,
           maxBlockBytes: DEFAULT_MAX_BLOCK_MB * 1024 * 1024,
           onProgress: parts.length > 1 ? sequence.forFile(i) : reporter.update,
         });

@@ -228,21 +228,3 @@ export async function totalSize(paths: readonly string[]): Promise<number> {
   }
   return total;
 }
-
-/**
- * Bytes on disk of the local files among `paths`, counted until `enough` is reached (remote
- * inputs and files that cannot be read count 0): a cheap first guess at a job's size.
- */
-export function localBytes(paths: readonly string[], enough = Number.POSITIVE_INFINITY): number {
-  let total = 0;
-  for (const path of paths) {
-    if (total >= enough) break;
-    if (isRemoteInput(path)) continue;
-    try {
-      total += statSync(path).size;
-    } catch {
-      // counted as nothing: opening it reports the problem
-    }
-  }
-  return total;
-}

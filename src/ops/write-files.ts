@@ -7,7 +7,7 @@ import { onInterrupt } from "../cleanup.js";
 import type { ZarrifyConfig } from "../config/schema.js";
 import type { DataArray, Dataset } from "../dataset/types.js";
 import { type ProgressListener, progressFor } from "../engine/progress.js";
-import { prestartFor, WORKER_THRESHOLD_BYTES } from "../engine/run.js";
+import { prestartFor } from "../engine/run.js";
 import type { Logger } from "../log.js";
 import { openDataset } from "../readers/index.js";
 import { archiveAxis } from "../region/place.js";
@@ -18,7 +18,6 @@ import { checkTargets } from "../region/verify.js";
 import { Semaphore } from "../util/retry.js";
 import { type ArchiveMetadata, readArchiveMetadata } from "../zarr/archive.js";
 import type { Store } from "../zarr/store/types.js";
-import { localBytes } from "./inputs.js";
 import {
   type InternalRegionOptions,
   openTemplate,
@@ -85,10 +84,7 @@ export async function writeFiles(
   const verbName = internal.verb ?? "write-region";
   const started = performance.now();
   prestartFor(
-    localBytes(
-      writes.map((w) => w.path),
-      WORKER_THRESHOLD_BYTES,
-    ),
+    writes.map((w) => w.path),
     config.jobs,
   );
   const [info, md]: [Layout, ArchiveMetadata] = internal.layout
