@@ -40,6 +40,7 @@ RUN npm_config_nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)"
 
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs scripts/h5wasm-split.mjs ./scripts/
 COPY src ./src
 RUN npm run build \
   && find dist \( -name '*.d.ts' -o -name '*.map' \) -delete \

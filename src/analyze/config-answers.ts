@@ -4,7 +4,7 @@
  * config is never one that zarrify itself would refuse.
  */
 import { stringify } from "yaml";
-import { parseConfigText } from "../config/load.js";
+import { parseConfigText } from "../config/file.js";
 import { resolveConfig } from "../config/schema.js";
 import type { AccessPattern } from "../plan/chunking.js";
 import type { PackBits } from "../plan/packing.js";

@@ -5,7 +5,7 @@
  */
 import { type Command, Option } from "commander";
 import { parseChunking, parseShards } from "../config/chunking.js";
-import { configFromEnv, loadConfigFile } from "../config/load.js";
+import { configFromEnv } from "../config/env.js";
 import { type ConfigInput, resolveConfig, type ZarrifyConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 
@@ -224,7 +224,9 @@ export function encodingFlagsToConfig(o: Record<string, unknown>): ConfigInput {
 }
 
 export async function fileConfig(flags: CommonFlags): Promise<ConfigInput | undefined> {
-  return flags.config ? loadConfigFile(flags.config) : undefined;
+  if (!flags.config) return undefined;
+  const { loadConfigFile } = await import("../config/file.js");
+  return loadConfigFile(flags.config);
 }
 
 /** A command's configuration: its flags over ZARRIFY_* variables over --config over defaults. */

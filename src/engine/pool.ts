@@ -12,6 +12,7 @@
 import { Worker } from "node:worker_threads";
 import { onInterrupt } from "../cleanup.js";
 import { ConversionError } from "../errors.js";
+import { packageModule, runningFromSource } from "../package-files.js";
 import { deserializeError } from "./errors.js";
 import type {
   EngineJob,
@@ -29,9 +30,9 @@ export type TaskDone = (task: EngineTask, result: TaskResult) => void;
  * sources, so the worker first registers tsx's loader and then imports `worker.ts`.
  */
 function spawnWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./worker.js", here));
-  const entry = JSON.stringify(new URL("./worker.ts", here).href);
+  const module = packageModule("engine/worker");
+  if (!runningFromSource()) return new Worker(module);
+  const entry = JSON.stringify(module.href);
   const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${entry}); });`;
   return new Worker(bootstrap, { eval: true });
 }

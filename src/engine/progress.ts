@@ -6,7 +6,9 @@
  * come at most every ZARRIFY_PROGRESS_INTERVAL_MS (default 10 s) and at most every 10 % — the
  * rarer of the two — so a long job logs about ten lines and a short one none.
  */
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+
+type CliProgress = typeof import("cli-progress");
 
 export interface ProgressUpdate {
   doneBytes: number;
@@ -40,6 +42,8 @@ function seconds(ms: number): string {
 }
 
 function barReporter(label: string, taskName: string): ProgressReporter {
+  // Loaded only for a bar: runs without a terminal never need it.
+  const cliProgress = createRequire(import.meta.url)("cli-progress") as CliProgress;
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | {rate} MiB/s | {tasks} | ETA {eta_formatted}`,

@@ -17,7 +17,7 @@ import { encodingOptions, selectForWrite } from "../plan/new-archive.js";
 import { keepStringsWhole } from "../plan/output-chunks.js";
 import { withShards } from "../plan/shards.js";
 import type { WritePlan } from "../plan/write-plan.js";
-import { openDataset } from "../readers/index.js";
+import { openDataset, warmUpFor } from "../readers/index.js";
 import { recordWritten } from "../region/state.js";
 import { archiveLocation } from "./archive-store.js";
 import { convertMany } from "./concat.js";
@@ -83,6 +83,7 @@ export async function convertToZarr(
   const logger = run.logger ?? libraryLogger;
   const outputPath = archiveLocation(output, "output");
   const inputs = await collectInputs({ patterns: Array.isArray(input) ? input : [input] });
+  warmUpFor(inputs[0]);
   prestartFor(inputs, config.jobs);
   if (inputs.length > 1) return convertMany(inputs, output, config, run, logger);
   const started = performance.now();

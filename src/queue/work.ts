@@ -7,13 +7,13 @@
  * serves every archive submitted to this Redis, looking for new ones every few seconds.
  */
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Job, Worker, type WorkerOptions } from "bullmq";
 import { RegionError } from "../errors.js";
 import { hint, verb } from "../hint.js";
 import { type Logger, libraryLogger } from "../log.js";
 import { archiveExists } from "../ops/archive-store.js";
+import { builtModule } from "../package-files.js";
 import { ArchiveQueue, type FileJobData } from "./archive-queue.js";
 import { probe, queueServer, redisClient } from "./connection.js";
 import { QueueError } from "./errors.js";
@@ -45,14 +45,13 @@ export interface WorkResult {
   seconds: number;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
 /** How often a worker looks for new archives and for a drained queue. */
 const POLL_MS = 2000;
 const FINISHING_POLL_MS = 200;
 
-/** The built processor next to this module (dist/queue/processor.js). */
+/** The built processor (dist/queue/processor.js): BullMQ's sandbox runs plain JavaScript. */
 export function processorFile(): string {
-  const js = join(here, "processor.js");
+  const js = fileURLToPath(builtModule("queue/processor"));
   if (existsSync(js)) return js;
   throw new QueueError(`the queue processor ${js} is missing`, {
     hint: "build zarrify (npm run build) and run the worker from dist/",

@@ -7,7 +7,7 @@
  * (readers/remote/): NetCDF-3 and the raw HDF5 path through the source itself, h5wasm through a
  * mount of it (remote/h5-mount.ts). Nothing is downloaded whole.
  */
-import { existsSync, type Stats } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import { readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Dataset } from "../dataset/types.js";
@@ -16,7 +16,8 @@ import { hint, message, opt, verb } from "../hint.js";
 import { inputLocation } from "../location.js";
 import { asUserError } from "../os-error.js";
 import { type ByteSource, FileByteSource } from "./byte-source.js";
-import { hdf5Magic, openHdf5 } from "./hdf5.js";
+import { h5module } from "./hdf5/runtime.js";
+import { HDF5_SNIFF_BYTES, hdf5Magic, openHdf5 } from "./hdf5.js";
 import { netcdf3Magic, openNetcdf3Source } from "./netcdf3.js";
 import { openRemoteSource } from "./remote/open.js";
 import { versionToken } from "./remote/version.js";
@@ -69,6 +70,31 @@ function specialKind(info: Stats): string {
 
 function isZarrDirectory(path: string): boolean {
   return ["zarr.json", ".zgroup", ".zarray"].some((doc) => existsSync(join(path, doc)));
+}
+
+/**
+ * Starts loading the HDF5 runtime when `path` is a local HDF5 file, for a caller that will open
+ * it after other work (parsing, starting threads): the runtime's binary then compiles on V8's
+ * background threads meanwhile, and the open finds it ready. Whatever is wrong with the file is
+ * left for the open to report.
+ */
+export function warmUpFor(path: string | undefined): void {
+  if (path === undefined || inputLocation(path).kind !== "local") return;
+  const head = new Uint8Array(HDF5_SNIFF_BYTES);
+  let read = 0;
+  try {
+    // Not a FIFO or a device: opening one blocks, or never ends.
+    if (!statSync(path).isFile()) return;
+    const fd = openSync(path, "r");
+    try {
+      read = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return;
+  }
+  if (hdf5Magic(head.subarray(0, read))) h5module().catch(() => {});
 }
 
 export async function openDataset(path: string, options: OpenOptions = {}): Promise<Dataset> {

@@ -15,14 +15,9 @@
  * `src` and `dst` have the same length and must not overlap.
  */
 import { SHUFFLE_WASM_BASE64, SHUFFLE_WASM_PAGES } from "./byte-shuffle-wasm.js";
+import { wasmApi } from "./wasm.js";
 
 type Kernel = (a: number, b: number, c: number, m: number) => void;
-
-/** What this module uses of WebAssembly, which the project's TypeScript libs do not declare. */
-interface Wasm {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
 
 interface Kernels {
   memory: { buffer: ArrayBuffer };
@@ -42,9 +37,9 @@ let kernels: Kernels | null | undefined;
 function loadKernels(): Kernels | null {
   if (kernels !== undefined) return kernels;
   try {
-    const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
-    const module = new wasm.Module(Buffer.from(SHUFFLE_WASM_BASE64, "base64"));
-    const { exports } = new wasm.Instance(module);
+    if (!wasmApi) throw new Error("no WebAssembly");
+    const module = new wasmApi.Module(Buffer.from(SHUFFLE_WASM_BASE64, "base64"));
+    const { exports } = new wasmApi.Instance(module);
     const pick = (prefix: string) =>
       Object.fromEntries(SIZES.map((k) => [k, exports[`${prefix}${k}`] as Kernel]));
     kernels = {

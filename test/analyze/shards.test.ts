@@ -7,7 +7,7 @@ import { recommend } from "../../src/analyze/chunking.js";
 import { configFromAnswers, configYaml, defaultAnswers } from "../../src/analyze/config-answers.js";
 import type { AnalyzeReport, AnalyzeVariable } from "../../src/analyze/report.js";
 import { formatAnalyzeReport } from "../../src/analyze/text.js";
-import { parseConfigText } from "../../src/config/load.js";
+import { parseConfigText } from "../../src/config/file.js";
 import { resolveConfig } from "../../src/config/schema.js";
 import { ACCESS_PATTERNS } from "../../src/plan/chunking.js";
 import { proposeShards } from "../../src/plan/shard-advice.js";

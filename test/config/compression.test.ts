@@ -6,7 +6,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { configFromEnv, parseConfigText } from "../../src/config/load.js";
+import { configFromEnv } from "../../src/config/env.js";
+import { parseConfigText } from "../../src/config/file.js";
 import { resolveConfig } from "../../src/config/schema.js";
 import { ZarrConverter } from "../../src/converter.js";
 import { ConfigError } from "../../src/errors.js";

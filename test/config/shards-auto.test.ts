@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseShards } from "../../src/config/chunking.js";
-import { configFromEnv, parseConfigText } from "../../src/config/load.js";
+import { configFromEnv } from "../../src/config/env.js";
+import { parseConfigText } from "../../src/config/file.js";
 import { type ConfigInput, resolveConfig } from "../../src/config/schema.js";
 import { ConfigError } from "../../src/errors.js";
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configYaml, defaultAnswers } from "../../src/analyze/config-answers.js";
 import type { AnalyzeReport } from "../../src/analyze/report.js";
 import { formatAnalyzeReport } from "../../src/analyze/text.js";
-import { loadConfigFile, parseConfigText } from "../../src/config/load.js";
+import { loadConfigFile, parseConfigText } from "../../src/config/file.js";
 import { resolveConfig } from "../../src/config/schema.js";
 import { InputError } from "../../src/errors.js";
 import { analyzeFile } from "../../src/ops/analyze.js";

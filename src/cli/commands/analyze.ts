@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { Command } from "commander";
 import type { ConfigAnswers } from "../../analyze/config-answers.js";
 import type { AnalyzeReport } from "../../analyze/report.js";
-import { configFromEnv } from "../../config/load.js";
+import { configFromEnv } from "../../config/env.js";
 import { resolveConfig } from "../../config/schema.js";
 import { ConfigError, ConversionError } from "../../errors.js";
 import { ACCESS_PATTERNS, type AccessPattern } from "../../plan/chunking.js";

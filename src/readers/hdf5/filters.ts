@@ -58,10 +58,12 @@ export async function decodeChunk(
 }
 
 async function inflate(data: Uint8Array, expected: number): Promise<Uint8Array> {
-  // A fletcher32 listed before deflate leaves 4 more bytes inside the deflate stream.
+  // A fletcher32 listed before deflate leaves 4 more bytes inside the deflate stream. The output
+  // buffer has room beyond `expected` because node:zlib allocates a second whole buffer to
+  // look for the stream's end when the first one fills exactly.
   const limit = expected + 64;
   try {
-    return await inflateAsync(data, { chunkSize: Math.max(64, expected), maxOutputLength: limit });
+    return await inflateAsync(data, { chunkSize: limit, maxOutputLength: limit });
   } catch (err) {
     throw new ChunkDataError(`deflate stream is corrupt: ${(err as Error).message}`);
   }

@@ -3,10 +3,13 @@
  * never pay for it) and replaced after an error, with HDF5's error stack turned into exceptions
  * instead of stderr noise. Everything that touches the WASM heap directly lives here.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Metadata } from "h5wasm/node";
+import { packageRoot } from "../../package-files.js";
+import { type WasmApi, type WasmInstance, type WasmModule, wasmApi } from "../../util/wasm.js";
 
 type H5wasm = typeof import("h5wasm/node");
 export type H5Module = Awaited<H5wasm["ready"]>;
@@ -15,13 +18,17 @@ export type { Metadata };
 type ModuleFactory = (options: {
   noInitialRun: boolean;
   printErr?: (line: string) => void;
+  instantiateWasm?: (
+    imports: object,
+    done: (instance: WasmInstance, module: WasmModule) => void,
+  ) => object;
 }) => Promise<H5Module>;
 
 /**
  * h5wasm's emscripten factory (dist/node/hdf5_util.js), which h5wasm's package exports do not
  * expose: found the way Node resolves packages, walking up node_modules directories.
  */
-function factoryUrl(): string | undefined {
+export function factoryUrl(): string | undefined {
   const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
   if (typeof resolve === "function") {
     try {
@@ -40,6 +47,26 @@ function factoryUrl(): string | undefined {
   }
 }
 
+/**
+ * The build's split of that factory (scripts/h5wasm-split.mjs): the glue without its inlined
+ * binary, and the binary, if they were made from the h5wasm installed beside `factory`.
+ */
+export function splitBuild(factory: string): { glue: string; wasm: string } | undefined {
+  const dir = join(packageRoot(), "dist", "vendor", "h5wasm");
+  try {
+    const origin = JSON.parse(readFileSync(join(dir, "origin.json"), "utf8")) as {
+      h5wasm?: string;
+    };
+    const installed = JSON.parse(readFileSync(new URL("../../package.json", factory), "utf8")) as {
+      version?: string;
+    };
+    if (origin.h5wasm !== installed.version) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { glue: pathToFileURL(join(dir, "hdf5_util.js")).href, wasm: join(dir, "hdf5_util.wasm") };
+}
+
 let instances = 0;
 
 /**
@@ -53,13 +80,28 @@ export function h5wasmInstances(): number {
 async function instantiate(): Promise<H5Module> {
   instances++;
   const url = factoryUrl();
-  const module = url
-    ? await ((await import(url)) as { default: ModuleFactory }).default({
+  const wasm = wasmApi;
+  const split = url && wasm ? splitBuild(url) : undefined;
+  // The binary compiles on V8's background threads while the glue loads.
+  const [factory, compiled] = await Promise.all([
+    split || url ? import(split?.glue ?? (url as string)) : undefined,
+    split && wasm ? readFile(split.wasm).then((bytes) => wasm.compile(bytes)) : undefined,
+  ]);
+  const module = factory
+    ? await (factory as { default: ModuleFactory }).default({
         noInitialRun: true,
         // Emscripten's own complaints ("Cannot enlarge memory, requested …" when a corrupt
         // chunk inflates past the heap) would be a second, stray line on stderr; the failed call
         // throws, and that error is what is reported.
         printErr: () => {},
+        // Synchronous, so that a failure throws inside the glue's own try and rejects the
+        // factory's promise.
+        instantiateWasm: compiled
+          ? (imports, done) => {
+              done(new (wasm as WasmApi).Instance(compiled, imports), compiled);
+              return {};
+            }
+          : undefined,
       })
     : await (await import("h5wasm/node")).ready;
   // Without this HDF5 prints its whole error stack to stderr and h5wasm carries on with a

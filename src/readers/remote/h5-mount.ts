@@ -19,6 +19,7 @@
 import { Worker } from "node:worker_threads";
 import { InputError } from "../../errors.js";
 import { Hint } from "../../hint.js";
+import { packageModule, runningFromSource } from "../../package-files.js";
 
 /** The part of emscripten's FS object the mount replaces or uses. */
 interface EmFs {
@@ -69,15 +70,15 @@ const mounts = new Map<string, Mounted>();
 const patched = new WeakSet<object>();
 
 function spawnHelper(): Helper {
-  const here = import.meta.url;
+  const module = packageModule("readers/remote/fetch-thread");
   // A worker inherits the process's flags; `--input-type` (of `node -e`) would refuse its module.
   const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-  const worker = here.endsWith(".ts")
+  const worker = runningFromSource()
     ? new Worker(
-        `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(new URL("./fetch-thread.ts", here).href)}); });`,
+        `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(module.href)}); });`,
         { eval: true, execArgv },
       )
-    : new Worker(new URL("./fetch-thread.js", here), { execArgv });
+    : new Worker(module, { execArgv });
   const ctrl = new Int32Array(new SharedArrayBuffer(16));
   const data = new Uint8Array(new SharedArrayBuffer(PIECE));
   const pending = new Map<number, (reply: OpenReply) => void>();

@@ -12,14 +12,27 @@
  * Decompression of bare blocks is a small bounds-checked decoder here, which saves re-framing every
  * blosc block to feed the native one.
  */
-import { compressSync, uncompressSync } from "lz4-napi";
+import { createRequire } from "node:module";
+
+type Lz4Napi = typeof import("lz4-napi");
+
+let native: Lz4Napi | undefined;
+
+/**
+ * lz4-napi loaded when first used: finding its binary (it probes the C library first) costs every
+ * thread ~20 ms, and most archives never use lz4.
+ */
+function lz4(): Lz4Napi {
+  native ??= createRequire(import.meta.url)("lz4-napi") as Lz4Napi;
+  return native;
+}
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function lz4Encode(bytes: Uint8Array): Uint8Array {
-  return compressSync(asBuffer(bytes));
+  return lz4().compressSync(asBuffer(bytes));
 }
 
 export function lz4Decode(bytes: Uint8Array): Uint8Array {
@@ -31,12 +44,12 @@ export function lz4Decode(bytes: Uint8Array): Uint8Array {
 }
 
 export function lz4BlockCompress(bytes: Uint8Array): Uint8Array {
-  return compressSync(asBuffer(bytes)).subarray(4);
+  return lz4().compressSync(asBuffer(bytes)).subarray(4);
 }
 
 /** Native decode of a size-prefixed buffer; used only to cross-check the JS decoder in tests. */
 export function lz4DecodeNative(bytes: Uint8Array): Uint8Array {
-  return uncompressSync(bytes);
+  return lz4().uncompressSync(bytes);
 }
 
 export function lz4BlockDecompress(src: Uint8Array, out: Uint8Array): void {

@@ -1,15 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  configFromEnv,
-  ENV_VARS,
-  loadConfigFile,
-  parseConfigText,
-  resolveConfig,
-} from "../../src/config/load.js";
+import { configFromEnv, ENV_VARS } from "../../src/config/env.js";
+import { loadConfigFile, parseConfigText } from "../../src/config/file.js";
 import { PACKING_KEYS } from "../../src/config/packing.js";
-import { CONFIG_KEYS } from "../../src/config/schema.js";
+import { CONFIG_KEYS, resolveConfig } from "../../src/config/schema.js";
 import { ConfigError } from "../../src/errors.js";
 import { tempDir } from "../helpers/paths.js";
 
