@@ -7,11 +7,13 @@
 // worker thread as much again, on cores the conversion is waiting for. The library's entry
 // (dist/index.js) stays tsc's per-file output, with its declarations. Dependencies stay external,
 // as installed. Plain JavaScript, so it runs in the Docker build before anything else is built.
-import { chmodSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const entries = ["cli/bin", "engine/worker", "readers/remote/fetch-thread", "queue/processor"];
 
+// Chunks are named by content hash: those of an earlier build would pile up.
+rmSync("dist/chunks", { recursive: true, force: true });
 await build({
   entryPoints: entries.map((e) => `src/${e}.ts`),
   outbase: "src",

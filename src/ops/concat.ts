@@ -15,6 +15,7 @@ import { type CFDatetime, formatDate } from "../dataset/cftime/date.js";
 import { inferFrequency } from "../dataset/cftime/frequency.js";
 import { ordinalToDate } from "../dataset/cftime/instant.js";
 import { findTimeDim } from "../dataset/coords.js";
+import type { Dataset } from "../dataset/types.js";
 import { ConfigError, InputError } from "../errors.js";
 import { hint, opt } from "../hint.js";
 import type { Logger } from "../log.js";
@@ -33,17 +34,22 @@ interface FileAxis {
 }
 
 /** Every file's time axis, with what the layout must know from all files (scan-inputs.ts). */
-function readAxes(files: string[], config: ZarrifyConfig) {
-  return scanInputs(files, config, async (ds, path): Promise<FileAxis> => {
-    const { axis } = await templateTime(ds, config.timeDim);
-    if (axis.instants.length === 0) {
-      throw new InputError(`${path}: has no time steps to concatenate`, {
-        path,
-        hint: "leave empty files out of the input list",
-      });
-    }
-    return { path, axis };
-  });
+function readAxes(files: string[], config: ZarrifyConfig, kept: Map<string, Dataset>) {
+  return scanInputs(
+    files,
+    config,
+    async (ds, path): Promise<FileAxis> => {
+      const { axis } = await templateTime(ds, config.timeDim);
+      if (axis.instants.length === 0) {
+        throw new InputError(`${path}: has no time steps to concatenate`, {
+          path,
+          hint: "leave empty files out of the input list",
+        });
+      }
+      return { path, axis };
+    },
+    kept,
+  );
 }
 
 function firstInstant(f: FileAxis): bigint {
@@ -76,18 +82,32 @@ function findOverlaps(files: FileAxis[]): { a: string; b: string; dates: CFDatet
 
 /**
  * The dimension to join along by position when it has no CF time coordinate (observation files
- * along `report`), judged from the first file; undefined when files are ordered by time.
+ * along `report`), judged from the first file; undefined when files are ordered by time, and the
+ * file is then left open in `kept` for the passes that follow.
  */
-async function recordDimension(path: string, config: ZarrifyConfig): Promise<string | undefined> {
+async function recordDimension(
+  path: string,
+  config: ZarrifyConfig,
+  kept: Map<string, Dataset>,
+): Promise<string | undefined> {
   const ds = await openDataset(path, { group: config.group });
+  let records: string | undefined;
   try {
     const dim = findTimeDim(ds, config.timeDim);
-    if (dim === undefined) return undefined;
     const coordinate = ds.variables.find((v) => v.name === dim && v.dims.length === 1);
-    return coordinate && hasTimeUnits(coordinate.attrs) ? undefined : dim;
+    records =
+      dim !== undefined && !(coordinate && hasTimeUnits(coordinate.attrs)) ? dim : undefined;
   } finally {
-    await ds.close();
+    if (records === undefined) kept.set(path, ds);
+    else await ds.close();
   }
+  return records;
+}
+
+async function closeAll(kept: Map<string, Dataset>): Promise<void> {
+  const open = [...kept.values()];
+  kept.clear();
+  await Promise.all(open.map((ds) => ds.close().catch(() => {})));
 }
 
 export async function convertMany(
@@ -97,10 +117,29 @@ export async function convertMany(
   run: RunOptions,
   logger: Logger,
 ): Promise<ConvertResult> {
-  const records = await recordDimension(inputs[0], config);
-  if (records !== undefined) return convertRecords(inputs, output, records, config, run, logger);
+  // Files the passes below open are kept open for the next, up to KEPT_OPEN (scan-inputs.ts):
+  // the scan, the layout and the write would otherwise each open a file again.
+  const kept = new Map<string, Dataset>();
+  try {
+    const records = await recordDimension(inputs[0], config, kept);
+    if (records !== undefined)
+      return await convertRecords(inputs, output, records, config, run, logger);
+    return await convertByTime(inputs, output, config, run, logger, kept);
+  } finally {
+    await closeAll(kept);
+  }
+}
+
+async function convertByTime(
+  inputs: string[],
+  output: string,
+  config: ZarrifyConfig,
+  run: RunOptions,
+  logger: Logger,
+  kept: Map<string, Dataset>,
+): Promise<ConvertResult> {
   const started = performance.now();
-  const { scan, results: axes } = await readAxes(inputs, config);
+  const { scan, results: axes } = await readAxes(inputs, config, kept);
   axes.sort((x, y) => {
     const a = firstInstant(x);
     const b = firstInstant(y);
@@ -138,7 +177,8 @@ export async function convertMany(
 
   const { store, staged, path: archive } = await newArchiveStore(output, run, logger);
   try {
-    const first = await openDataset(axes[0].path, { group: config.group });
+    const lent = kept.get(axes[0].path);
+    const first = lent ?? (await openDataset(axes[0].path, { group: config.group }));
     let built: Awaited<ReturnType<typeof buildArchive>>;
     try {
       const { timeVar, axis } = await templateTime(first, config.timeDim);
@@ -155,7 +195,7 @@ export async function convertMany(
         knownStringLengths: scan.strings,
       });
     } finally {
-      await first.close();
+      if (!lent) await first.close();
     }
     // The winner of an overlap writes last.
     const order = config.onOverlap === "overwrite" ? axes : [...axes].reverse();
@@ -165,6 +205,7 @@ export async function convertMany(
       logger,
       progress: run.progress,
       internal: { layout: built.info, duplicates: "first", verb: "convert" },
+      opened: kept,
     });
     await staged?.commit();
     const seconds = (performance.now() - started) / 1000;

@@ -74,6 +74,11 @@ export async function writeFiles(
     progress?: boolean | ProgressListener;
     internal: InternalRegionOptions;
     /**
+     * Files the caller has open already (multi-file convert's scan), by path: taken instead of
+     * opened again, and closed here like the others once prepared.
+     */
+    opened?: Map<string, Dataset>;
+    /**
      * Given, a file that is refused or fails is reported here and the others are still written
      * (run); otherwise the first failure stops everything before anything is written (convert).
      */
@@ -104,8 +109,14 @@ export async function writeFiles(
   const ahead = new Map<number, Promise<Dataset>>();
   const openAt = (i: number): Promise<Dataset> => {
     let pending = ahead.get(i);
-    if (!pending) {
-      pending = openDataset(writes[i].path, { group: config.group });
+    const path = writes[i].path;
+    const lent = pending ? undefined : o.opened?.get(path);
+    if (lent) {
+      o.opened?.delete(path);
+      pending = Promise.resolve(lent);
+      ahead.set(i, pending);
+    } else if (!pending) {
+      pending = openDataset(path, { group: config.group });
       // Awaited when its turn comes, or closed below: not an unhandled rejection meanwhile.
       pending.catch(() => {});
       ahead.set(i, pending);
