@@ -451,7 +451,11 @@ async function breakdownChild(spec) {
         read.forEachChunkIn(meta.chunks, b.start, b.count, (p) => parts.push(p));
         const encoded = parts.map((p) => [
           keys.chunkKey(meta.zarrFormat, meta.path, p.index),
-          array.encodeChunk(meta, box.extractBox(conv.data, b.count, p.inBox, p.count), p.count),
+          array.encodeChunk(
+            meta,
+            box.extractBox(conv.data, b.count, p.inBox, p.count, meta.dtype, false),
+            p.count,
+          ),
         ]);
         lap(PHASES[6]);
         await Promise.all(encoded.map(([k, e]) => store.set(k, e)));
