@@ -77,33 +77,56 @@ export function h5wasmInstances(): number {
   return instances;
 }
 
-async function instantiate(): Promise<H5Module> {
-  instances++;
-  const url = factoryUrl();
-  const wasm = wasmApi;
-  const split = url && wasm ? splitBuild(url) : undefined;
+const FACTORY_OPTIONS = {
+  noInitialRun: true,
+  // Emscripten's own complaints ("Cannot enlarge memory, requested …" when a corrupt chunk
+  // inflates past the heap) would be a second, stray line on stderr; the failed call throws, and
+  // that error is what is reported.
+  printErr: () => {},
+};
+
+async function fromFactory(url: string): Promise<H5Module> {
+  return ((await import(url)) as { default: ModuleFactory }).default(FACTORY_OPTIONS);
+}
+
+async function fromSplit(split: { glue: string; wasm: string }, wasm: WasmApi): Promise<H5Module> {
   // The binary compiles on V8's background threads while the glue loads.
   const [factory, compiled] = await Promise.all([
-    split || url ? import(split?.glue ?? (url as string)) : undefined,
-    split && wasm ? readFile(split.wasm).then((bytes) => wasm.compile(bytes)) : undefined,
+    import(split.glue) as Promise<{ default: ModuleFactory }>,
+    readFile(split.wasm).then((bytes) => wasm.compile(bytes)),
   ]);
-  const module = factory
-    ? await (factory as { default: ModuleFactory }).default({
-        noInitialRun: true,
-        // Emscripten's own complaints ("Cannot enlarge memory, requested …" when a corrupt
-        // chunk inflates past the heap) would be a second, stray line on stderr; the failed call
-        // throws, and that error is what is reported.
-        printErr: () => {},
-        // Synchronous, so that a failure throws inside the glue's own try and rejects the
-        // factory's promise.
-        instantiateWasm: compiled
-          ? (imports, done) => {
-              done(new (wasm as WasmApi).Instance(compiled, imports), compiled);
-              return {};
-            }
-          : undefined,
-      })
-    : await (await import("h5wasm/node")).ready;
+  return factory.default({
+    ...FACTORY_OPTIONS,
+    // Synchronous, so that a failure throws inside the glue's own try and rejects the
+    // factory's promise.
+    instantiateWasm: (imports, done) => {
+      done(new wasm.Instance(compiled, imports), compiled);
+      return {};
+    },
+  });
+}
+
+function installedSplit(): { glue: string; wasm: string } | undefined {
+  const url = factoryUrl();
+  return url && wasmApi ? splitBuild(url) : undefined;
+}
+
+/**
+ * A new instance from the build's split (by default the one `splitBuild` finds) when it loads,
+ * else from h5wasm as installed: a split that does not load (a damaged build) costs nothing more
+ * than the time to find out.
+ */
+export async function newInstance(split = installedSplit()): Promise<H5Module> {
+  const url = factoryUrl();
+  const wasm = wasmApi;
+  let module = split && wasm ? await fromSplit(split, wasm).catch(() => undefined) : undefined;
+  module ??= url ? await fromFactory(url) : await (await import("h5wasm/node")).ready;
+  return module;
+}
+
+async function instantiate(): Promise<H5Module> {
+  instances++;
+  const module = await newInstance();
   // Without this HDF5 prints its whole error stack to stderr and h5wasm carries on with a
   // failed id; with it every failing API call throws, carrying that stack as its message.
   module.activate_throwing_error_handler();
