@@ -2,9 +2,10 @@
  * Runs engine tasks on worker threads, one task in flight per worker, so memory stays bounded
  * whatever the input size.
  *
- * A worker thread spends ~200 ms loading its modules before it can take a task. `prestartWorkers`
- * lets a verb start them while the main thread is still opening the input and planning (which
- * leaves the other cores idle); a job then takes those spares first. Small jobs that run inline
+ * A worker thread spends 0.1–0.2 s starting (Node's bootstrap of a thread, then its bundled
+ * modules) before it can take a task. `prestartWorkers` lets a verb start them while the main
+ * thread is still opening the input and planning (which leaves the other cores idle); a job then
+ * takes those spares first. Small jobs that run inline
  * meanwhile (a template's coordinates) leave them be. Spares are unref'd, so a verb that fails
  * before its job, or needs no threads after all, still exits as soon as it is done; in a process
  * that lives on (the library in a server), spares no job took within SPARE_IDLE_MS stop.
