@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 
 const here = fileURLToPath(import.meta.url);
 /** Under the test runner the code runs from its TypeScript sources (tsx). */
@@ -53,4 +54,17 @@ export function packageModule(path: string): URL {
 /** The built module in dist/, whatever this code runs from. */
 export function builtModule(path: string): URL {
   return pathToFileURL(join(packageRoot(), "dist", `${path}.js`));
+}
+
+/**
+ * A worker thread running this package's module `path` (as `packageModule` names it); under the
+ * test runner it registers tsx's loader first. A worker inherits the process's flags, and
+ * `--input-type` (of `node -e`) would refuse a module file, so that one is left out.
+ */
+export function packageWorker(path: string): Worker {
+  const module = packageModule(path);
+  const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
+  if (!fromSource) return new Worker(module, { execArgv });
+  const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(module.href)}); });`;
+  return new Worker(bootstrap, { eval: true, execArgv });
 }

@@ -5,15 +5,15 @@
  * A worker thread spends 0.1–0.2 s starting (Node's bootstrap of a thread, then its bundled
  * modules) before it can take a task. `prestartWorkers` lets a verb start them while the main
  * thread is still opening the input and planning (which leaves the other cores idle); a job then
- * takes those spares first. Small jobs that run inline
- * meanwhile (a template's coordinates) leave them be. Spares are unref'd, so a verb that fails
- * before its job, or needs no threads after all, still exits as soon as it is done; in a process
- * that lives on (the library in a server), spares no job took within SPARE_IDLE_MS stop.
+ * takes those spares first. Small jobs that run inline meanwhile (a template's coordinates) leave
+ * them be. Spares are unref'd, so a verb that fails before its job, or needs no threads after
+ * all, still exits as soon as it is done; in a process that lives on (the library in a server),
+ * spares no job took within SPARE_IDLE_MS stop.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { onInterrupt } from "../cleanup.js";
 import { ConversionError } from "../errors.js";
-import { packageModule, runningFromSource } from "../package-files.js";
+import { packageWorker } from "../package-files.js";
 import { deserializeError } from "./errors.js";
 import type {
   EngineJob,
@@ -26,16 +26,8 @@ import type {
 
 export type TaskDone = (task: EngineTask, result: TaskResult) => void;
 
-/**
- * Built code starts `worker.js` directly. Under the test runner the engine runs from TypeScript
- * sources, so the worker first registers tsx's loader and then imports `worker.ts`.
- */
 function spawnWorker(): Worker {
-  const module = packageModule("engine/worker");
-  if (!runningFromSource()) return new Worker(module);
-  const entry = JSON.stringify(module.href);
-  const bootstrap = `import("tsx/esm/api").then((m) => { m.register(); return import(${entry}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return packageWorker("engine/worker");
 }
 
 /** How long a spare waits for a job before it stops. */

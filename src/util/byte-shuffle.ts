@@ -98,7 +98,19 @@ const unshuffleSlice: Slice = (mem, kernel, src, dst, size, n, done, m) => {
   dst.set(mem.subarray(HALF, HALF + m * size), done * size);
 };
 
-type Scalar = typeof shuffleScalar;
+/** One direction of the transpose: its kernels' name, its slice and its scalar loop. */
+interface Direction {
+  kernels: "shuffle" | "unshuffle";
+  slice: Slice;
+  scalar: typeof shuffleScalar;
+}
+
+const SHUFFLE: Direction = { kernels: "shuffle", slice: shuffleSlice, scalar: shuffleScalar };
+const UNSHUFFLE: Direction = {
+  kernels: "unshuffle",
+  slice: unshuffleSlice,
+  scalar: unshuffleScalar,
+};
 
 /** Either direction: the kernels over whole 16-element steps, the scalar loop for the rest. */
 function transpose(
@@ -106,9 +118,7 @@ function transpose(
   dst: Uint8Array,
   size: number,
   simd: boolean,
-  direction: "shuffle" | "unshuffle",
-  slice: Slice,
-  scalar: Scalar,
+  { kernels, slice, scalar }: Direction,
 ): void {
   const n = Math.floor(src.length / size);
   if (size <= 1 || n === 0) {
@@ -116,7 +126,7 @@ function transpose(
     return;
   }
   const k = simd ? loadKernels() : null;
-  const kernel = k?.[direction][size];
+  const kernel = k?.[kernels][size];
   let done = 0;
   if (k && kernel) {
     const mem = new Uint8Array(k.memory.buffer);
@@ -132,9 +142,9 @@ function transpose(
 
 /** `simd: false` takes the scalar loop throughout (the tests' reference). */
 export function byteShuffle(src: Uint8Array, dst: Uint8Array, size: number, simd = true): void {
-  transpose(src, dst, size, simd, "shuffle", shuffleSlice, shuffleScalar);
+  transpose(src, dst, size, simd, SHUFFLE);
 }
 
 export function byteUnshuffle(src: Uint8Array, dst: Uint8Array, size: number, simd = true): void {
-  transpose(src, dst, size, simd, "unshuffle", unshuffleSlice, unshuffleScalar);
+  transpose(src, dst, size, simd, UNSHUFFLE);
 }

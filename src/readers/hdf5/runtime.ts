@@ -106,20 +106,16 @@ async function fromSplit(split: { glue: string; wasm: string }, wasm: WasmApi): 
   });
 }
 
-function installedSplit(): { glue: string; wasm: string } | undefined {
-  const url = factoryUrl();
-  return url && wasmApi ? splitBuild(url) : undefined;
-}
-
 /**
- * A new instance from the build's split (by default the one `splitBuild` finds) when it loads,
+ * A new instance from the build's split (`split`, else the one `splitBuild` finds) when it loads,
  * else from h5wasm as installed: a split that does not load (a damaged build) costs nothing more
  * than the time to find out.
  */
-export async function newInstance(split = installedSplit()): Promise<H5Module> {
+export async function newInstance(split?: { glue: string; wasm: string }): Promise<H5Module> {
   const url = factoryUrl();
   const wasm = wasmApi;
-  let module = split && wasm ? await fromSplit(split, wasm).catch(() => undefined) : undefined;
+  const chosen = split ?? (url && wasm ? splitBuild(url) : undefined);
+  let module = chosen && wasm ? await fromSplit(chosen, wasm).catch(() => undefined) : undefined;
   module ??= url ? await fromFactory(url) : await (await import("h5wasm/node")).ready;
   return module;
 }

@@ -16,10 +16,10 @@
  * the original InputError is kept (`ioError`) so the caller reports it instead of HDF5's
  * "read failed". Nothing else of h5wasm is touched: local paths go to the wrapped originals.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { InputError } from "../../errors.js";
 import { Hint } from "../../hint.js";
-import { packageModule, runningFromSource } from "../../package-files.js";
+import { packageWorker } from "../../package-files.js";
 
 /** The part of emscripten's FS object the mount replaces or uses. */
 interface EmFs {
@@ -70,15 +70,7 @@ const mounts = new Map<string, Mounted>();
 const patched = new WeakSet<object>();
 
 function spawnHelper(): Helper {
-  const module = packageModule("readers/remote/fetch-thread");
-  // A worker inherits the process's flags; `--input-type` (of `node -e`) would refuse its module.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-  const worker = runningFromSource()
-    ? new Worker(
-        `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(module.href)}); });`,
-        { eval: true, execArgv },
-      )
-    : new Worker(module, { execArgv });
+  const worker = packageWorker("readers/remote/fetch-thread");
   const ctrl = new Int32Array(new SharedArrayBuffer(16));
   const data = new Uint8Array(new SharedArrayBuffer(PIECE));
   const pending = new Map<number, (reply: OpenReply) => void>();
